@@ -1,0 +1,227 @@
+"""Configuration the Ozone way: ``ozone-site.xml`` plus environment overrides.
+
+Pure: ``load_config(xml_bytes, environ, overrides)`` returns a frozen ``Config``
+or raises ``ConfigError`` with a one-line message.  Precedence, highest first:
+twistd options (``overrides``), ``OZONE-SITE.XML_<key>=<value>`` environment
+variables (the convention of Ozone's container images), the XML file, and the
+defaults in ``DEFAULTS``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import attrs
+from lxml import etree
+
+ENV_PREFIX = "OZONE-SITE.XML_"
+
+# Every key ozs3 reads, with its default, in one place.  Ozone's own key names.
+DEFAULTS: dict[str, str] = {
+    "ozone.s3g.http-address": "0.0.0.0:9878",
+    "ozone.s3g.domain.name": "",
+    "ozone.s3g.volume.name": "s3v",
+    "ozone.metadata.dirs": "ozs3-data",
+    "ozone.security.enabled": "false",
+    "ozone.administrators": "",
+    "ozone.scm.block.size": "256MB",
+    "ozone.scm.chunk.size": "4MB",
+    "ozone.client.bytes.per.checksum": "16KB",
+    "ozone.client.checksum.type": "CRC32",
+    "ozone.s3g.list.max.keys.limit": "1000",
+    "ozone.s3g.max.object.size": "5GB",
+    "ozone.s3g.max.xml.body.size": "4MB",
+    "ozone.s3g.request.timeout": "60s",
+}
+
+# Keys in ozs3's own namespace must be known: a typo there is an error, while
+# other Ozone keys (a real cluster's ozone-site.xml has hundreds) are ignored.
+_STRICT_PREFIXES = ("ozone.s3g.",)
+
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 1 << 10,
+    "MB": 1 << 20,
+    "GB": 1 << 30,
+    "TB": 1 << 40,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?B?)\s*$", re.IGNORECASE)
+_TIME_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_CHECKSUM_TYPES = ("CRC32", "NONE")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, explained in one line."""
+
+
+@attrs.frozen
+class Config:
+    listen: tuple[str, ...]
+    domains: tuple[str, ...]
+    volume: str
+    data_dir: str
+    security_enabled: bool
+    administrators: tuple[str, ...]
+    block_size: int
+    chunk_size: int
+    bytes_per_checksum: int
+    checksum_type: str
+    max_keys_limit: int
+    max_object_size: int
+    max_xml_body: int
+    request_timeout: float
+    raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+def parse_size(key: str, text: str) -> int:
+    """Parse Ozone storage sizes like ``256MB``, ``16KB`` or ``4096``."""
+    m = _SIZE_RE.match(text)
+    if not m:
+        raise ConfigError(f"{key}: not a size: {text!r} (use e.g. 4MB)")
+    unit = m.group(2).upper()
+    if unit and not unit.endswith("B"):
+        unit += "B"
+    return int(m.group(1)) * _UNITS[unit]
+
+
+def parse_seconds(key: str, text: str) -> float:
+    m = _TIME_RE.match(text)
+    if not m:
+        raise ConfigError(f"{key}: not a duration: {text!r} (use e.g. 60s)")
+    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    return float(m.group(1)) * factor
+
+
+def parse_bool(key: str, text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    raise ConfigError(f"{key}: expected true or false, got {text!r}")
+
+
+def address_to_endpoint(key: str, address: str) -> str:
+    """Turn Ozone's ``host:port`` into a Twisted endpoint string."""
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{key}: expected host:port, got {address!r}")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0"):
+        return f"tcp:{port}"
+    return f"tcp:{port}:interface={host.replace(':', chr(92) + ':')}"
+
+
+def parse_site_xml(data: bytes) -> dict[str, str]:
+    """Read Hadoop configuration XML: ``<configuration><property>...``."""
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        raise ConfigError(f"ozone-site.xml is not well-formed XML: {e}") from None
+    if root.tag != "configuration":
+        raise ConfigError(
+            f"ozone-site.xml: root element must be <configuration>, not <{root.tag}>"
+        )
+    props: dict[str, str] = {}
+    for prop in root.iter("property"):
+        name = prop.findtext("name")
+        if not name or not name.strip():
+            raise ConfigError("ozone-site.xml: a <property> has no <name>")
+        props[name.strip()] = (prop.findtext("value") or "").strip()
+    return props
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k[len(ENV_PREFIX) :]: v for k, v in environ.items() if k.startswith(ENV_PREFIX)
+    }
+
+
+def load_config(
+    site_xml: bytes | None,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
+    listen: tuple[str, ...] = (),
+) -> Config:
+    """Merge every source and validate the result."""
+    merged = dict(DEFAULTS)
+    if site_xml is not None:
+        merged.update(parse_site_xml(site_xml))
+    merged.update(env_overrides(environ))
+    merged.update(overrides or {})
+    unknown = sorted(
+        k for k in merged if k.startswith(_STRICT_PREFIXES) and k not in DEFAULTS
+    )
+    if unknown:
+        raise ConfigError(f"unknown configuration key: {unknown[0]}")
+
+    def get(key: str) -> str:
+        return merged[key]
+
+    volume = get("ozone.s3g.volume.name")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", volume):
+        raise ConfigError(f"ozone.s3g.volume.name: invalid volume name {volume!r}")
+    checksum_type = get("ozone.client.checksum.type").upper()
+    if checksum_type not in _CHECKSUM_TYPES:
+        raise ConfigError(
+            f"ozone.client.checksum.type: {checksum_type!r} is not one of "
+            + ", ".join(_CHECKSUM_TYPES)
+        )
+    data_dirs = [d.strip() for d in get("ozone.metadata.dirs").split(",") if d.strip()]
+    if not data_dirs:
+        raise ConfigError("ozone.metadata.dirs: must name a directory")
+    block_size = parse_size("ozone.scm.block.size", get("ozone.scm.block.size"))
+    chunk_size = parse_size("ozone.scm.chunk.size", get("ozone.scm.chunk.size"))
+    bpc = parse_size(
+        "ozone.client.bytes.per.checksum", get("ozone.client.bytes.per.checksum")
+    )
+    if not 0 < bpc <= chunk_size <= block_size:
+        raise ConfigError(
+            "sizes must satisfy 0 < bytes.per.checksum <= chunk.size <= block.size"
+        )
+    try:
+        max_keys = int(get("ozone.s3g.list.max.keys.limit"))
+    except ValueError:
+        raise ConfigError("ozone.s3g.list.max.keys.limit: not an integer") from None
+    if max_keys < 1:
+        raise ConfigError("ozone.s3g.list.max.keys.limit: must be at least 1")
+    if not listen:
+        listen = (
+            address_to_endpoint(
+                "ozone.s3g.http-address", get("ozone.s3g.http-address")
+            ),
+        )
+    return Config(
+        listen=tuple(listen),
+        domains=tuple(
+            d.strip().strip("[]").lower()
+            for d in get("ozone.s3g.domain.name").split(",")
+            if d.strip()
+        ),
+        volume=volume,
+        data_dir=data_dirs[0],
+        security_enabled=parse_bool(
+            "ozone.security.enabled", get("ozone.security.enabled")
+        ),
+        administrators=tuple(
+            a.strip() for a in get("ozone.administrators").split(",") if a.strip()
+        ),
+        block_size=block_size,
+        chunk_size=chunk_size,
+        bytes_per_checksum=bpc,
+        checksum_type=checksum_type,
+        max_keys_limit=max_keys,
+        max_object_size=parse_size(
+            "ozone.s3g.max.object.size", get("ozone.s3g.max.object.size")
+        ),
+        max_xml_body=parse_size(
+            "ozone.s3g.max.xml.body.size", get("ozone.s3g.max.xml.body.size")
+        ),
+        request_timeout=parse_seconds(
+            "ozone.s3g.request.timeout", get("ozone.s3g.request.timeout")
+        ),
+        raw=merged,
+    )

@@ -1,0 +1,260 @@
+"""The S3 front door: one catch-all Klein route, and the one place that
+writes HTTP responses.
+
+Request flow: ``S3HTTPRequest`` (streaming.py) -> ``S3Gateway.handle`` ->
+routing.parse_request -> auth.signature_info -> operations.lookup ->
+handlers.HANDLERS[op] -> ``S3Response`` -> ``_emit``.  Errors of every kind
+end in ``_emit`` too, as S3 XML with a request id.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+from klein import Klein
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource
+
+from ..config import Config
+from ..storage.errors import StorageError
+from ..storage.interfaces import ObjectStore
+from .._executor import Executor
+from .auth import signature_info
+from .context import Call, Headers, S3Response
+from .errors import S3Error, to_s3_error
+from .headers import is_aws_chunked, payload_sha256
+from .operations import STREAMED, lookup
+from .producer import ReaderProducer
+from .routing import parse_request
+from .streaming import S3HTTPRequest, UploadSink
+from .xml import error_xml
+
+_ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE"]
+
+
+def _request_id(request: Any) -> str:
+    rid = getattr(request, "s3_request_id", None)
+    if rid is None:
+        rid = os.urandom(8).hex().upper()
+        request.s3_request_id = rid
+    return str(rid)
+
+
+def _headers_of(request: IRequest) -> Headers:
+    return Headers(
+        tuple(
+            (name.decode("latin-1").lower(), value.decode("utf-8", "replace"))
+            for name, values in request.requestHeaders.getAllRawHeaders()
+            for value in values
+        )
+    )
+
+
+def _resource_of(uri: bytes) -> str:
+    from urllib.parse import unquote
+
+    return unquote(uri.split(b"?", 1)[0].decode("latin-1"))
+
+
+class S3Gateway:
+    log = Logger()
+    app = Klein()
+    app.url_map.merge_slashes = False  # "a//b" is a key, not a redirect
+
+    def __init__(
+        self, store: ObjectStore, config: Config, hash_executor: Executor
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.hash_executor = hash_executor
+
+    def resource(self) -> IResource:
+        return self.app.resource()
+
+    @app.route("/", branch=True, methods=_ALL_METHODS)
+    def _route(self, request: IRequest) -> Deferred[None]:
+        done = Deferred.fromCoroutine(self.handle(request))
+        # Klein cancels the handler's Deferred when the client goes away; a
+        # commit in progress must still complete (or be aborted) cleanly, so
+        # the coroutine is shielded and notices disconnects by itself.
+        outer: Deferred[None] = Deferred()
+        done.addBoth(lambda _: None if outer.called else outer.callback(None))
+        return outer
+
+    # -- classification, shared by the pre-body and the normal path ----------
+
+    def new_call(self, request: IRequest, method: bytes, uri: bytes) -> Call:
+        headers = _headers_of(request)
+        s3 = parse_request(
+            method.decode("latin-1"), headers.get("host"), uri, self.config.domains
+        )
+        op = lookup(s3, copy_source=headers.get("x-amz-copy-source") is not None)
+        sig = signature_info(headers.get("authorization"), s3.query)
+        return Call(_request_id(request), op, s3, headers, sig.access_key)
+
+    def plan_body(
+        self, request: S3HTTPRequest, method: bytes, uri: bytes, length: int | None
+    ) -> UploadSink | None:
+        """Called with the headers, before the body: stream it, or not."""
+        try:
+            call = self.new_call(request, method, uri)
+        except S3Error:
+            return None  # handle() will redo this and render the error
+        if call.op not in STREAMED or length == 0:
+            return None
+        call.length = length
+        sink = UploadSink(
+            request,
+            self.hash_executor,
+            aws_chunked=is_aws_chunked(call.headers.get),
+            want_sha256=payload_sha256(call.headers.get("x-amz-content-sha256"))
+            is not None,
+        )
+        call.upload = sink
+        request.s3_call = call
+        return sink
+
+    def admit(self, request: S3HTTPRequest) -> Deferred[None]:
+        return Deferred.fromCoroutine(self._admit(request))
+
+    async def _admit(self, request: S3HTTPRequest) -> None:
+        from .handlers import ADMIT
+
+        call: Call = request.s3_call
+        assert call.upload is not None
+        writer = await ADMIT[call.op](self, call)
+        call.upload.attach(writer)
+
+    # -- the normal path --------------------------------------------------------
+
+    async def handle(self, request: IRequest) -> None:
+        from .handlers import HANDLERS
+
+        call: Call | None = getattr(request, "s3_call", None)
+        try:
+            if call is None:
+                call = self.new_call(request, request.method, request.uri)
+                call.length = _declared_length(request)
+                call.body = request.content.read()
+            response = await HANDLERS[call.op](self, call)
+            await self._write_response(request, response)
+        except Exception:
+            error = self.to_s3_error(Failure(), call, request)
+            self._write_error(request, error, close=False)
+            _finish(request)
+
+    def to_s3_error(
+        self, f: Failure, call: Call | None, request: IRequest
+    ) -> S3Error:
+        exc = f.value
+        if isinstance(exc, S3Error):
+            return exc
+        if isinstance(exc, StorageError):
+            error = to_s3_error(
+                exc, call.s3.bucket if call else None, call.s3.key if call else None
+            )
+            if error.code != "InternalError":
+                return error
+        self.log.failure(
+            "internal error in request {request_id}",
+            f,
+            request_id=_request_id(request),
+        )
+        return S3Error("InternalError")
+
+    async def _write_response(self, request: IRequest, response: S3Response) -> None:
+        headers = response.headers
+        if response.reader is None:
+            headers.setdefault("content-length", str(len(response.body)))
+            self._emit(request, response.status, headers, response.body)
+            _finish(request)
+            return
+        reader = response.reader
+        self._emit(request, response.status, headers, b"")
+        if request.method == b"HEAD" or _disconnected(request):
+            reader.close()
+            _finish(request)
+            return
+        if response.first:
+            request.write(response.first)
+        complete = await ReaderProducer(request, reader).start()
+        if complete:
+            _finish(request)
+
+    # -- errors ------------------------------------------------------------------
+
+    def write_early_error(
+        self, request: S3HTTPRequest, error: S3Error, body_read: bool
+    ) -> None:
+        """Refuse a request whose body is (partly) unread: the connection
+        cannot be reused, so it is marked to close."""
+        self._write_error(request, error, close=not body_read)
+
+    def write_early_failure(
+        self, request: S3HTTPRequest, f: Failure, body_read: bool
+    ) -> None:
+        self.write_early_error(
+            request, self.to_s3_error(f, request.s3_call, request), body_read
+        )
+
+    def _write_error(self, request: IRequest, error: S3Error, close: bool) -> None:
+        if _disconnected(request) or getattr(request, "startedWriting", False):
+            return
+        headers = dict(error.headers)
+        headers["content-type"] = "application/xml"
+        if error.code == "MethodNotAllowed":
+            headers["allow"] = "GET, HEAD, PUT, POST, DELETE"
+        body = error_xml(
+            error.code,
+            error.message,
+            error.resource or _resource_of(request.uri or b"/"),
+            _request_id(request),
+            error.extra,
+        )
+        headers["content-length"] = str(len(body))
+        if close:
+            request.channel.persistent = False  # type: ignore[attr-defined]
+            headers["connection"] = "close"
+        self._emit(request, error.status, headers, body)
+
+    def _emit(
+        self, request: IRequest, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        """The one place a status line, headers and a small body are written."""
+        request.setResponseCode(status)
+        request.setHeader(b"x-amz-request-id", _request_id(request).encode())
+        request.setHeader(
+            b"x-amz-id-2", base64.b64encode(os.urandom(12)).rstrip(b"=")
+        )
+        request.setHeader(b"server", b"ozs3")
+        for name, value in headers.items():
+            request.setHeader(name.encode("latin-1"), value.encode("utf-8"))
+        if body and request.method != b"HEAD":
+            request.write(body)
+        elif not body:
+            # Make Twisted send the headers now (with our Content-Length).
+            request.write(b"")
+
+
+def _declared_length(request: IRequest) -> int | None:
+    value = request.getHeader(b"content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _disconnected(request: IRequest) -> bool:
+    return bool(getattr(request, "_disconnected", False))
+
+
+def _finish(request: IRequest) -> None:
+    if not _disconnected(request) and not getattr(request, "finished", False):
+        request.finish()

@@ -1,0 +1,61 @@
+"""Values passed between the HTTP shell and the handlers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..storage.interfaces import ObjectReader
+from .routing import S3Request
+
+if TYPE_CHECKING:
+    from .streaming import UploadSink
+
+
+@attrs.frozen
+class Headers:
+    """Request headers: lower-cased names, first value wins for ``get``."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+    def get(self, name: str) -> str | None:
+        for k, v in self.pairs:
+            if k == name:
+                return v
+        return None
+
+    def as_dict(self) -> dict[str, str]:
+        d: dict[str, str] = {}
+        for k, v in self.pairs:
+            d.setdefault(k, v)
+        return d
+
+
+@attrs.define
+class Call:
+    """One S3 request as the handlers see it."""
+
+    request_id: str
+    op: str
+    s3: S3Request
+    headers: Headers
+    access_key: str
+    # The declared body length (None: chunked), known before the body.
+    length: int | None = None
+    # A buffered (small) body; streamed bodies arrive through ``upload``.
+    body: bytes = b""
+    upload: UploadSink | None = None
+
+
+@attrs.define
+class S3Response:
+    """What a handler returns; ``ozs3.s3.app`` alone turns it into HTTP."""
+
+    status: int = 200
+    headers: dict[str, str] = attrs.field(factory=dict)
+    body: bytes = b""
+    # A streamed body: ``first`` is already read (so an unreadable object
+    # fails before any header is sent), the rest comes from ``reader``.
+    reader: ObjectReader | None = None
+    first: bytes = b""

@@ -1,0 +1,130 @@
+"""The one S3 error table, and the one mapping from storage errors to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from ..storage import errors as st
+
+
+@attrs.frozen
+class S3ErrorCode:
+    code: str
+    status: int
+    message: str
+
+
+def _table(*rows: tuple[str, int, str]) -> dict[str, S3ErrorCode]:
+    return {code: S3ErrorCode(code, status, msg) for code, status, msg in rows}
+
+
+# (AWS code, HTTP status, AWS's default message).  Member names are the codes.
+CODES: Mapping[str, S3ErrorCode] = _table(
+    ("AccessDenied", 403, "Access Denied"),
+    ("AuthorizationHeaderMalformed", 400,
+     "The authorization header you provided is invalid."),
+    ("BadDigest", 400, "The Content-MD5 you specified did not match what we received."),
+    ("BucketAlreadyExists", 409,
+     "The requested bucket name is not available. The bucket namespace is shared "
+     "by all users of the system. Please select a different name and try again."),
+    ("BucketAlreadyOwnedByYou", 409,
+     "Your previous request to create the named bucket succeeded and you already "
+     "own it."),
+    ("BucketNotEmpty", 409, "The bucket you tried to delete is not empty"),
+    ("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
+    ("IncompleteBody", 400,
+     "You did not provide the number of bytes specified by the Content-Length "
+     "HTTP header"),
+    ("InternalError", 500, "We encountered an internal error. Please try again."),
+    ("InvalidArgument", 400, "Invalid Argument"),
+    ("InvalidBucketName", 400, "The specified bucket is not valid."),
+    ("InvalidDigest", 400, "The Content-MD5 you specified is not valid."),
+    ("InvalidRange", 416, "The requested range is not satisfiable"),
+    ("InvalidRequest", 400, "Invalid Request"),
+    ("InvalidURI", 400, "Couldn't parse the specified URI."),
+    ("KeyTooLongError", 400, "Your key is too long"),
+    ("MalformedXML", 400,
+     "The XML you provided was not well-formed or did not validate against our "
+     "published schema"),
+    ("MaxMessageLengthExceeded", 400, "Your request was too big."),
+    ("MetadataTooLarge", 400,
+     "Your metadata headers exceed the maximum allowed metadata size."),
+    ("MethodNotAllowed", 405,
+     "The specified method is not allowed against this resource."),
+    ("MissingContentLength", 411, "You must provide the Content-Length HTTP header."),
+    ("NoSuchBucket", 404, "The specified bucket does not exist"),
+    ("NoSuchKey", 404, "The specified key does not exist."),
+    ("NotImplemented", 501,
+     "A header or query you provided implies functionality that is not "
+     "implemented."),
+    ("PreconditionFailed", 412,
+     "At least one of the pre-conditions you specified did not hold"),
+    ("ServiceUnavailable", 503, "Please reduce your request rate."),
+    ("SlowDown", 503, "Please reduce your request rate."),
+    ("XAmzContentSHA256Mismatch", 400,
+     "The provided 'x-amz-content-sha256' header does not match what was computed."),
+)
+
+
+class S3Error(Exception):
+    """The one exception type handlers raise for an S3 error response."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        resource: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.error = CODES[code]
+        self.message = message or self.error.message
+        self.resource = resource
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+        super().__init__(f"{code}: {self.message}")
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    @property
+    def status(self) -> int:
+        return self.error.status
+
+
+# Ozone's translateResultCode, as data.
+STORAGE_TO_S3: Mapping[type[st.StorageError], str] = {
+    st.BucketNotFound: "NoSuchBucket",
+    st.BucketAlreadyExists: "BucketAlreadyExists",
+    st.BucketNotEmpty: "BucketNotEmpty",
+    st.KeyNotFound: "NoSuchKey",
+    st.NoSpace: "ServiceUnavailable",
+    st.ChecksumMismatch: "InternalError",
+    st.BlockNotFound: "InternalError",
+    st.StorageIOError: "InternalError",
+}
+
+
+def to_s3_error(
+    exc: st.StorageError, bucket: str | None, key: str | None
+) -> S3Error:
+    code = "InternalError"
+    for cls in type(exc).__mro__:
+        if cls in STORAGE_TO_S3:
+            code = STORAGE_TO_S3[cls]  # type: ignore[index]
+            break
+    extra: dict[str, str] = {}
+    resource = None
+    if code in ("NoSuchBucket", "BucketAlreadyExists", "BucketNotEmpty") and bucket:
+        extra["BucketName"] = bucket
+        resource = bucket
+    elif code == "NoSuchKey" and key is not None:
+        extra["Key"] = key
+        resource = key
+    message = None
+    if code == "ServiceUnavailable":
+        message = "The storage is out of space; the request was not stored."
+    return S3Error(code, message, resource=resource, extra=extra)

@@ -1,0 +1,33 @@
+"""Operation name -> handler.  Handlers take ``(gateway, call)``, return an
+``S3Response`` or raise ``S3Error``/``StorageError``; they never touch HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from . import bucket, obj, service
+
+if TYPE_CHECKING:
+    from ..context import Call, S3Response
+
+Handler = Callable[[Any, "Call"], Awaitable["S3Response"]]
+
+HANDLERS: dict[str, Handler] = {
+    "ListBuckets": service.list_buckets,
+    "ListObjects": bucket.list_objects,
+    "GetBucketLocation": bucket.get_bucket_location,
+    "HeadBucket": bucket.head_bucket,
+    "CreateBucket": bucket.create_bucket,
+    "DeleteBucket": bucket.delete_bucket,
+    "DeleteObjects": bucket.delete_objects,
+    "GetObject": obj.get_object,
+    "HeadObject": obj.get_object,
+    "PutObject": obj.put_object,
+    "DeleteObject": obj.delete_object,
+}
+
+# Pre-body admission for streamed operations: returns the open KeyWriter.
+ADMIT: dict[str, Callable[[Any, "Call"], Awaitable[Any]]] = {
+    "PutObject": obj.admit_put_object,
+}

@@ -1,0 +1,174 @@
+"""Bucket-level operations: create/head/delete, listing, location, multi-delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import TYPE_CHECKING
+
+from ...storage.errors import BucketAlreadyExists
+from ...storage.model import ListQuery
+from ..context import Call, S3Response
+from ..errors import S3Error
+from ..headers import content_md5
+from ..names import check_bucket_name
+from ..xml import (
+    delete_result_xml,
+    list_objects_v1_xml,
+    list_objects_v2_xml,
+    location_xml,
+    parse_create_bucket,
+    parse_delete,
+)
+
+if TYPE_CHECKING:
+    from ..app import S3Gateway
+
+REGION = "us-east-1"
+XML = {"content-type": "application/xml"}
+# Canned ACLs that mean what a bucket without ACLs already is.
+ACCEPTED_ACLS = frozenset({"private", "bucket-owner-full-control"})
+
+
+def _bucket(call: Call) -> str:
+    assert call.s3.bucket is not None
+    return call.s3.bucket
+
+
+async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
+    name = _bucket(call)
+    check_bucket_name(name)
+    acl = call.headers.get("x-amz-acl")
+    if acl is not None and acl not in ACCEPTED_ACLS:
+        raise S3Error("NotImplemented", f"Canned ACL {acl!r} is not supported.")
+    parse_create_bucket(call.body)  # validates; every location is this one
+    try:
+        await gw.store.create_bucket(name, call.access_key)
+    except BucketAlreadyExists as e:
+        code = (
+            "BucketAlreadyOwnedByYou"
+            if e.owner == call.access_key
+            else "BucketAlreadyExists"
+        )
+        raise S3Error(code, resource=name, extra={"BucketName": name}) from None
+    return S3Response(200, {"location": f"/{name}"})
+
+
+async def head_bucket(gw: S3Gateway, call: Call) -> S3Response:
+    await gw.store.get_bucket(_bucket(call))
+    return S3Response(200, {"x-amz-bucket-region": REGION})
+
+
+async def delete_bucket(gw: S3Gateway, call: Call) -> S3Response:
+    await gw.store.delete_bucket(_bucket(call))
+    return S3Response(204)
+
+
+async def get_bucket_location(gw: S3Gateway, call: Call) -> S3Response:
+    await gw.store.get_bucket(_bucket(call))
+    # us-east-1 is written as an empty LocationConstraint, as S3 does.
+    return S3Response(200, dict(XML), location_xml(""))
+
+
+def _int_arg(call: Call, name: str, default: int) -> int:
+    value = call.s3.arg(name)
+    if value is None or value == "":
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise S3Error(
+            "InvalidArgument",
+            f"Provided {name} not an integer or within integer range",
+            extra={"ArgumentName": name, "ArgumentValue": value},
+        )
+    return n
+
+
+def _encode_token(marker: str) -> str:
+    return base64.urlsafe_b64encode(marker.encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise S3Error(
+            "InvalidArgument",
+            "The continuation token provided is incorrect",
+            extra={"ArgumentName": "continuation-token", "ArgumentValue": token},
+        ) from None
+
+
+async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
+    s3 = call.s3
+    bucket = _bucket(call)
+    encoding = s3.arg("encoding-type")
+    if encoding is not None and encoding.lower() != "url":
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid Encoding Method specified in Request",
+            extra={"ArgumentName": "encoding-type", "ArgumentValue": encoding},
+        )
+    url = encoding is not None
+    prefix = s3.arg("prefix") or ""
+    delimiter = s3.arg("delimiter") or ""
+    max_keys = min(_int_arg(call, "max-keys", 1000), gw.config.max_keys_limit)
+    v2 = s3.arg("list-type") == "2"
+    if s3.arg("list-type") not in (None, "2"):
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid List Type specified in Request",
+            extra={"ArgumentName": "list-type"},
+        )
+    if v2:
+        token = s3.arg("continuation-token")
+        start_after = s3.arg("start-after")
+        position = _decode_token(token) if token else (start_after or "")
+    else:
+        position = s3.arg("marker") or ""
+    listing = await gw.store.list_keys(
+        bucket, ListQuery(prefix, delimiter, position, max_keys)
+    )
+    if v2:
+        next_token = (
+            _encode_token(listing.next_marker)
+            if listing.truncated and listing.next_marker is not None
+            else None
+        )
+        fetch_owner = (s3.arg("fetch-owner") or "").lower() == "true"
+        body = list_objects_v2_xml(
+            bucket,
+            listing,
+            prefix,
+            delimiter,
+            max_keys,
+            url,
+            token,
+            next_token,
+            start_after,
+            call.access_key if fetch_owner else None,
+        )
+    else:
+        body = list_objects_v1_xml(
+            bucket, listing, prefix, delimiter, position, max_keys, url,
+            call.access_key,
+        )  # fmt: skip
+    return S3Response(200, dict(XML), body)
+
+
+async def delete_objects(gw: S3Gateway, call: Call) -> S3Response:
+    bucket = _bucket(call)
+    if len(call.body) > gw.config.max_xml_body:
+        raise S3Error("MaxMessageLengthExceeded")
+    expected = content_md5(call.headers.get("content-md5"))
+    if expected is not None and hashlib.md5(call.body).digest() != expected:
+        raise S3Error("BadDigest")
+    quiet, keys = parse_delete(call.body)
+    results = await gw.store.delete_keys(bucket, keys)
+    deleted = [r.key for r in results if r.error is None]
+    errors = [(r.key, r.error, r.error) for r in results if r.error is not None]
+    return S3Response(200, dict(XML), delete_result_xml(deleted, errors, quiet))

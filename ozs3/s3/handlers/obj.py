@@ -1,0 +1,216 @@
+"""Object-level operations: PutObject (streamed), Get/HeadObject, DeleteObject."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from ...storage.interfaces import KeyWriter
+from ...storage.model import KeyInfo, ObjectMeta
+from ..context import Call, S3Response
+from ..errors import S3Error
+from ..headers import (
+    META_PREFIX,
+    RESPONSE_OVERRIDES,
+    STORED_HEADERS,
+    content_md5,
+    evaluate_conditionals,
+    is_aws_chunked,
+    http_date,
+    parse_range,
+    payload_sha256,
+    quote_etag,
+    user_metadata,
+)
+from ..names import check_key
+from ..producer import STEP
+
+if TYPE_CHECKING:
+    from ..app import S3Gateway
+
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+
+def _where(call: Call) -> tuple[str, str]:
+    assert call.s3.bucket is not None and call.s3.key is not None
+    return call.s3.bucket, call.s3.key
+
+
+def _check_version(call: Call) -> None:
+    # Buckets are never versioned: the only version is "null".
+    version = call.s3.arg("versionId")
+    if version is not None and version != "null":
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid version id specified",
+            extra={"ArgumentName": "versionId", "ArgumentValue": version},
+        )
+
+
+def _declared_size(call: Call) -> int | None:
+    """The object's size as the client declared it, if it did."""
+    text = call.headers.get("x-amz-decoded-content-length")
+    if text is not None:
+        try:
+            return int(text)
+        except ValueError:
+            raise S3Error(
+                "InvalidArgument",
+                "x-amz-decoded-content-length is not an integer",
+                extra={"ArgumentName": "x-amz-decoded-content-length"},
+            ) from None
+    if is_aws_chunked(call.headers.get):
+        return None  # the framed length is not the object's
+    return call.length
+
+
+def _object_meta(call: Call) -> ObjectMeta:
+    headers = call.headers
+    stored = []
+    for name in STORED_HEADERS:
+        value = headers.get(name)
+        if name == "content-encoding" and value is not None:
+            # aws-chunked is the transfer framing, not the object's encoding.
+            tokens = [t.strip() for t in value.split(",")]
+            value = ", ".join(t for t in tokens if t and t.lower() != "aws-chunked")
+        if value:
+            stored.append((name, value))
+    return ObjectMeta(
+        content_type=headers.get("content-type") or DEFAULT_CONTENT_TYPE,
+        headers=tuple(stored),
+        user=user_metadata(headers.pairs),
+    )
+
+
+async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
+    """Everything PutObject can check before its body: then open the key."""
+    bucket, key = _where(call)
+    check_key(key)
+    content_md5(call.headers.get("content-md5"))
+    size = _declared_size(call)
+    if size is not None and size > gw.config.max_object_size:
+        raise S3Error(
+            "EntityTooLarge",
+            extra={
+                "ProposedSize": str(size),
+                "MaxSizeAllowed": str(gw.config.max_object_size),
+            },
+        )
+    if (
+        call.length is None
+        and call.headers.get("transfer-encoding") is None
+        and call.upload is None
+    ):
+        raise S3Error("MissingContentLength")
+    return await gw.store.open_key(bucket, key, _object_meta(call), size)
+
+
+async def put_object(gw: S3Gateway, call: Call) -> S3Response:
+    if call.upload is None:
+        # An empty (or, in tests, buffered) body: no streaming needed.
+        writer = await admit_put_object(gw, call)
+        try:
+            if call.body:
+                await writer.write(call.body)
+            md5 = hashlib.md5(call.body).digest()
+            sha = hashlib.sha256(call.body).digest()
+            _verify(call, md5, sha, len(call.body))
+        except BaseException:
+            await writer.abort()
+            raise
+        info = await writer.commit(md5.hex())
+    else:
+        upload = call.upload
+        digests = await upload.when_done()
+        try:
+            _verify(call, digests.md5, digests.sha256, digests.size)
+        except S3Error:
+            await upload.abort()
+            raise
+        assert upload.writer is not None
+        info = await upload.writer.commit(digests.md5.hex())
+    return S3Response(200, {"etag": quote_etag(info.etag)})
+
+
+def _verify(call: Call, md5: bytes, sha256: bytes | None, size: int) -> None:
+    """The body's checks, after it is stored and before it is committed."""
+    declared = _declared_size(call)
+    if declared is not None and declared != size:
+        raise S3Error(
+            "IncompleteBody",
+            f"Expected {declared} decoded bytes, received {size}.",
+        )
+    expected_md5 = content_md5(call.headers.get("content-md5"))
+    if expected_md5 is not None and expected_md5 != md5:
+        raise S3Error(
+            "BadDigest",
+            extra={"ExpectedDigest": expected_md5.hex(), "CalculatedDigest": md5.hex()},
+        )
+    expected_sha = payload_sha256(call.headers.get("x-amz-content-sha256"))
+    if expected_sha is not None and sha256 is not None and expected_sha != sha256:
+        raise S3Error(
+            "XAmzContentSHA256Mismatch",
+            extra={
+                "ClientComputedContentSHA256": expected_sha.hex(),
+                "S3ComputedContentSHA256": sha256.hex(),
+            },
+        )
+
+
+def object_headers(info: KeyInfo) -> dict[str, str]:
+    headers = {
+        "etag": quote_etag(info.etag),
+        "last-modified": http_date(info.modified),
+        "accept-ranges": "bytes",
+        "content-type": info.meta.content_type or DEFAULT_CONTENT_TYPE,
+    }
+    headers.update(dict(info.meta.headers))
+    for name, value in info.meta.user:
+        headers[META_PREFIX + name] = value
+    return headers
+
+
+async def get_object(gw: S3Gateway, call: Call) -> S3Response:
+    """GetObject and HeadObject."""
+    bucket, key = _where(call)
+    _check_version(call)
+    if call.s3.has("partNumber"):
+        raise S3Error("NotImplemented", "GET ?partNumber is not implemented.")
+    info = await gw.store.lookup_key(bucket, key)
+    headers = object_headers(info)
+    verdict = evaluate_conditionals(call.headers.as_dict(), info.etag, info.modified)
+    if verdict == 304:
+        return S3Response(
+            304, {k: headers[k] for k in ("etag", "last-modified")}
+        )
+    if verdict == 412:
+        raise S3Error(
+            "PreconditionFailed",
+            extra={"Condition": "If-Match or If-Unmodified-Since"},
+        )
+    for param, header in RESPONSE_OVERRIDES.items():
+        value = call.s3.arg(param)
+        if value is not None:
+            headers[header] = value
+    rng = parse_range(call.headers.get("range"), info.size)
+    status, start, length = 200, 0, info.size
+    if rng is not None:
+        status, start, length = 206, rng[0], rng[1] - rng[0] + 1
+        headers["content-range"] = f"bytes {rng[0]}-{rng[1]}/{info.size}"
+    headers["content-length"] = str(length)
+    if call.s3.method == "HEAD" or length == 0:
+        return S3Response(status, headers)
+    reader = await gw.store.open_reader(info, start, length)
+    try:
+        first = await reader.read(STEP)
+    except BaseException:
+        reader.close()
+        raise
+    return S3Response(status, headers, reader=reader, first=first)
+
+
+async def delete_object(gw: S3Gateway, call: Call) -> S3Response:
+    bucket, key = _where(call)
+    _check_version(call)
+    await gw.store.delete_key(bucket, key)
+    return S3Response(204)

@@ -1,0 +1,18 @@
+"""Service-level operations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..context import Call, S3Response
+from ..xml import list_buckets_xml
+
+if TYPE_CHECKING:
+    from ..app import S3Gateway
+
+XML = {"content-type": "application/xml"}
+
+
+async def list_buckets(gw: S3Gateway, call: Call) -> S3Response:
+    buckets = await gw.store.list_buckets()
+    return S3Response(200, dict(XML), list_buckets_xml(buckets, call.access_key))

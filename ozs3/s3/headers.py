@@ -1,0 +1,182 @@
+"""HTTP header rules S3 uses: Range, ETags, dates, conditionals, metadata.  Pure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import email.utils
+import re
+from collections.abc import Callable, Iterable
+
+from .errors import S3Error
+
+META_PREFIX = "x-amz-meta-"
+# S3 caps user metadata (names + values) at 2 KiB.
+MAX_USER_META = 2048
+# Representation headers stored with an object and returned on GET/HEAD.
+STORED_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
+# GET query parameters that override response headers.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "content-type",
+    "response-content-language": "content-language",
+    "response-expires": "expires",
+    "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition",
+    "response-content-encoding": "content-encoding",
+}
+
+_RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(start, end_inclusive)`` for a single byte range, or ``None`` for the
+    whole object.  Unsatisfiable -> InvalidRange; syntactically invalid or
+    multi-range headers are ignored, as RFC 9110 and S3 do."""
+    if header is None:
+        return None
+    m = _RANGE_RE.match(header)
+    if not m:
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first and not last:
+        return None
+    if not first:
+        n = int(last)
+        if n == 0 or size == 0:
+            raise _invalid_range(size)
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise _invalid_range(size)
+    return start, min(end, size - 1)
+
+
+def _invalid_range(size: int) -> S3Error:
+    return S3Error(
+        "InvalidRange",
+        extra={"ActualObjectSize": str(size)},
+        headers={"content-range": f"bytes */{size}"},
+    )
+
+
+def quote_etag(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """Does an If-Match / If-None-Match list name ``etag`` (or ``*``)?"""
+    for item in header.split(","):
+        item = item.strip()
+        if item.startswith("W/"):
+            item = item[2:]
+        if item == "*" or item.strip('"') == etag:
+            return True
+    return False
+
+
+def http_date(ts: float) -> str:
+    return email.utils.formatdate(int(ts), usegmt=True)
+
+
+def iso8601(ts: float) -> str:
+    dt = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=datetime.UTC)
+    return dt.timestamp()
+
+
+def evaluate_conditionals(
+    get: dict[str, str], etag: str, modified: float
+) -> int | None:
+    """RFC 9110 order, as S3 applies it: 412 PreconditionFailed, 304 Not
+    Modified, or ``None`` to go ahead.  ``get`` maps lower-case names."""
+    mtime = int(modified)  # HTTP dates have whole seconds
+    if_match = get.get("if-match")
+    if if_match is not None:
+        if not etag_matches(if_match, etag):
+            return 412
+    else:
+        since = parse_http_date(get.get("if-unmodified-since"))
+        if since is not None and mtime > since:
+            return 412
+    if_none = get.get("if-none-match")
+    if if_none is not None:
+        if etag_matches(if_none, etag):
+            return 304
+    else:
+        since = parse_http_date(get.get("if-modified-since"))
+        if since is not None and mtime <= since:
+            return 304
+    return None
+
+
+def user_metadata(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``x-amz-meta-*`` pairs (name without the prefix); MetadataTooLarge
+    over S3's 2 KiB.  Repeated headers are joined with commas, as S3 does."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        low = name.lower()
+        if low.startswith(META_PREFIX) and len(low) > len(META_PREFIX):
+            short = low[len(META_PREFIX) :]
+            found[short] = f"{found[short]},{value}" if short in found else value
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in found.items())
+    if size > MAX_USER_META:
+        raise S3Error(
+            "MetadataTooLarge",
+            extra={"Size": str(size), "MaxSizeAllowed": str(MAX_USER_META)},
+        )
+    return tuple(sorted(found.items()))
+
+
+def content_md5(value: str | None) -> bytes | None:
+    """The 16-byte digest a Content-MD5 header names; InvalidDigest if bad."""
+    if value is None:
+        return None
+    try:
+        digest = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 16:
+        raise S3Error("InvalidDigest", extra={"Content-MD5": value})
+    return digest
+
+
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def payload_sha256(value: str | None) -> bytes | None:
+    """The digest of a hex ``x-amz-content-sha256``; None for the special
+    values (UNSIGNED-PAYLOAD, STREAMING-*)."""
+    if value is None or not _HEX64.match(value):
+        return None
+    return bytes.fromhex(value)
+
+
+def is_aws_chunked(get: Callable[[str], str | None]) -> bool:
+    """Is the body framed as aws-chunked (signed or not, with or without
+    trailers)?  ``get`` looks up a lower-cased request header."""
+    encodings = (get("content-encoding") or "").lower()
+    sha = get("x-amz-content-sha256") or ""
+    return "aws-chunked" in encodings or sha.startswith("STREAMING-")

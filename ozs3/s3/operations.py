@@ -1,0 +1,79 @@
+"""Dispatch as a table: (method, level, sub-resource) -> S3 operation.  Pure.
+
+A request naming any S3 sub-resource that is not in the table gets 501
+NotImplemented; it never falls through to another operation (Ozone's
+``DELETE /bucket?cors`` deletes the bucket; ours refuses).
+"""
+
+from __future__ import annotations
+
+from .errors import S3Error
+from .routing import S3Request
+
+# Every sub-resource S3 defines.  Query parameters outside this set are
+# arguments (prefix, max-keys, partNumber, response-*, x-id, ...).
+SUBRESOURCES = frozenset(
+    {
+        "accelerate", "acl", "analytics", "attributes", "compose", "cors",
+        "delete", "encryption", "intelligent-tiering", "inventory", "legal-hold",
+        "lifecycle", "location", "logging", "metadataConfiguration",
+        "metadataTable", "metrics", "notification", "object-lock",
+        "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
+        "renameObject", "replication", "requestPayment", "restore", "retention",
+        "select", "session", "tagging", "torrent", "uploadId", "uploads",
+        "versioning", "versions", "website",
+    }
+)  # fmt: skip
+
+# (method, level, sub-resource or None) -> operation name.
+OPERATIONS: dict[tuple[str, str, str | None], str] = {
+    ("GET", "service", None): "ListBuckets",
+    ("GET", "bucket", None): "ListObjects",
+    ("GET", "bucket", "location"): "GetBucketLocation",
+    ("HEAD", "bucket", None): "HeadBucket",
+    ("PUT", "bucket", None): "CreateBucket",
+    ("DELETE", "bucket", None): "DeleteBucket",
+    ("POST", "bucket", "delete"): "DeleteObjects",
+    ("GET", "object", None): "GetObject",
+    ("HEAD", "object", None): "HeadObject",
+    ("PUT", "object", None): "PutObject",
+    ("DELETE", "object", None): "DeleteObject",
+}
+
+# Operations whose request body is streamed into storage as it arrives.
+STREAMED = frozenset({"PutObject"})
+
+_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
+
+
+def subresource_of(req: S3Request) -> str | None:
+    found = sorted({k for k, _ in req.query if k in SUBRESOURCES})
+    if len(found) > 1:
+        raise S3Error(
+            "NotImplemented",
+            f"The combination of sub-resources {', '.join(found)} is not implemented.",
+        )
+    return found[0] if found else None
+
+
+def lookup(req: S3Request, copy_source: bool = False) -> str:
+    """The operation ``req`` asks for, or the S3 error that refuses it."""
+    if req.method not in _METHODS:
+        raise S3Error("MethodNotAllowed", extra={"Method": req.method})
+    sub = subresource_of(req)
+    op = OPERATIONS.get((req.method, req.level, sub))
+    if op == "PutObject" and copy_source:
+        op = None
+        sub = "x-amz-copy-source"
+    if op is not None:
+        return op
+    if sub is not None or (req.method == "POST" and req.level != "service"):
+        what = f"?{sub}" if sub else "POST"
+        raise S3Error(
+            "NotImplemented",
+            f"{req.method} {what} on a {req.level} is not implemented.",
+        )
+    raise S3Error(
+        "MethodNotAllowed",
+        extra={"Method": req.method, "ResourceType": req.level.upper()},
+    )

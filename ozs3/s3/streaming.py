@@ -1,0 +1,392 @@
+"""Streaming request bodies: from the socket into storage as they arrive.
+
+twisted.web buffers a whole body before any resource runs.  ``S3HTTPRequest``
+takes over at ``gotLength`` (headers complete, body unread) for operations
+that stream (PutObject): it runs admission (routing, bucket lookup, header
+checks, open key) while the socket is held, answers ``Expect:
+100-continue`` itself, or refuses with the final response without reading
+the body.  ``UploadSink`` then feeds the body in ~1 MiB batches to storage
+and to the hashers, one batch in flight, pausing the transport above a
+high-water mark: memory per upload stays bounded whatever the client sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import Deferred, gatherResults, succeed
+from twisted.internet.interfaces import IDelayedCall, ITCPTransport
+from twisted.python.failure import Failure
+from twisted.web import server
+
+from .._executor import Executor
+from ..storage.interfaces import KeyWriter
+from .chunked import AwsChunkedDecoder, AwsChunkedError
+from .errors import S3Error
+
+if TYPE_CHECKING:
+    from .app import S3Gateway
+
+HIGH_WATER = 4 << 20
+LOW_WATER = 1 << 20
+BATCH = 1 << 20
+LINGER_SECONDS = 5.0
+
+
+def request_line(channel: Any) -> tuple[bytes, bytes, bytes]:
+    """Method, raw URI and version before ``requestReceived`` sets them.
+
+    These are private attributes of ``HTTPChannel`` (stable since 2004); a
+    test pins them so a Twisted upgrade that renames them fails loudly.
+    """
+    return channel._command, channel._path, channel._version
+
+
+class UploadDigests:
+    """What the sink learnt about a body once it is all stored."""
+
+    def __init__(self, md5: bytes, sha256: bytes | None, size: int) -> None:
+        self.md5 = md5
+        self.sha256 = sha256
+        self.size = size
+
+
+class UploadSink:
+    """Decodes, hashes and stores one request body with backpressure."""
+
+    def __init__(
+        self,
+        request: S3HTTPRequest,
+        hash_executor: Executor,
+        aws_chunked: bool,
+        want_sha256: bool,
+    ) -> None:
+        self._request = request
+        self._hash_executor = hash_executor
+        self._decoder = AwsChunkedDecoder() if aws_chunked else None
+        self._md5 = hashlib.md5()
+        self._sha256 = hashlib.sha256() if want_sha256 else None
+        self._queue: deque[bytes | memoryview] = deque()
+        self._queued = 0
+        self._busy = False
+        self._paused = False
+        self._eof = False
+        self._finished = False
+        self.size = 0
+        self.writer: KeyWriter | None = None
+        self.error: Failure | None = None
+        self._result: UploadDigests | None = None
+        self._waiters: list[Deferred[UploadDigests]] = []
+
+    @property
+    def trailers(self) -> dict[str, str]:
+        return self._decoder.trailers if self._decoder else {}
+
+    # -- input ---------------------------------------------------------------
+
+    def attach(self, writer: KeyWriter) -> None:
+        """Admission done: start storing what has queued up."""
+        self.writer = writer
+        self._pump()
+
+    def data_received(self, data: bytes) -> None:
+        if self.error is not None or self._finished:
+            return  # refused or failed: discard the rest of the body
+        if self._decoder is not None:
+            try:
+                pieces: list[bytes | memoryview] = list(self._decoder.feed(data))
+            except AwsChunkedError as e:
+                self._fail(Failure(S3Error("InvalidRequest", f"aws-chunked: {e}")))
+                return
+        else:
+            pieces = [data]
+        for p in pieces:
+            if p:
+                self._queue.append(p)
+                self._queued += len(p)
+        if self._queued >= HIGH_WATER:
+            self._pause()
+        self._pump()
+
+    def body_complete(self) -> None:
+        if self._decoder is not None and not self._decoder.done:
+            self._fail(
+                Failure(S3Error("IncompleteBody", "The aws-chunked body ended early."))
+            )
+            return
+        self._eof = True
+        self._pump()
+
+    def connection_lost(self) -> None:
+        if not self._finished and self.error is None:
+            self._fail(Failure(S3Error("IncompleteBody")), notify_request=False)
+
+    # -- the pump: one storage call in flight keeps writes ordered ------------
+
+    def _pump(self) -> None:
+        if self.writer is None or self._busy or self.error is not None:
+            return
+        if self._queue:
+            parts: list[bytes | memoryview] = []
+            n = 0
+            while self._queue and n < BATCH:
+                p = self._queue.popleft()
+                parts.append(p)
+                n += len(p)
+            self._queued -= n
+            batch = parts[0] if len(parts) == 1 else b"".join(parts)
+            batch = bytes(batch) if isinstance(batch, memoryview) else batch
+            self._busy = True
+            self.size += n
+            # Hashing and storing run in parallel threads: both release the GIL.
+            d = gatherResults(
+                [
+                    self._hash_executor.run(self._hash, batch),
+                    self.writer.write(batch),
+                ],
+                consumeErrors=True,
+            )
+            d.addCallbacks(self._written, self._batch_failed)
+            self._maybe_resume()
+        elif self._eof and not self._finished:
+            self._finished = True
+            self._result = UploadDigests(
+                self._md5.digest(),
+                self._sha256.digest() if self._sha256 else None,
+                self.size,
+            )
+            for w in self._waiters:
+                w.callback(self._result)
+            self._waiters.clear()
+
+    def _hash(self, batch: bytes) -> None:
+        self._md5.update(batch)
+        if self._sha256 is not None:
+            self._sha256.update(batch)
+
+    def _written(self, _: object) -> None:
+        self._busy = False
+        # Storage progress counts as activity for the idle timeout, which
+        # would otherwise fire while we hold the transport paused.
+        self._request.channel.resetTimeout()
+        self._maybe_resume()
+        self._pump()
+
+    def _batch_failed(self, f: Failure) -> None:
+        self._busy = False
+        # gatherResults wraps the first failure in a FirstError.
+        inner = getattr(f.value, "subFailure", None)
+        self._fail(inner if isinstance(inner, Failure) else f)
+
+    def _fail(self, f: Failure, notify_request: bool = True) -> None:
+        if self.error is not None:
+            return
+        self.error = f
+        self._queue.clear()
+        self._queued = 0
+        self._maybe_resume()
+        if self.writer is not None:
+            self.writer.abort().addErrback(lambda _: None)
+        waiters, self._waiters = self._waiters, []
+        for w in waiters:
+            w.errback(f)
+        if notify_request:
+            self._request.upload_failed(f)
+
+    def abort(self) -> Deferred[None] | None:
+        """Called by the handler when it will not commit (e.g. bad digest)."""
+        self._finished = True
+        if self.writer is not None:
+            return self.writer.abort()
+        return None
+
+    # -- flow control ----------------------------------------------------------
+
+    def _pause(self) -> None:
+        if not self._paused:
+            self._paused = True
+        # The channel may have resumed the transport behind our back: always
+        # re-pause while over the mark.
+        transport = self._request.transport
+        if transport is not None:
+            transport.pauseProducing()
+
+    def _maybe_resume(self) -> None:
+        if self._paused and (self._queued <= LOW_WATER or self.error is not None):
+            self._paused = False
+            transport = self._request.transport
+            if transport is not None:
+                transport.resumeProducing()
+
+    # -- output ----------------------------------------------------------------
+
+    def when_done(self) -> Deferred[UploadDigests]:
+        """Fires once every byte is stored and hashed (not yet committed)."""
+        if self._result is not None:
+            return succeed(self._result)
+        d: Deferred[UploadDigests] = Deferred()
+        if self.error is not None:
+            d.errback(self.error)
+        else:
+            self._waiters.append(d)
+        return d
+
+
+class S3HTTPRequest(server.Request):
+    """A Request that streams upload bodies instead of buffering them."""
+
+    gateway: S3Gateway
+    sink: UploadSink | None = None
+    s3_call: Any = None
+    _expect: list[bytes] | None = None
+    _admitting: bool = False
+    _body_done: tuple[bytes, bytes, bytes] | None = None
+    _lingering: IDelayedCall | None = None
+    _rejected = False
+    _buffer_limit: int | None = None
+    _buffered = 0
+
+    def gotLength(self, length: int | None) -> None:
+        method, uri, version = request_line(self.channel)
+        plan = self.gateway.plan_body(self, method, uri, length)
+        if plan is None:
+            super().gotLength(length)
+            self._buffer_limit = self.gateway.config.max_xml_body
+            if length is not None and length > self._buffer_limit:
+                self._reject_before_body(
+                    method, uri, version, S3Error("MaxMessageLengthExceeded")
+                )
+            return
+        # Streamed: requestReceived() will seek this empty placeholder.
+        self.method, self.uri, self.clientproto = method, uri, version
+        self.content = BytesIO()
+        expect = self.requestHeaders.getRawHeaders(b"expect")
+        if expect is not None:
+            # Keep Twisted from sending 100 Continue before admission.
+            self._expect = expect
+            self.requestHeaders.removeHeader(b"expect")
+        self.sink = plan
+        self._admitting = True
+        d = self.gateway.admit(self)
+        d.addCallbacks(self._admitted, self._refused)
+
+    def _reject_before_body(
+        self, method: bytes, uri: bytes, version: bytes, error: S3Error
+    ) -> None:
+        self.method, self.uri, self.clientproto = method, uri, version
+        self._rejected = True
+        self._expect = self.requestHeaders.getRawHeaders(b"expect")
+        self.requestHeaders.removeHeader(b"expect")
+        self.gateway.write_early_error(self, error, body_read=False)
+        self._linger_or_finish()
+
+    def _admitted(self, _: object) -> None:
+        self._admitting = False
+        if self._disconnected or self.finished or self._rejected:
+            return
+        if (
+            self._expect
+            and self._expect[0].lower() == b"100-continue"
+            and self.clientproto == b"HTTP/1.1"
+            and self._body_done is None
+        ):
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if self._body_done is not None:
+            self._process()
+
+    def _refused(self, f: Failure) -> None:
+        self._admitting = False
+        if self._disconnected or self.finished:
+            return
+        self.upload_failed(f)
+
+    def upload_failed(self, f: Failure) -> None:
+        """Admission refused, or storage/decoding failed mid-body."""
+        if self._rejected or self._disconnected or self.finished:
+            return
+        if self._body_done is not None and not self._admitting:
+            return  # the handler is running and will render the failure
+        self._rejected = True
+        self.gateway.write_early_failure(self, f, body_read=self._body_done is not None)
+        if self._body_done is not None:
+            self.finish()
+            return
+        self._linger_or_finish()
+
+    def _linger_or_finish(self) -> None:
+        # Closing a socket with unread input makes the kernel send RST, which
+        # can destroy the response before the client reads it: half-close,
+        # then keep reading (and discarding) for a few seconds.
+        client_is_sending = not self._expect
+        if client_is_sending and ITCPTransport.providedBy(self.transport):
+            self.transport.resumeProducing()
+            self.transport.loseWriteConnection()
+            from twisted.internet import reactor
+
+            self._lingering = reactor.callLater(  # type: ignore[attr-defined]
+                LINGER_SECONDS, self.transport.abortConnection
+            )
+            return
+        self.finish()
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self.sink is not None:
+            self.sink.data_received(data)
+            return
+        if self._rejected:
+            return
+        self._buffered += len(data)
+        if self._buffer_limit is not None and self._buffered > self._buffer_limit:
+            method, uri, version = request_line(self.channel)
+            self._reject_before_body(
+                method, uri, version, S3Error("MaxMessageLengthExceeded")
+            )
+            return
+        super().handleContentChunk(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if self._rejected:
+            if self._lingering is not None and self._lingering.active():
+                self._lingering.cancel()
+                self._lingering = None
+                if not self.finished:
+                    self.finish()
+            return
+        if self.sink is None:
+            super().requestReceived(command, path, version)
+            return
+        self._body_done = (command, path, version)
+        self.sink.body_complete()
+        if not self._admitting and not self.finished and not self._rejected:
+            self._process()
+
+    def _process(self) -> None:
+        if self._expect is not None:
+            self.requestHeaders.setRawHeaders(b"expect", self._expect)
+        assert self._body_done is not None
+        super().requestReceived(*self._body_done)
+
+    def connectionLost(self, reason: Failure) -> None:
+        if self._lingering is not None and self._lingering.active():
+            self._lingering.cancel()
+        if self.sink is not None:
+            self.sink.connection_lost()
+        super().connectionLost(reason)
+
+
+class S3Site(server.Site):
+    """A Site whose requests stream uploads into ``gateway``."""
+
+    def __init__(self, gateway: S3Gateway, timeout: float) -> None:
+        super().__init__(gateway.resource(), timeout=timeout)
+        self.gateway = gateway
+        self.requestFactory = self._make_request  # type: ignore[assignment]
+        self.parsePOSTFormSubmission = False
+
+    def _make_request(self, channel: Any, queued: object = None) -> S3HTTPRequest:
+        request = S3HTTPRequest(channel)
+        request.gateway = self.gateway
+        return request

@@ -1,0 +1,234 @@
+"""S3 XML documents: builders for responses, a hardened parser for requests.
+
+Pure (lxml only).  Request bodies are parsed without DTDs, entities or
+network access, with or without the S3 namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote
+
+from lxml import etree
+
+from ..storage.model import BucketInfo, KeyListing
+from .errors import S3Error
+from .headers import iso8601, quote_etag
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
+def _root(tag: str, ns: bool = True) -> etree._Element:
+    return etree.Element(tag, nsmap={None: NS}) if ns else etree.Element(tag)
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    el = etree.SubElement(parent, tag)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _dump(root: etree._Element) -> bytes:
+    return _DECL + etree.tostring(root, encoding="UTF-8")
+
+
+def error_xml(
+    code: str,
+    message: str,
+    resource: str | None,
+    request_id: str,
+    extra: dict[str, str],
+) -> bytes:
+    root = _root("Error", ns=False)
+    _sub(root, "Code", code)
+    _sub(root, "Message", message)
+    for name, value in extra.items():
+        _sub(root, name, value)
+    if resource is not None:
+        _sub(root, "Resource", resource)
+    _sub(root, "RequestId", request_id)
+    return _dump(root)
+
+
+def _owner(parent: etree._Element, owner: str, tag: str = "Owner") -> None:
+    el = _sub(parent, tag)
+    _sub(el, "ID", owner)
+    _sub(el, "DisplayName", owner)
+
+
+def list_buckets_xml(buckets: Sequence[BucketInfo], owner: str) -> bytes:
+    root = _root("ListAllMyBucketsResult")
+    _owner(root, owner)
+    container = _sub(root, "Buckets")
+    for b in buckets:
+        el = _sub(container, "Bucket")
+        _sub(el, "Name", b.name)
+        _sub(el, "CreationDate", iso8601(b.created))
+    return _dump(root)
+
+
+def location_xml(region: str) -> bytes:
+    root = _root("LocationConstraint")
+    if region:
+        root.text = region
+    return _dump(root)
+
+
+def _enc(value: str, url: bool) -> str:
+    # botocore decodes with unquote_plus when EncodingType is url.
+    return quote(value, safe="/") if url else value
+
+
+def _contents(
+    root: etree._Element, listing: KeyListing, url: bool, owner: str | None
+) -> None:
+    for k in listing.keys:
+        el = _sub(root, "Contents")
+        _sub(el, "Key", _enc(k.key, url))
+        _sub(el, "LastModified", iso8601(k.modified))
+        _sub(el, "ETag", quote_etag(k.etag))
+        _sub(el, "Size", str(k.size))
+        if owner is not None:
+            _owner(el, owner)
+        _sub(el, "StorageClass", "STANDARD")
+    for p in listing.common_prefixes:
+        _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
+
+
+def list_objects_v1_xml(
+    bucket: str,
+    listing: KeyListing,
+    prefix: str,
+    delimiter: str,
+    marker: str,
+    max_keys: int,
+    url: bool,
+    owner: str,
+) -> bytes:
+    root = _root("ListBucketResult")
+    _sub(root, "Name", bucket)
+    _sub(root, "Prefix", _enc(prefix, url))
+    _sub(root, "Marker", _enc(marker, url))
+    if listing.truncated and delimiter and listing.next_marker is not None:
+        _sub(root, "NextMarker", _enc(listing.next_marker, url))
+    _sub(root, "MaxKeys", str(max_keys))
+    if delimiter:
+        _sub(root, "Delimiter", _enc(delimiter, url))
+    if url:
+        _sub(root, "EncodingType", "url")
+    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
+    _contents(root, listing, url, owner)
+    return _dump(root)
+
+
+def list_objects_v2_xml(
+    bucket: str,
+    listing: KeyListing,
+    prefix: str,
+    delimiter: str,
+    max_keys: int,
+    url: bool,
+    continuation_token: str | None,
+    next_token: str | None,
+    start_after: str | None,
+    owner: str | None,
+) -> bytes:
+    root = _root("ListBucketResult")
+    _sub(root, "Name", bucket)
+    _sub(root, "Prefix", _enc(prefix, url))
+    if delimiter:
+        _sub(root, "Delimiter", _enc(delimiter, url))
+    _sub(root, "MaxKeys", str(max_keys))
+    if url:
+        _sub(root, "EncodingType", "url")
+    _sub(root, "KeyCount", str(len(listing.keys) + len(listing.common_prefixes)))
+    if continuation_token is not None:
+        _sub(root, "ContinuationToken", continuation_token)
+    if next_token is not None:
+        _sub(root, "NextContinuationToken", next_token)
+    if start_after is not None:
+        _sub(root, "StartAfter", _enc(start_after, url))
+    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
+    _contents(root, listing, url, owner)
+    return _dump(root)
+
+
+def parse_document(body: bytes, expected_root: str) -> etree._Element:
+    """Parse a request body, refusing DTDs and anything not well-formed."""
+    if not body.strip():
+        raise S3Error("MalformedXML")
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError:
+        raise S3Error("MalformedXML") from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise S3Error("MalformedXML", "DTDs are not allowed in request bodies.")
+    if etree.QName(root).localname != expected_root:
+        raise S3Error("MalformedXML")
+    return root
+
+
+def _children(el: etree._Element, name: str) -> Iterable[etree._Element]:
+    for child in el:
+        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+            yield child
+
+
+def _text(el: etree._Element, name: str) -> str | None:
+    for child in _children(el, name):
+        return child.text or ""
+    return None
+
+
+MAX_DELETE_KEYS = 1000
+
+
+def parse_delete(body: bytes) -> tuple[bool, list[str]]:
+    """DeleteObjects: ``(quiet, keys)``."""
+    root = parse_document(body, "Delete")
+    quiet = (_text(root, "Quiet") or "false").strip().lower() == "true"
+    keys = []
+    for obj in _children(root, "Object"):
+        key = _text(obj, "Key")
+        if key is None:
+            raise S3Error("MalformedXML")
+        keys.append(key)
+    if not keys or len(keys) > MAX_DELETE_KEYS:
+        raise S3Error("MalformedXML")
+    return quiet, keys
+
+
+def parse_create_bucket(body: bytes) -> str | None:
+    """CreateBucketConfiguration's LocationConstraint, if a body was sent."""
+    if not body.strip():
+        return None
+    root = parse_document(body, "CreateBucketConfiguration")
+    return _text(root, "LocationConstraint")
+
+
+def delete_result_xml(
+    deleted: Sequence[str], errors: Sequence[tuple[str, str, str]], quiet: bool
+) -> bytes:
+    root = _root("DeleteResult")
+    if not quiet:
+        for key in deleted:
+            _sub(_sub(root, "Deleted"), "Key", key)
+    for key, code, message in errors:
+        el = _sub(root, "Error")
+        _sub(el, "Key", key)
+        _sub(el, "Code", code)
+        _sub(el, "Message", message)
+    return _dump(root)
+

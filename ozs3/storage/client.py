@@ -1,0 +1,292 @@
+"""The embedded object store: Ozone's client write and read paths over an
+in-process OM and datanode.
+
+Write: ``open_key`` (OM records an open key and pre-allocates a block) ->
+``write`` (chunks go to the datanode; a new block is allocated from OM
+whenever one fills up) -> ``commit`` (each block's chunk list is made durable
+with fsync, then one OM transaction makes the key visible and queues any
+replaced blocks for deletion).  Reads open every block of the key version
+up front, so a concurrent overwrite that unlinks old blocks cannot cut a
+read short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from .._deferred import async_to_deferred
+from .._executor import Executor
+from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
+from .errors import BlockNotFound
+from .model import (
+    BlockID,
+    BlockLocation,
+    BucketInfo,
+    DeleteResult,
+    KeyInfo,
+    KeyListing,
+    ListQuery,
+    ObjectMeta,
+)
+from .om.manager import OzoneManager
+
+RECLAIM_BATCH = 512
+
+
+class EmbeddedObjectStore:
+    """``ObjectStore`` over an embedded OM and one local datanode."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        om: OzoneManager,
+        datanode: LocalBlockStore,
+        io: Executor,
+        block_size: int,
+    ) -> None:
+        self.om = om
+        self.datanode = datanode
+        self.volume = om.volume
+        self._io = io
+        self.block_size = block_size
+        self._reclaiming: Deferred[None] | None = None
+        self._reclaim_again = False
+
+    @async_to_deferred
+    async def start(self) -> None:
+        reclaimed = await self.om.start()
+        if reclaimed:
+            self.log.info("reclaimed {n} open keys left by an earlier run", n=reclaimed)
+        await self.reclaim()
+
+    # -- buckets -------------------------------------------------------------
+
+    def create_bucket(self, name: str, owner: str) -> Deferred[BucketInfo]:
+        return self.om.create_bucket(name, owner)
+
+    def get_bucket(self, name: str) -> Deferred[BucketInfo]:
+        return self.om.get_bucket(name)
+
+    def delete_bucket(self, name: str) -> Deferred[None]:
+        return self.om.delete_bucket(name)
+
+    def list_buckets(self) -> Deferred[list[BucketInfo]]:
+        return self.om.list_buckets()
+
+    def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]:
+        return self.om.list_keys(bucket, query)
+
+    # -- keys ----------------------------------------------------------------
+
+    @async_to_deferred
+    async def open_key(
+        self, bucket: str, key: str, meta: ObjectMeta, size_hint: int | None
+    ) -> EmbeddedKeyWriter:
+        client_id, first = await self.om.open_key(
+            bucket, key, meta, allocate=size_hint != 0
+        )
+        writer = EmbeddedKeyWriter(self, client_id)
+        if first is not None:
+            writer.next_block = first
+        return writer
+
+    def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
+        return self.om.lookup_key(bucket, key)
+
+    @async_to_deferred
+    async def open_reader(
+        self, info: KeyInfo, offset: int, length: int
+    ) -> EmbeddedObjectReader:
+        try:
+            readers = await self._io.run(self._open_blocks, info.blocks)
+        except BlockNotFound:
+            # Overwritten (and its blocks reclaimed) between lookup and open:
+            # read the version that replaced it.
+            info = await self.om.lookup_key(info.bucket, info.key)
+            readers = await self._io.run(self._open_blocks, info.blocks)
+            length = min(length, max(0, info.size - offset))
+        return EmbeddedObjectReader(self._io, readers, info.blocks, offset, length)
+
+    def _open_blocks(self, blocks: Sequence[BlockLocation]) -> list[LocalBlockReader]:
+        readers: list[LocalBlockReader] = []
+        try:
+            for b in blocks:
+                readers.append(self.datanode.open_block(b.block_id))
+        except BaseException:
+            for r in readers:
+                r.close()
+            raise
+        return readers
+
+    @async_to_deferred
+    async def delete_key(self, bucket: str, key: str) -> None:
+        await self.om.delete_key(bucket, key)
+        self.kick_reclaim()
+
+    @async_to_deferred
+    async def delete_keys(
+        self, bucket: str, keys: Sequence[str]
+    ) -> list[DeleteResult]:
+        results = await self.om.delete_keys(bucket, keys)
+        self.kick_reclaim()
+        return results
+
+    # -- the block deleting service --------------------------------------------
+
+    def kick_reclaim(self) -> None:
+        """Delete queued blocks soon; coalesces overlapping requests."""
+        if self._reclaiming is not None:
+            self._reclaim_again = True
+            return
+        self._reclaiming = self.reclaim()
+
+        def done(result: object) -> None:
+            self._reclaiming = None
+            if self._reclaim_again:
+                self._reclaim_again = False
+                self.kick_reclaim()
+
+        def failed(f: object) -> None:
+            self.log.failure("block reclamation failed", f)  # type: ignore[arg-type]
+
+        self._reclaiming.addErrback(failed).addBoth(done)
+
+    @async_to_deferred
+    async def reclaim(self) -> None:
+        while True:
+            ids = await self.om.deleted_blocks(RECLAIM_BATCH)
+            if not ids:
+                return
+            await self._io.run(lambda: [self.datanode.delete_block(i) for i in ids])
+            await self.om.forget_deleted_blocks(ids)
+            if len(ids) < RECLAIM_BATCH:
+                return
+
+    def wait_idle(self) -> Deferred[None] | None:
+        """The reclamation in progress, if any (for orderly shutdown)."""
+        return self._reclaiming
+
+
+class EmbeddedKeyWriter:
+    """An open key being written block by block."""
+
+    def __init__(self, store: EmbeddedObjectStore, client_id: int) -> None:
+        self._store = store
+        self.client_id = client_id
+        self.next_block: BlockID | None = None
+        self._current: LocalBlockWriter | None = None
+        self._done: list[BlockLocation] = []
+        self.size = 0
+        self._finished = False
+
+    @async_to_deferred
+    async def write(self, data: bytes) -> None:
+        store = self._store
+        view = memoryview(data)
+        while view:
+            if self._current is None or self._current.length >= store.block_size:
+                await self._close_block()
+                block_id = self.next_block
+                if block_id is None:
+                    block_id = await store.om.allocate_block(self.client_id)
+                self.next_block = None
+                self._current = await store._io.run(
+                    store.datanode.create_block, block_id
+                )
+            room = store.block_size - self._current.length
+            piece = view[:room]
+            await store._io.run(self._current.write_chunk, piece)
+            self.size += len(piece)
+            view = view[room:]
+
+    async def _close_block(self) -> None:
+        if self._current is not None:
+            current, self._current = self._current, None
+            self._done.append(await self._store._io.run(current.put_block))
+
+    @async_to_deferred
+    async def commit(self, etag: str) -> KeyInfo:
+        assert not self._finished, "commit after commit or abort"
+        try:
+            await self._close_block()
+        except BaseException:
+            await self.abort()
+            raise
+        self._finished = True
+        info = await self._store.om.commit_key(
+            self.client_id, self._done, self.size, etag, time.time()
+        )
+        self._store.kick_reclaim()
+        return info
+
+    @async_to_deferred
+    async def abort(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._current is not None:
+            current, self._current = self._current, None
+            await self._store._io.run(current.discard)
+        await self._store.om.abort_open_key(self.client_id)
+        self._store.kick_reclaim()
+
+
+class EmbeddedObjectReader:
+    """A byte range over the blocks of one key version."""
+
+    def __init__(
+        self,
+        io: Executor,
+        readers: list[LocalBlockReader],
+        blocks: Sequence[BlockLocation],
+        offset: int,
+        length: int,
+    ) -> None:
+        self._io = io
+        self._readers = readers
+        self._starts: list[int] = []
+        pos = 0
+        for b in blocks:
+            self._starts.append(pos)
+            pos += b.length
+        self._offset = offset
+        self.remaining = length
+
+    def read(self, max_bytes: int) -> Deferred[bytes]:
+        return self._io.run(self._read, max_bytes)
+
+    def _read(self, max_bytes: int) -> bytes:
+        out: list[bytes] = []
+        want = min(max_bytes, self.remaining)
+        while want > 0:
+            i = self._block_index(self._offset)
+            reader, start = self._readers[i], self._starts[i]
+            within = self._offset - start
+            data = reader.read(within, min(want, reader.length - within))
+            if not data:
+                break
+            out.append(data)
+            self._offset += len(data)
+            self.remaining -= len(data)
+            want -= len(data)
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def _block_index(self, offset: int) -> int:
+        lo, hi = 0, len(self._starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def close(self) -> None:
+        for r in self._readers:
+            r.close()
+        self._readers = []

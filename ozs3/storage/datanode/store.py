@@ -1,0 +1,279 @@
+"""An embedded datanode: blocks in containers on local disk.
+
+Layout (Ozone's, flattened): ``<root>/containers/<cid>/chunks/<localID>.block``.
+A block file holds its chunks' bytes back to back, then a footer recording
+the chunk list with each chunk's ChecksumData (Ozone keeps this BlockData in
+the container DB; keeping it in the block file means one file, one fsync).
+A file without a valid footer is an unfinished block and is never read.
+
+Every call here blocks; the client runs them in its I/O executor.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import json
+import os
+import struct
+import zlib
+
+from ..errors import BlockNotFound, ChecksumMismatch, NoSpace, StorageIOError
+from ..model import BlockID, BlockLocation, ChecksumData, ChunkInfo
+
+_FOOTER = struct.Struct(">Q8s")
+_MAGIC = b"OZS3BLK1"
+
+
+def _crc32_windows(data: memoryview, bpc: int) -> tuple[bytes, ...]:
+    # 4-byte big-endian CRC32 per window, exactly as Ozone's Checksum does.
+    return tuple(
+        zlib.crc32(data[i : i + bpc]).to_bytes(4, "big")
+        for i in range(0, len(data), bpc)
+    )
+
+
+def _io_error(e: OSError, what: str) -> Exception:
+    if e.errno == errno.ENOSPC:
+        return NoSpace(what)
+    return StorageIOError(f"{what}: {e.strerror}")
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlockStore:
+    """One datanode's block storage under ``root``."""
+
+    def __init__(
+        self, root: str, chunk_size: int, bytes_per_checksum: int, checksum_type: str
+    ) -> None:
+        self.root = root
+        self.chunk_size = chunk_size
+        self.bytes_per_checksum = bytes_per_checksum
+        self.checksum_type = checksum_type
+        os.makedirs(os.path.join(root, "containers"), exist_ok=True)
+
+    def block_path(self, block_id: BlockID) -> str:
+        # Names come only from integers: no key ever reaches the file system.
+        return os.path.join(
+            self.root,
+            "containers",
+            str(int(block_id.container_id)),
+            "chunks",
+            f"{int(block_id.local_id)}.block",
+        )
+
+    def create_block(self, block_id: BlockID) -> LocalBlockWriter:
+        path = self.block_path(block_id)
+        chunks_dir = os.path.dirname(path)
+        try:
+            if not os.path.isdir(chunks_dir):
+                os.makedirs(chunks_dir, exist_ok=True)
+                _fsync_dir(os.path.dirname(os.path.dirname(chunks_dir)))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        except OSError as e:
+            raise _io_error(e, f"create block {block_id}") from e
+        return LocalBlockWriter(self, block_id, path, fd)
+
+    def open_block(self, block_id: BlockID) -> LocalBlockReader:
+        path = self.block_path(block_id)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise BlockNotFound(str(block_id)) from None
+        except OSError as e:
+            raise _io_error(e, f"open block {block_id}") from e
+        try:
+            return LocalBlockReader(block_id, fd)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def delete_block(self, block_id: BlockID) -> None:
+        try:
+            os.unlink(self.block_path(block_id))
+        except FileNotFoundError:
+            pass
+
+    def block_files(self) -> list[BlockID]:
+        """Every block file on disk (for start-up audits and tests)."""
+        found = []
+        base = os.path.join(self.root, "containers")
+        for cid in os.listdir(base):
+            chunks = os.path.join(base, cid, "chunks")
+            if not os.path.isdir(chunks):
+                continue
+            for name in os.listdir(chunks):
+                if name.endswith(".block"):
+                    found.append(BlockID(int(cid), int(name[: -len(".block")])))
+        return sorted(found)
+
+
+class LocalBlockWriter:
+    def __init__(
+        self, store: LocalBlockStore, block_id: BlockID, path: str, fd: int
+    ) -> None:
+        self._store = store
+        self.block_id = block_id
+        self._path = path
+        self._fd: int | None = fd
+        self.length = 0
+        self.chunks: list[ChunkInfo] = []
+
+    def write_chunk(self, data: bytes | memoryview) -> ChunkInfo:
+        """Write ``data`` as one or more chunks (each at most chunk.size)."""
+        view = memoryview(data)
+        store = self._store
+        info = None
+        for start in range(0, len(view), store.chunk_size):
+            piece = view[start : start + store.chunk_size]
+            if store.checksum_type == "CRC32":
+                sums = _crc32_windows(piece, store.bytes_per_checksum)
+            else:
+                sums = ()
+            self._write_all(piece)
+            info = ChunkInfo(
+                offset=self.length,
+                length=len(piece),
+                checksum=ChecksumData(
+                    store.checksum_type, store.bytes_per_checksum, sums
+                ),
+            )
+            self.chunks.append(info)
+            self.length += len(piece)
+        assert info is not None, "empty chunk"
+        return info
+
+    def _write_all(self, piece: memoryview) -> None:
+        assert self._fd is not None, "block already closed"
+        try:
+            while piece:
+                n = os.write(self._fd, piece)
+                piece = piece[n:]
+        except OSError as e:
+            raise _io_error(e, f"write block {self.block_id}") from e
+
+    def put_block(self) -> BlockLocation:
+        footer = json.dumps(
+            {
+                "blockID": [self.block_id.container_id, self.block_id.local_id],
+                "size": self.length,
+                "chunks": [
+                    [
+                        c.offset,
+                        c.length,
+                        c.checksum.type,
+                        c.checksum.bytes_per_checksum,
+                        base64.b64encode(b"".join(c.checksum.checksums)).decode(),
+                    ]
+                    for c in self.chunks
+                ],
+            },
+            separators=(",", ":"),
+        ).encode()
+        self._write_all(memoryview(footer + _FOOTER.pack(len(footer), _MAGIC)))
+        assert self._fd is not None
+        try:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            _fsync_dir(os.path.dirname(self._path))
+        except OSError as e:
+            raise _io_error(e, f"sync block {self.block_id}") from e
+        return BlockLocation(self.block_id, self.length)
+
+    def discard(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        try:
+            os.unlink(self._path)
+        except FileNotFoundError:
+            pass
+
+
+class LocalBlockReader:
+    def __init__(self, block_id: BlockID, fd: int) -> None:
+        self.block_id = block_id
+        self._fd: int | None = fd
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, _FOOTER.size, size - _FOOTER.size) if size >= 16 else b""
+        if len(tail) != _FOOTER.size or tail[8:] != _MAGIC:
+            raise ChecksumMismatch(f"block {block_id} has no valid footer")
+        (flen,) = struct.unpack(">Q", tail[:8])
+        if flen > size - _FOOTER.size:
+            raise ChecksumMismatch(f"block {block_id} footer is corrupt")
+        try:
+            meta = json.loads(os.pread(fd, flen, size - _FOOTER.size - flen))
+            self.chunks = [
+                ChunkInfo(
+                    off,
+                    ln,
+                    ChecksumData(
+                        typ,
+                        bpc,
+                        tuple(
+                            raw[i : i + 4]
+                            for raw in [base64.b64decode(sums)]
+                            for i in range(0, len(raw), 4)
+                        ),
+                    ),
+                )
+                for off, ln, typ, bpc, sums in meta["chunks"]
+            ]
+            self.length = int(meta["size"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ChecksumMismatch(f"block {block_id} footer is corrupt") from e
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Return ``length`` bytes at ``offset``, verifying every window read."""
+        assert self._fd is not None
+        end = min(offset + length, self.length)
+        out: list[bytes] = []
+        for c in self.chunks:
+            c_end = c.offset + c.length
+            if c_end <= offset or c.offset >= end:
+                continue
+            lo, hi = max(offset, c.offset), min(end, c_end)
+            out.append(self._read_verified(c, lo, hi))
+        return b"".join(out)
+
+    def _read_verified(self, c: ChunkInfo, lo: int, hi: int) -> bytes:
+        assert self._fd is not None
+        bpc = c.checksum.bytes_per_checksum
+        verify = c.checksum.type == "CRC32"
+        if verify:
+            first = (lo - c.offset) // bpc
+            last = (hi - c.offset - 1) // bpc
+            a_lo = c.offset + first * bpc
+            a_hi = min(c.offset + (last + 1) * bpc, c.offset + c.length)
+        else:
+            first, a_lo, a_hi = 0, lo, hi
+        try:
+            data = os.pread(self._fd, a_hi - a_lo, a_lo)
+        except OSError as e:
+            raise _io_error(e, f"read block {self.block_id}") from e
+        if len(data) != a_hi - a_lo:
+            raise ChecksumMismatch(f"block {self.block_id} is truncated")
+        if verify:
+            view = memoryview(data)
+            sums = c.checksum.checksums
+            for n, i in enumerate(range(0, len(view), bpc)):
+                if zlib.crc32(view[i : i + bpc]).to_bytes(4, "big") != sums[first + n]:
+                    raise ChecksumMismatch(
+                        f"block {self.block_id} chunk at {c.offset}: checksum mismatch"
+                    )
+        if a_lo == lo and a_hi == hi:
+            return data
+        return data[lo - a_lo : hi - a_lo]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

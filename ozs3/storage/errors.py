@@ -1,0 +1,44 @@
+"""Storage errors, in Ozone Manager vocabulary.  No HTTP here: the S3 layer maps
+these to S3 errors in one table (``ozs3.s3.errors.STORAGE_TO_S3``)."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every error the storage layer raises on purpose."""
+
+
+class BucketNotFound(StorageError):
+    pass
+
+
+class BucketAlreadyExists(StorageError):
+    """The bucket exists; ``owner`` says who has it."""
+
+    def __init__(self, bucket: str, owner: str) -> None:
+        super().__init__(bucket)
+        self.owner = owner
+
+
+class BucketNotEmpty(StorageError):
+    pass
+
+
+class KeyNotFound(StorageError):
+    pass
+
+
+class ChecksumMismatch(StorageError):
+    """Stored bytes no longer match their recorded checksum."""
+
+
+class BlockNotFound(StorageError):
+    """A block named by the metadata is missing on the datanode."""
+
+
+class NoSpace(StorageError):
+    """The datanode's disk is full."""
+
+
+class StorageIOError(StorageError):
+    """Any other I/O error from a datanode or the metadata store."""

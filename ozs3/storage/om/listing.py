@@ -1,0 +1,108 @@
+"""S3 listing over an ordered key space.  Pure: no I/O, no Twisted.
+
+Keys are UTF-8 ``bytes`` so that order is S3's (binary UTF-8).  The caller
+supplies ``scan(lower, inclusive, upper, limit)`` returning up to ``limit``
+``(key, value)`` pairs in order from ``lower`` (exclusive unless ``inclusive``)
+and below ``upper`` (``None``: no bound).  With a delimiter, a run of keys
+rolling up into one common prefix costs one seek, not one row per key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import attrs
+
+V = TypeVar("V")
+
+Scan = Callable[[bytes, bool, "bytes | None", int], Sequence[tuple[bytes, V]]]
+
+
+def successor(prefix: bytes) -> bytes | None:
+    """The smallest key greater than every key starting with ``prefix``."""
+    p = bytearray(prefix)
+    while p:
+        if p[-1] < 0xFF:
+            p[-1] += 1
+            return bytes(p)
+        p.pop()
+    return None
+
+
+@attrs.frozen
+class Page(Generic[V]):
+    keys: tuple[tuple[bytes, V], ...]
+    common_prefixes: tuple[bytes, ...]
+    truncated: bool
+    next_marker: bytes | None
+
+
+def list_page(
+    scan: Scan[V],
+    prefix: bytes,
+    delimiter: bytes,
+    start_after: bytes,
+    max_keys: int,
+) -> Page[V]:
+    keys: list[tuple[bytes, V]] = []
+    prefixes: list[bytes] = []
+    # Each entry is (marker, is_prefix); we collect max_keys + 1 to know
+    # whether the page is truncated.
+    order: list[bytes] = []
+    if max_keys <= 0:
+        return Page((), (), False, None)
+    if start_after >= prefix:
+        lower, inclusive = start_after, False
+    else:
+        lower, inclusive = prefix, True
+    upper = successor(prefix) if prefix else None
+    want = max_keys + 1
+    exhausted = False
+    while len(order) < want and not exhausted:
+        limit = want - len(order)
+        batch = scan(lower, inclusive, upper, limit)
+        if len(batch) < limit:
+            exhausted = True
+        jumped = False
+        for key, value in batch:
+            if not key.startswith(prefix):
+                continue  # defensive: scan honours upper, but never trust it
+            if delimiter:
+                at = key.find(delimiter, len(prefix))
+                if at >= 0:
+                    cp = key[: at + len(delimiter)]
+                    if cp > start_after:
+                        prefixes.append(cp)
+                        order.append(cp)
+                    nxt = successor(cp)
+                    if nxt is None:
+                        exhausted = True
+                    else:
+                        lower, inclusive = nxt, True
+                        exhausted = False
+                    jumped = True
+                    break
+            keys.append((key, value))
+            order.append(key)
+            lower, inclusive = key, False
+            if len(order) >= want:
+                break
+        if not batch:
+            break
+        if jumped:
+            continue
+    truncated = len(order) > max_keys
+    if truncated:
+        extra = order[max_keys]
+        order = order[:max_keys]
+        if keys and keys[-1][0] == extra:
+            keys.pop()
+        elif prefixes and prefixes[-1] == extra:
+            prefixes.pop()
+    return Page(
+        tuple(keys),
+        tuple(prefixes),
+        truncated,
+        order[-1] if truncated and order else None,
+    )

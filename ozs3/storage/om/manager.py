@@ -1,0 +1,455 @@
+"""The embedded Ozone Manager: volumes, buckets, keys, open keys, deleted blocks.
+
+Kept in SQLite (WAL mode, ``synchronous=FULL``): a transactional, ordered
+B-tree store from the standard library that several processes can share.
+Keys are ``BLOB``s of their UTF-8 bytes in a ``WITHOUT ROWID`` table keyed by
+``(bucket_id, key)``, so a listing page is one index range scan.
+
+Every public method runs its SQL on one dedicated thread (the ``om``
+executor), which serialises transactions the way OM's Ratis log does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred
+
+from ..._executor import Executor
+from ..errors import (
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    BucketNotFound,
+    KeyNotFound,
+    StorageError,
+)
+from ..model import (
+    BlockID,
+    BlockLocation,
+    BucketInfo,
+    DeleteResult,
+    KeyInfo,
+    KeyListing,
+    ListQuery,
+    ObjectMeta,
+)
+from .listing import list_page
+
+T = TypeVar("T")
+
+# SCM-lite placement: consecutive blocks share a container directory.
+BLOCKS_PER_CONTAINER = 1024
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS volumes(
+    name TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets(
+    id INTEGER PRIMARY KEY, volume TEXT NOT NULL, name TEXT NOT NULL,
+    owner TEXT NOT NULL, created REAL NOT NULL, UNIQUE(volume, name));
+CREATE TABLE IF NOT EXISTS keys(
+    bucket_id INTEGER NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, modified REAL NOT NULL, meta TEXT NOT NULL,
+    blocks TEXT NOT NULL, PRIMARY KEY(bucket_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS open_keys(
+    client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
+    meta TEXT NOT NULL, created REAL NOT NULL, blocks TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted_blocks(
+    container_id INTEGER NOT NULL, local_id INTEGER NOT NULL,
+    PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+def encode_meta(meta: ObjectMeta) -> str:
+    return json.dumps(
+        {"ct": meta.content_type, "h": meta.headers, "u": meta.user},
+        separators=(",", ":"),
+    )
+
+
+def decode_meta(text: str) -> ObjectMeta:
+    d = json.loads(text)
+    return ObjectMeta(
+        content_type=d["ct"],
+        headers=tuple((k, v) for k, v in d["h"]),
+        user=tuple((k, v) for k, v in d["u"]),
+    )
+
+
+def _encode_blocks(blocks: Sequence[BlockLocation]) -> str:
+    return json.dumps(
+        [[b.block_id.container_id, b.block_id.local_id, b.length] for b in blocks],
+        separators=(",", ":"),
+    )
+
+
+def _decode_blocks(text: str) -> tuple[BlockLocation, ...]:
+    return tuple(BlockLocation(BlockID(c, lid), n) for c, lid, n in json.loads(text))
+
+
+class OzoneManager:
+    def __init__(self, path: str, volume: str, executor: Executor) -> None:
+        self.path = path
+        self.volume = volume
+        self._executor = executor
+        self._local = threading.local()
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+            self._local.conn = conn
+        return conn
+
+    def _run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+        return self._executor.run(self._txn, f, *args)
+
+    def _txn(self, f: Callable[..., T], *args: Any) -> T:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = f(conn, *args)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _bucket_row(self, conn: sqlite3.Connection, name: str) -> tuple[Any, ...]:
+        row = conn.execute(
+            "SELECT id, owner, created FROM buckets WHERE volume=? AND name=?",
+            (self.volume, name),
+        ).fetchone()
+        if row is None:
+            raise BucketNotFound(name)
+        return tuple(row)
+
+    def _next_local_id(self, conn: sqlite3.Connection) -> BlockID:
+        (value,) = conn.execute(
+            "INSERT INTO counters(name, value) VALUES('local_id', 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
+        ).fetchone()
+        return BlockID(1 + value // BLOCKS_PER_CONTAINER, value)
+
+    @staticmethod
+    def _queue_deleted(
+        conn: sqlite3.Connection, blocks: Sequence[BlockLocation | BlockID]
+    ) -> None:
+        ids = [b.block_id if isinstance(b, BlockLocation) else b for b in blocks]
+        conn.executemany(
+            "INSERT OR IGNORE INTO deleted_blocks VALUES(?, ?)",
+            [(i.container_id, i.local_id) for i in ids],
+        )
+
+    # -- volumes and buckets -------------------------------------------------
+
+    def start(self) -> Deferred[int]:
+        """Create the S3 volume and reclaim every open key left by a crash.
+
+        Returns how many open keys were reclaimed.
+        """
+        return self._run(self._start)
+
+    def _start(self, conn: sqlite3.Connection) -> int:
+        conn.execute(
+            "INSERT OR IGNORE INTO volumes VALUES(?, ?, ?)",
+            (self.volume, "admin", time.time()),
+        )
+        rows = conn.execute("SELECT blocks FROM open_keys").fetchall()
+        for (blocks,) in rows:
+            self._queue_deleted(conn, _decode_blocks(blocks))
+        conn.execute("DELETE FROM open_keys")
+        return len(rows)
+
+    def create_bucket(self, name: str, owner: str) -> Deferred[BucketInfo]:
+        return self._run(self._create_bucket, name, owner)
+
+    def _create_bucket(
+        self, conn: sqlite3.Connection, name: str, owner: str
+    ) -> BucketInfo:
+        row = conn.execute(
+            "SELECT owner FROM buckets WHERE volume=? AND name=?", (self.volume, name)
+        ).fetchone()
+        if row is not None:
+            raise BucketAlreadyExists(name, row[0])
+        now = time.time()
+        conn.execute(
+            "INSERT INTO buckets(volume, name, owner, created) VALUES(?, ?, ?, ?)",
+            (self.volume, name, owner, now),
+        )
+        return BucketInfo(self.volume, name, owner, now)
+
+    def get_bucket(self, name: str) -> Deferred[BucketInfo]:
+        return self._run(self._get_bucket, name)
+
+    def _get_bucket(self, conn: sqlite3.Connection, name: str) -> BucketInfo:
+        _, owner, created = self._bucket_row(conn, name)
+        return BucketInfo(self.volume, name, owner, created)
+
+    def delete_bucket(self, name: str) -> Deferred[None]:
+        return self._run(self._delete_bucket, name)
+
+    def _delete_bucket(self, conn: sqlite3.Connection, name: str) -> None:
+        bucket_id = self._bucket_row(conn, name)[0]
+        if conn.execute(
+            "SELECT 1 FROM keys WHERE bucket_id=? LIMIT 1", (bucket_id,)
+        ).fetchone():
+            raise BucketNotEmpty(name)
+        conn.execute("DELETE FROM buckets WHERE id=?", (bucket_id,))
+
+    def list_buckets(self) -> Deferred[list[BucketInfo]]:
+        return self._run(self._list_buckets)
+
+    def _list_buckets(self, conn: sqlite3.Connection) -> list[BucketInfo]:
+        return [
+            BucketInfo(self.volume, name, owner, created)
+            for name, owner, created in conn.execute(
+                "SELECT name, owner, created FROM buckets WHERE volume=? ORDER BY name",
+                (self.volume,),
+            )
+        ]
+
+    # -- the write path: open key -> allocate blocks -> commit ---------------
+
+    def open_key(
+        self, bucket: str, key: str, meta: ObjectMeta, allocate: bool
+    ) -> Deferred[tuple[int, BlockID | None]]:
+        return self._run(self._open_key, bucket, key, meta, allocate)
+
+    def _open_key(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta,
+        allocate: bool,
+    ) -> tuple[int, BlockID | None]:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        first = self._next_local_id(conn) if allocate else None
+        blocks = [BlockLocation(first, 0)] if first else []
+        cur = conn.execute(
+            "INSERT INTO open_keys(bucket_id, key, meta, created, blocks) "
+            "VALUES(?, ?, ?, ?, ?)",
+            (bucket_id, key.encode(), encode_meta(meta), time.time(),
+             _encode_blocks(blocks)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid, first
+
+    def allocate_block(self, client_id: int) -> Deferred[BlockID]:
+        return self._run(self._allocate_block, client_id)
+
+    def _allocate_block(self, conn: sqlite3.Connection, client_id: int) -> BlockID:
+        row = conn.execute(
+            "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"open key {client_id} is gone")
+        block_id = self._next_local_id(conn)
+        blocks = [*_decode_blocks(row[0]), BlockLocation(block_id, 0)]
+        # Recorded before the datanode creates the file: a crash can leave an
+        # allocated block without a file, never a file nobody knows about.
+        conn.execute(
+            "UPDATE open_keys SET blocks=? WHERE client_id=?",
+            (_encode_blocks(blocks), client_id),
+        )
+        return block_id
+
+    def commit_key(
+        self,
+        client_id: int,
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+    ) -> Deferred[KeyInfo]:
+        return self._run(self._commit_key, client_id, blocks, size, etag, modified)
+
+    def _commit_key(
+        self,
+        conn: sqlite3.Connection,
+        client_id: int,
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+    ) -> KeyInfo:
+        row = conn.execute(
+            "SELECT o.bucket_id, o.key, o.meta, o.blocks, b.name FROM open_keys o "
+            "LEFT JOIN buckets b ON b.id = o.bucket_id WHERE o.client_id=?",
+            (client_id,),
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"open key {client_id} is gone")
+        bucket_id, key, meta, allocated, bucket = row
+        conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
+        used = {b.block_id for b in blocks}
+        unused = [b for b in _decode_blocks(allocated) if b.block_id not in used]
+        self._queue_deleted(conn, unused)
+        if bucket is None:
+            # Bucket deleted while the upload ran: nothing becomes visible.
+            self._queue_deleted(conn, blocks)
+            raise BucketNotFound(str(bucket_id))
+        old = conn.execute(
+            "SELECT blocks FROM keys WHERE bucket_id=? AND key=?", (bucket_id, key)
+        ).fetchone()
+        if old is not None:
+            self._queue_deleted(conn, _decode_blocks(old[0]))
+        conn.execute(
+            "INSERT OR REPLACE INTO keys VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (bucket_id, key, size, etag, modified, meta, _encode_blocks(blocks)),
+        )
+        return KeyInfo(
+            bucket, key.decode(), size, etag, modified, decode_meta(meta), tuple(blocks)
+        )
+
+    def abort_open_key(self, client_id: int) -> Deferred[None]:
+        return self._run(self._abort_open_key, client_id)
+
+    def _abort_open_key(self, conn: sqlite3.Connection, client_id: int) -> None:
+        row = conn.execute(
+            "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
+        ).fetchone()
+        if row is not None:
+            self._queue_deleted(conn, _decode_blocks(row[0]))
+            conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
+
+    # -- reads and deletes ---------------------------------------------------
+
+    def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
+        return self._run(self._lookup_key, bucket, key)
+
+    def _lookup_key(self, conn: sqlite3.Connection, bucket: str, key: str) -> KeyInfo:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        row = conn.execute(
+            "SELECT size, etag, modified, meta, blocks FROM keys "
+            "WHERE bucket_id=? AND key=?",
+            (bucket_id, key.encode()),
+        ).fetchone()
+        if row is None:
+            raise KeyNotFound(key)
+        size, etag, modified, meta, blocks = row
+        return KeyInfo(
+            bucket, key, size, etag, modified, decode_meta(meta), _decode_blocks(blocks)
+        )
+
+    def delete_key(self, bucket: str, key: str) -> Deferred[None]:
+        return self._run(self._delete_keys, bucket, [key]).addCallback(lambda _: None)
+
+    def delete_keys(
+        self, bucket: str, keys: Sequence[str]
+    ) -> Deferred[list[DeleteResult]]:
+        return self._run(self._delete_keys, bucket, keys)
+
+    def _delete_keys(
+        self, conn: sqlite3.Connection, bucket: str, keys: Sequence[str]
+    ) -> list[DeleteResult]:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        for key in keys:
+            row = conn.execute(
+                "DELETE FROM keys WHERE bucket_id=? AND key=? RETURNING blocks",
+                (bucket_id, key.encode()),
+            ).fetchone()
+            if row is not None:
+                self._queue_deleted(conn, _decode_blocks(row[0]))
+        # Deleting a missing key succeeds in S3.
+        return [DeleteResult(key) for key in keys]
+
+    def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]:
+        return self._run(self._list_keys, bucket, query)
+
+    def _list_keys(
+        self, conn: sqlite3.Connection, bucket: str, query: ListQuery
+    ) -> KeyListing:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+
+        def scan(
+            lower: bytes, inclusive: bool, upper: bytes | None, limit: int
+        ) -> list[tuple[bytes, tuple[Any, ...]]]:
+            op = ">=" if inclusive else ">"
+            sql = (
+                "SELECT key, size, etag, modified FROM keys "
+                f"WHERE bucket_id=? AND key {op} ?"
+            )
+            args: list[Any] = [bucket_id, lower]
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+            sql += " ORDER BY key LIMIT ?"
+            args.append(limit)
+            return [(r[0], r[1:]) for r in conn.execute(sql, args)]
+
+        page = list_page(
+            scan,
+            query.prefix.encode(),
+            query.delimiter.encode(),
+            query.start_after.encode(),
+            query.max_keys,
+        )
+        empty = ObjectMeta()
+        return KeyListing(
+            keys=tuple(
+                KeyInfo(bucket, k.decode(), size, etag, modified, empty)
+                for k, (size, etag, modified) in page.keys
+            ),
+            common_prefixes=tuple(p.decode() for p in page.common_prefixes),
+            truncated=page.truncated,
+            next_marker=page.next_marker.decode() if page.next_marker else None,
+        )
+
+    # -- block reclamation (Ozone's deleted table + block deleting service) --
+
+    def deleted_blocks(self, limit: int) -> Deferred[list[BlockID]]:
+        return self._run(self._deleted_blocks, limit)
+
+    def _deleted_blocks(self, conn: sqlite3.Connection, limit: int) -> list[BlockID]:
+        return [
+            BlockID(c, lid)
+            for c, lid in conn.execute(
+                "SELECT container_id, local_id FROM deleted_blocks LIMIT ?", (limit,)
+            )
+        ]
+
+    def forget_deleted_blocks(self, ids: Sequence[BlockID]) -> Deferred[None]:
+        return self._run(self._forget_deleted_blocks, ids)
+
+    def _forget_deleted_blocks(
+        self, conn: sqlite3.Connection, ids: Sequence[BlockID]
+    ) -> None:
+        conn.executemany(
+            "DELETE FROM deleted_blocks WHERE container_id=? AND local_id=?",
+            [(i.container_id, i.local_id) for i in ids],
+        )
+
+    def referenced_blocks(self) -> Deferred[set[BlockID]]:
+        """Every block the metadata knows of (keys, open keys, deleted table)."""
+        return self._run(self._referenced_blocks)
+
+    def _referenced_blocks(self, conn: sqlite3.Connection) -> set[BlockID]:
+        found: set[BlockID] = set()
+        for table in ("keys", "open_keys"):
+            for (blocks,) in conn.execute(f"SELECT blocks FROM {table}"):
+                found.update(b.block_id for b in _decode_blocks(blocks))
+        found.update(
+            BlockID(c, lid)
+            for c, lid in conn.execute("SELECT container_id, local_id FROM deleted_blocks")
+        )
+        return found

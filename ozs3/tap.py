@@ -1,0 +1,74 @@
+"""twistd plugin options and service construction: ``twistd -n ozones3``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from twisted.application.service import IService
+from twisted.python import usage
+
+from .config import Config, ConfigError, load_config
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Serve the S3 REST API (default port 9878) over an embedded Ozone-style "
+        "store (OM metadata and a datanode under one data directory)."
+    )
+    optParameters = [
+        ["config", "c", None, "Path to an ozone-site.xml (Hadoop configuration XML)."],
+        ["data-dir", "d", None, "Data directory (overrides ozone.metadata.dirs)."],
+        ["domain", None, None, "Virtual-host domain(s), comma separated "
+         "(overrides ozone.s3g.domain.name)."],
+    ]  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+        self.config: Config | None = None
+
+    def opt_listen(self, endpoint: str) -> None:
+        """A Twisted endpoint string to serve S3 on (repeatable), e.g.
+        tcp:9878:interface=127.0.0.1 or ssl:9879:privateKey=key.pem."""
+        self["listen"].append(endpoint)
+
+    def postOptions(self) -> None:
+        site_xml = None
+        if self["config"]:
+            try:
+                with open(self["config"], "rb") as f:
+                    site_xml = f.read()
+            except OSError as e:
+                raise usage.UsageError(
+                    f"cannot read config {self['config']}: {e.strerror}"
+                ) from None
+        overrides = {}
+        if self["data-dir"]:
+            overrides["ozone.metadata.dirs"] = self["data-dir"]
+        if self["domain"] is not None:
+            overrides["ozone.s3g.domain.name"] = self["domain"]
+        try:
+            self.config = load_config(
+                site_xml, os.environ, overrides, tuple(self["listen"])
+            )
+        except ConfigError as e:
+            raise usage.UsageError(str(e)) from None
+        from twisted.internet import reactor
+        from twisted.internet.endpoints import serverFromString
+
+        for description in self.config.listen:
+            try:
+                serverFromString(reactor, description)
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"bad --listen endpoint {description!r}: {e}"
+                ) from None
+
+
+def makeService(options: Any) -> IService:
+    from .service import GatewayService
+
+    assert options.config is not None
+    return GatewayService(options.config)
