@@ -117,14 +117,12 @@ def to_s3_error(
             code = STORAGE_TO_S3[cls]  # type: ignore[index]
             break
     extra: dict[str, str] = {}
-    resource = None
     if code in ("NoSuchBucket", "BucketAlreadyExists", "BucketNotEmpty") and bucket:
         extra["BucketName"] = bucket
-        resource = bucket
     elif code == "NoSuchKey" and key is not None:
         extra["Key"] = key
-        resource = key
     message = None
     if code == "ServiceUnavailable":
         message = "The storage is out of space; the request was not stored."
-    return S3Error(code, message, resource=resource, extra=extra)
+    # Resource defaults to the request path, as S3 reports it.
+    return S3Error(code, message, extra=extra)

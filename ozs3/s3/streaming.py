@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from io import BytesIO
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.internet.interfaces import IDelayedCall, ITCPTransport
 from twisted.python.failure import Failure
 from twisted.web import server
+from twisted.web.http_headers import Headers
 
 from .._executor import Executor
 from ..storage.interfaces import KeyWriter
@@ -235,8 +237,27 @@ class UploadSink:
         return d
 
 
+class S3ResponseHeaders(Headers):
+    """Response headers that send ``x-amz-*`` names in lower case, as S3 does.
+
+    Twisted writes every name in Header-Case; header names are case-insensitive,
+    but SDKs return ``x-amz-meta-*`` names with the case they received, so
+    ``x-amz-meta-foo`` must not come back as ``Foo``.
+    """
+
+    def getAllRawHeaders(self) -> Iterator[tuple[bytes, Sequence[bytes]]]:
+        for name, values in super().getAllRawHeaders():
+            if name.startswith(b"X-Amz-"):
+                name = name.lower()
+            yield name, values
+
+
 class S3HTTPRequest(server.Request):
     """A Request that streams upload bodies instead of buffering them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.responseHeaders = S3ResponseHeaders()
 
     gateway: S3Gateway
     sink: UploadSink | None = None

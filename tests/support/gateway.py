@@ -1,0 +1,154 @@
+"""Run the real gateway (``twistd -n ozones3``) as a child process.
+
+Used by the integration tests and by ``bench/``.  The child runs the working
+tree (PYTHONPATH=repo root), so there is no stale installed copy to test.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def twistd_command(
+    args: Sequence[str], reactor: str | None = None
+) -> list[str]:
+    cmd = [*TWISTD, "-n", "--pidfile="]
+    if reactor and reactor != "default":
+        cmd += ["-r", reactor]
+    return [*cmd, "ozones3", *args]
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+class GatewayProcess:
+    def __init__(
+        self,
+        data_dir: str,
+        port: int | None = None,
+        reactor: str | None = None,
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.reactor = reactor
+        self.args = list(args)
+        self.env = env or {}
+        self.log_path = os.path.join(os.path.dirname(data_dir.rstrip("/")),
+                                     f"gateway-{self.port}.log")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> GatewayProcess:
+        args = [
+            "--data-dir", self.data_dir,
+            "--listen", f"tcp:{self.port}:interface=127.0.0.1",
+            *self.args,
+        ]  # fmt: skip
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            twistd_command(args, self.reactor),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env(self.env),
+            cwd=os.path.dirname(self.data_dir.rstrip("/")),
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"gateway exited with {self.proc.returncode}:\n{self.log()}"
+                )
+            if self.ready():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"gateway not ready after {timeout}s:\n{self.log()}")
+
+    def ready(self) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            conn.request("GET", "/")
+            ok = conn.getresponse().status == 200
+            conn.close()
+            return ok
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def tracebacks(self) -> list[str]:
+        text = self.log()
+        return [
+            line for line in text.splitlines()
+            if "Traceback" in line or "Unhandled" in line
+        ]  # fmt: skip
+
+    def peak_rss(self) -> int:
+        """The child's peak resident set (VmHWM), in bytes."""
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmHWM")
+
+    def rss(self) -> int:
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def reset_peak_rss(self) -> None:
+        """Start a new peak measurement (Linux: write 5 to clear_refs)."""
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+            f.write("5")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
