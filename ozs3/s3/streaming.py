@@ -267,6 +267,7 @@ class S3HTTPRequest(server.Request):
     _body_done: tuple[bytes, bytes, bytes] | None = None
     _lingering: IDelayedCall | None = None
     _rejected = False
+    _processing = False
     _buffer_limit: int | None = None
     _buffered = 0
 
@@ -328,7 +329,7 @@ class S3HTTPRequest(server.Request):
         """Admission refused, or storage/decoding failed mid-body."""
         if self._rejected or self._disconnected or self.finished:
             return
-        if self._body_done is not None and not self._admitting:
+        if self._processing:
             return  # the handler is running and will render the failure
         self._rejected = True
         self.gateway.write_early_failure(self, f, body_read=self._body_done is not None)
@@ -388,6 +389,7 @@ class S3HTTPRequest(server.Request):
         if self._expect is not None:
             self.requestHeaders.setRawHeaders(b"expect", self._expect)
         assert self._body_done is not None
+        self._processing = True
         super().requestReceived(*self._body_done)
 
     def connectionLost(self, reason: Failure) -> None:

@@ -1,0 +1,237 @@
+"""Unit tests for ozs3.s3.operations: table dispatch of S3 operations."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ozs3.s3.errors import S3Error
+from ozs3.s3.operations import OPERATIONS, SUBRESOURCES, lookup, subresource_of
+from ozs3.s3.routing import S3Request, parse_request
+
+METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
+LEVELS = ("service", "bucket", "object")
+# Query parameters that are arguments, not sub-resources.
+ARGUMENTS = (
+    "prefix",
+    "delimiter",
+    "max-keys",
+    "marker",
+    "list-type",
+    "continuation-token",
+    "start-after",
+    "encoding-type",
+    "fetch-owner",
+    "partNumber",
+    "versionId",
+    "x-id",
+    "response-content-type",
+    "response-cache-control",
+)
+
+
+def _req(method: str, level: str, *query: tuple[str, str]) -> S3Request:
+    bucket = None if level == "service" else "bkt"
+    key = "k/ey" if level == "object" else None
+    return S3Request(method, bucket, key, tuple(query), "path")
+
+
+@pytest.mark.parametrize(
+    ("entry", "op"), list(OPERATIONS.items()), ids=list(OPERATIONS.values())
+)
+def test_lookup_table_entries_dispatch(entry, op):
+    """Every table row dispatches to its operation."""
+    method, level, sub = entry
+    query = ((sub, ""),) if sub else ()
+    assert lookup(_req(method, level, *query)) == op
+
+
+@pytest.mark.parametrize(
+    ("method", "uri", "op"),
+    [
+        ("GET", b"/", "ListBuckets"),
+        ("GET", b"/bkt", "ListObjects"),
+        ("GET", b"/bkt?list-type=2&prefix=a", "ListObjects"),
+        ("GET", b"/bkt?location", "GetBucketLocation"),
+        ("HEAD", b"/bkt", "HeadBucket"),
+        ("PUT", b"/bkt", "CreateBucket"),
+        ("DELETE", b"/bkt/", "DeleteBucket"),
+        ("POST", b"/bkt?delete", "DeleteObjects"),
+        ("GET", b"/bkt/k?partNumber=1", "GetObject"),
+        ("HEAD", b"/bkt/k", "HeadObject"),
+        ("PUT", b"/bkt/k?x-id=PutObject", "PutObject"),
+        ("DELETE", b"/bkt/k", "DeleteObject"),
+    ],
+)
+def test_lookup_from_parsed_requests(method, uri, op):
+    """Parsed raw requests dispatch to the expected operation."""
+    assert lookup(parse_request(method, None, uri, ())) == op
+
+
+@pytest.mark.parametrize(
+    ("method", "uri"),
+    [
+        ("DELETE", b"/bkt?cors"),
+        ("DELETE", b"/bkt?policy"),
+        ("DELETE", b"/bkt?lifecycle"),
+        ("DELETE", b"/bkt?website"),
+        ("DELETE", b"/bkt/k?tagging"),
+        ("DELETE", b"/bkt/k?uploadId=abc"),
+        ("GET", b"/bkt/k?torrent"),
+        ("GET", b"/bkt/k?acl"),
+        ("GET", b"/bkt/k?uploadId=abc"),
+        ("GET", b"/bkt?uploads"),
+        ("GET", b"/bkt?versions"),
+        ("GET", b"/?acl"),
+        ("PUT", b"/bkt?versioning"),
+        ("PUT", b"/bkt/k?partNumber=1&uploadId=abc"),
+        ("POST", b"/bkt/k?uploads"),
+        ("POST", b"/bkt/k?restore"),
+        ("HEAD", b"/bkt?location"),
+    ],
+)
+def test_lookup_unknown_subresource_is_not_implemented(method, uri):
+    """Unimplemented sub-resources are 501 NotImplemented, never another op."""
+    with pytest.raises(S3Error) as info:
+        lookup(parse_request(method, None, uri, ()))
+    assert info.value.code == "NotImplemented"
+    assert info.value.status == 501
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(METHODS),
+    level=st.sampled_from(LEVELS),
+    sub=st.sampled_from(sorted(SUBRESOURCES)),
+    value=st.sampled_from(["", "1", "abc"]),
+    args=st.lists(st.sampled_from(ARGUMENTS), max_size=3),
+)
+def test_lookup_subresource_never_falls_through(method, level, sub, value, args):
+    """A sub-resource outside the table is NotImplemented; inside, its op."""
+    query = [(a, "1") for a in args] + [(sub, value)]
+    req = _req(method, level, *query)
+    expected = OPERATIONS.get((method, level, sub))
+    if expected is None:
+        with pytest.raises(S3Error) as info:
+            lookup(req)
+        assert info.value.code == "NotImplemented"
+    else:
+        assert lookup(req) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    method=st.sampled_from(METHODS),
+    level=st.sampled_from(LEVELS),
+    args=st.lists(
+        st.tuples(st.sampled_from(ARGUMENTS), st.sampled_from(["", "x"])),
+        max_size=4,
+    ),
+)
+def test_lookup_arguments_do_not_change_operation(method, level, args):
+    """Non-sub-resource query arguments never change the dispatch result."""
+
+    def outcome(req: S3Request) -> str:
+        try:
+            return lookup(req)
+        except S3Error as e:
+            return "error:" + e.code
+
+    assert outcome(_req(method, level, *args)) == outcome(_req(method, level))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    method=st.sampled_from(METHODS),
+    level=st.sampled_from(LEVELS),
+    subs=st.lists(st.sampled_from(sorted(SUBRESOURCES)), min_size=2, unique=True),
+)
+def test_lookup_two_subresources_not_implemented(method, level, subs):
+    """Combining two different sub-resources is NotImplemented."""
+    req = _req(method, level, *((s, "") for s in subs))
+    with pytest.raises(S3Error) as info:
+        lookup(req)
+    assert info.value.code == "NotImplemented"
+    assert all(s in info.value.message for s in subs)
+
+
+def test_subresource_of_repeated_same_name_is_single():
+    """The same sub-resource twice is still that one sub-resource."""
+    req = _req("POST", "bucket", ("delete", ""), ("delete", ""))
+    assert subresource_of(req) == "delete"
+    assert lookup(req) == "DeleteObjects"
+
+
+def test_subresource_of_none_without_subresources():
+    """Only arguments in the query -> no sub-resource."""
+    assert subresource_of(_req("GET", "bucket", ("prefix", "a"))) is None
+
+
+@pytest.mark.parametrize(
+    "method", ["PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "get", ""]
+)
+@pytest.mark.parametrize("level", LEVELS)
+def test_lookup_unsupported_method_not_allowed(method, level):
+    """Methods S3 does not define are 405 MethodNotAllowed, naming the method."""
+    with pytest.raises(S3Error) as info:
+        lookup(_req(method, level))
+    assert info.value.code == "MethodNotAllowed"
+    assert info.value.status == 405
+    assert info.value.extra["Method"] == method
+
+
+@pytest.mark.parametrize(
+    ("method", "level"),
+    [
+        ("PUT", "service"),
+        ("DELETE", "service"),
+        ("HEAD", "service"),
+        ("POST", "service"),
+    ],
+)
+def test_lookup_known_method_wrong_level_not_allowed(method, level):
+    """A defined method on a level without that operation is MethodNotAllowed."""
+    with pytest.raises(S3Error) as info:
+        lookup(_req(method, level))
+    assert info.value.code == "MethodNotAllowed"
+    assert info.value.extra == {"Method": method, "ResourceType": level.upper()}
+
+
+@pytest.mark.parametrize("level", ["bucket", "object"])
+def test_lookup_plain_post_not_implemented(level):
+    """POST on a bucket or object without a known sub-resource is 501."""
+    with pytest.raises(S3Error) as info:
+        lookup(_req("POST", level))
+    assert info.value.code == "NotImplemented"
+
+
+def test_lookup_put_with_copy_source_not_implemented():
+    """PUT with x-amz-copy-source (CopyObject) is NotImplemented for now."""
+    with pytest.raises(S3Error) as info:
+        lookup(_req("PUT", "object"), copy_source=True)
+    assert info.value.code == "NotImplemented"
+    assert "x-amz-copy-source" in info.value.message
+
+
+def test_lookup_put_without_copy_source_is_put_object():
+    """The copy_source flag alone decides between PutObject and refusal."""
+    assert lookup(_req("PUT", "object"), copy_source=False) == "PutObject"
+
+
+@pytest.mark.parametrize(
+    ("method", "level", "op"),
+    [
+        ("GET", "object", "GetObject"),
+        ("PUT", "bucket", "CreateBucket"),
+        ("DELETE", "object", "DeleteObject"),
+    ],
+)
+def test_lookup_copy_source_ignored_for_other_ops(method, level, op):
+    """copy_source only affects PutObject."""
+    assert lookup(_req(method, level), copy_source=True) == op
+
+
+def test_subresources_include_table_subresources():
+    """Every sub-resource in the table is a known S3 sub-resource."""
+    assert {s for _, _, s in OPERATIONS if s} <= SUBRESOURCES
