@@ -23,9 +23,7 @@ class Executor(Protocol):
 
 
 class ThreadPoolExecutor:
-    def __init__(
-        self, reactor: IReactorFromThreads, threads: int, name: str
-    ) -> None:
+    def __init__(self, reactor: IReactorFromThreads, threads: int, name: str) -> None:
         self._reactor = reactor
         self.pool = ThreadPool(minthreads=threads, maxthreads=threads, name=name)
 
@@ -36,7 +34,7 @@ class ThreadPoolExecutor:
         self.pool.stop()
 
     def run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
-        return deferToThreadPool(self._reactor, self.pool, f, *args)  # type: ignore[arg-type]
+        return deferToThreadPool(self._reactor, self.pool, f, *args)
 
 
 class SyncExecutor:

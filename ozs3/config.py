@@ -123,7 +123,7 @@ def parse_site_xml(data: bytes) -> dict[str, str]:
         raise ConfigError(f"ozone-site.xml is not well-formed XML: {e}") from None
     if root.tag != "configuration":
         raise ConfigError(
-            f"ozone-site.xml: root element must be <configuration>, not <{root.tag}>"
+            f"ozone-site.xml: root element must be <configuration>, not <{root.tag!s}>"
         )
     props: dict[str, str] = {}
     for prop in root.iter("property"):

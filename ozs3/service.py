@@ -49,7 +49,7 @@ class GatewayService(MultiService):
         self.store = EmbeddedObjectStore(
             self.om, self.datanode, self.io_executor, config.block_size
         )
-        self.gateway = S3Gateway(self.store, config, self.hash_executor)
+        self.gateway = S3Gateway(self.store, config, self.hash_executor, reactor)
         self.site = S3Site(self.gateway, timeout=config.request_timeout)
         self._listeners = [
             StreamServerEndpointService(serverFromString(reactor, desc), self.site)
@@ -102,5 +102,5 @@ class GatewayService(MultiService):
         for ex in (self.hash_executor, self.io_executor, self.om_executor):
             ex.stop()
 
-    def stopService(self) -> Deferred[None]:  # type: ignore[override]
+    def stopService(self) -> Deferred[None]:
         return self._stop()

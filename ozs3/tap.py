@@ -71,4 +71,5 @@ def makeService(options: Any) -> IService:
     from .service import GatewayService
 
     assert options.config is not None
-    return GatewayService(options.config)
+    service: IService = GatewayService(options.config)  # type: ignore[assignment]
+    return service

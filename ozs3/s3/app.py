@@ -17,13 +17,13 @@ from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
+from twisted.web.server import Request as IRequest
 
+from .._executor import Executor
 from ..config import Config
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
-from .._executor import Executor
 from .auth import signature_info
 from .context import Call, Headers, S3Response
 from .errors import S3Error, to_s3_error
@@ -67,14 +67,20 @@ class S3Gateway:
     app.url_map.merge_slashes = False  # "a//b" is a key, not a redirect
 
     def __init__(
-        self, store: ObjectStore, config: Config, hash_executor: Executor
+        self,
+        store: ObjectStore,
+        config: Config,
+        hash_executor: Executor,
+        clock: Any,  # IReactorTime
     ) -> None:
         self.store = store
         self.config = config
         self.hash_executor = hash_executor
+        self.clock = clock
 
     def resource(self) -> IResource:
-        return self.app.resource()
+        resource: IResource = self.app.resource()  # type: ignore[assignment]
+        return resource
 
     @app.route("/", branch=True, methods=_ALL_METHODS)
     def _route(self, request: IRequest) -> Deferred[None]:
@@ -140,7 +146,7 @@ class S3Gateway:
             if call is None:
                 call = self.new_call(request, request.method, request.uri)
                 call.length = _declared_length(request)
-                call.body = request.content.read()
+                call.body = request.content.read() if request.content else b""
             response = await HANDLERS[call.op](self, call)
             await self._write_response(request, response)
         except Exception:
@@ -148,9 +154,7 @@ class S3Gateway:
             self._write_error(request, error, close=False)
             _finish(request)
 
-    def to_s3_error(
-        self, f: Failure, call: Call | None, request: IRequest
-    ) -> S3Error:
+    def to_s3_error(self, f: Failure, call: Call | None, request: IRequest) -> S3Error:
         exc = f.value
         if isinstance(exc, S3Error):
             return exc
@@ -218,7 +222,7 @@ class S3Gateway:
         )
         headers["content-length"] = str(len(body))
         if close:
-            request.channel.persistent = False  # type: ignore[attr-defined]
+            request.channel.persistent = False
             headers["connection"] = "close"
         self._emit(request, error.status, headers, body)
 
@@ -228,9 +232,7 @@ class S3Gateway:
         """The one place a status line, headers and a small body are written."""
         request.setResponseCode(status)
         request.setHeader(b"x-amz-request-id", _request_id(request).encode())
-        request.setHeader(
-            b"x-amz-id-2", base64.b64encode(os.urandom(12)).rstrip(b"=")
-        )
+        request.setHeader(b"x-amz-id-2", base64.b64encode(os.urandom(12)).rstrip(b"="))
         request.setHeader(b"server", b"ozs3")
         for name, value in headers.items():
             request.setHeader(name.encode("latin-1"), value.encode("utf-8"))

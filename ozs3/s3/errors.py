@@ -23,20 +23,32 @@ def _table(*rows: tuple[str, int, str]) -> dict[str, S3ErrorCode]:
 # (AWS code, HTTP status, AWS's default message).  Member names are the codes.
 CODES: Mapping[str, S3ErrorCode] = _table(
     ("AccessDenied", 403, "Access Denied"),
-    ("AuthorizationHeaderMalformed", 400,
-     "The authorization header you provided is invalid."),
+    (
+        "AuthorizationHeaderMalformed",
+        400,
+        "The authorization header you provided is invalid.",
+    ),
     ("BadDigest", 400, "The Content-MD5 you specified did not match what we received."),
-    ("BucketAlreadyExists", 409,
-     "The requested bucket name is not available. The bucket namespace is shared "
-     "by all users of the system. Please select a different name and try again."),
-    ("BucketAlreadyOwnedByYou", 409,
-     "Your previous request to create the named bucket succeeded and you already "
-     "own it."),
+    (
+        "BucketAlreadyExists",
+        409,
+        "The requested bucket name is not available. The bucket namespace is shared "
+        "by all users of the system. Please select a different name and try again.",
+    ),
+    (
+        "BucketAlreadyOwnedByYou",
+        409,
+        "Your previous request to create the named bucket succeeded and you already "
+        "own it.",
+    ),
     ("BucketNotEmpty", 409, "The bucket you tried to delete is not empty"),
     ("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
-    ("IncompleteBody", 400,
-     "You did not provide the number of bytes specified by the Content-Length "
-     "HTTP header"),
+    (
+        "IncompleteBody",
+        400,
+        "You did not provide the number of bytes specified by the Content-Length "
+        "HTTP header",
+    ),
     ("InternalError", 500, "We encountered an internal error. Please try again."),
     ("InvalidArgument", 400, "Invalid Argument"),
     ("InvalidBucketName", 400, "The specified bucket is not valid."),
@@ -45,26 +57,43 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("InvalidRequest", 400, "Invalid Request"),
     ("InvalidURI", 400, "Couldn't parse the specified URI."),
     ("KeyTooLongError", 400, "Your key is too long"),
-    ("MalformedXML", 400,
-     "The XML you provided was not well-formed or did not validate against our "
-     "published schema"),
+    (
+        "MalformedXML",
+        400,
+        "The XML you provided was not well-formed or did not validate against our "
+        "published schema",
+    ),
     ("MaxMessageLengthExceeded", 400, "Your request was too big."),
-    ("MetadataTooLarge", 400,
-     "Your metadata headers exceed the maximum allowed metadata size."),
-    ("MethodNotAllowed", 405,
-     "The specified method is not allowed against this resource."),
+    (
+        "MetadataTooLarge",
+        400,
+        "Your metadata headers exceed the maximum allowed metadata size.",
+    ),
+    (
+        "MethodNotAllowed",
+        405,
+        "The specified method is not allowed against this resource.",
+    ),
     ("MissingContentLength", 411, "You must provide the Content-Length HTTP header."),
     ("NoSuchBucket", 404, "The specified bucket does not exist"),
     ("NoSuchKey", 404, "The specified key does not exist."),
-    ("NotImplemented", 501,
-     "A header or query you provided implies functionality that is not "
-     "implemented."),
-    ("PreconditionFailed", 412,
-     "At least one of the pre-conditions you specified did not hold"),
+    (
+        "NotImplemented",
+        501,
+        "A header or query you provided implies functionality that is not implemented.",
+    ),
+    (
+        "PreconditionFailed",
+        412,
+        "At least one of the pre-conditions you specified did not hold",
+    ),
     ("ServiceUnavailable", 503, "Please reduce your request rate."),
     ("SlowDown", 503, "Please reduce your request rate."),
-    ("XAmzContentSHA256Mismatch", 400,
-     "The provided 'x-amz-content-sha256' header does not match what was computed."),
+    (
+        "XAmzContentSHA256Mismatch",
+        400,
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    ),
 )
 
 
@@ -108,13 +137,11 @@ STORAGE_TO_S3: Mapping[type[st.StorageError], str] = {
 }
 
 
-def to_s3_error(
-    exc: st.StorageError, bucket: str | None, key: str | None
-) -> S3Error:
+def to_s3_error(exc: st.StorageError, bucket: str | None, key: str | None) -> S3Error:
     code = "InternalError"
     for cls in type(exc).__mro__:
         if cls in STORAGE_TO_S3:
-            code = STORAGE_TO_S3[cls]  # type: ignore[index]
+            code = STORAGE_TO_S3[cls]
             break
     extra: dict[str, str] = {}
     if code in ("NoSuchBucket", "BucketAlreadyExists", "BucketNotEmpty") and bucket:

@@ -94,20 +94,19 @@ def parse_request(
     if raw_path.startswith((b"http://", b"https://")):
         # Absolute-form request target: keep only the path.
         after = raw_path.split(b"//", 1)[1]
-        slash = after.find(b"/")
-        raw_path = after[slash:] if slash >= 0 else b"/"
+        at = after.find(b"/")
+        raw_path = after[at:] if at >= 0 else b"/"
     if not raw_path.startswith(b"/"):
         raise S3Error("InvalidURI")
     query = parse_query(raw_query)
     vhost_bucket = bucket_from_host(host, domains)
     if vhost_bucket is not None:
-        rest = raw_path[1:]
-        key = _decode(rest) if rest else None
+        key = _decode(raw_path[1:]) if raw_path[1:] else None
         return S3Request(method, vhost_bucket, key, query, "virtual")
     rest = raw_path[1:]
     if not rest:
         return S3Request(method, None, None, query, "path")
     bucket_raw, slash, key_raw = rest.partition(b"/")
     bucket = _decode(bucket_raw)
-    key = _decode(key_raw) if slash and key_raw else None
-    return S3Request(method, bucket, key, query, "path")
+    key_or_none = _decode(key_raw) if slash and key_raw else None
+    return S3Request(method, bucket, key_or_none, query, "path")

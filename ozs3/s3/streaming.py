@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from io import BytesIO
 from collections.abc import Iterator, Sequence
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred, gatherResults, succeed
-from twisted.internet.interfaces import IDelayedCall, ITCPTransport
+from twisted.internet.interfaces import ITCPTransport
 from twisted.python.failure import Failure
 from twisted.web import server
 from twisted.web.http_headers import Headers
@@ -260,12 +260,13 @@ class S3HTTPRequest(server.Request):
         self.responseHeaders = S3ResponseHeaders()
 
     gateway: S3Gateway
+    transport: Any
     sink: UploadSink | None = None
     s3_call: Any = None
-    _expect: list[bytes] | None = None
+    _expect: Sequence[bytes] | None = None
     _admitting: bool = False
     _body_done: tuple[bytes, bytes, bytes] | None = None
-    _lingering: IDelayedCall | None = None
+    _lingering: Any = None  # an IDelayedCall
     _rejected = False
     _processing = False
     _buffer_limit: int | None = None
@@ -346,9 +347,7 @@ class S3HTTPRequest(server.Request):
         if client_is_sending and ITCPTransport.providedBy(self.transport):
             self.transport.resumeProducing()
             self.transport.loseWriteConnection()
-            from twisted.internet import reactor
-
-            self._lingering = reactor.callLater(  # type: ignore[attr-defined]
+            self._lingering = self.gateway.clock.callLater(
                 LINGER_SECONDS, self.transport.abortConnection
             )
             return

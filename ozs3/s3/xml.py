@@ -231,4 +231,3 @@ def delete_result_xml(
         _sub(el, "Code", code)
         _sub(el, "Message", message)
     return _dump(root)
-

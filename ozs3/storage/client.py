@@ -22,6 +22,7 @@ from .._deferred import async_to_deferred
 from .._executor import Executor
 from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
 from .errors import BlockNotFound
+from .interfaces import KeyWriter, ObjectReader
 from .model import (
     BlockID,
     BlockLocation,
@@ -86,7 +87,7 @@ class EmbeddedObjectStore:
     @async_to_deferred
     async def open_key(
         self, bucket: str, key: str, meta: ObjectMeta, size_hint: int | None
-    ) -> EmbeddedKeyWriter:
+    ) -> KeyWriter:
         client_id, first = await self.om.open_key(
             bucket, key, meta, allocate=size_hint != 0
         )
@@ -101,7 +102,7 @@ class EmbeddedObjectStore:
     @async_to_deferred
     async def open_reader(
         self, info: KeyInfo, offset: int, length: int
-    ) -> EmbeddedObjectReader:
+    ) -> ObjectReader:
         try:
             readers = await self._io.run(self._open_blocks, info.blocks)
         except BlockNotFound:
@@ -129,9 +130,7 @@ class EmbeddedObjectStore:
         self.kick_reclaim()
 
     @async_to_deferred
-    async def delete_keys(
-        self, bucket: str, keys: Sequence[str]
-    ) -> list[DeleteResult]:
+    async def delete_keys(self, bucket: str, keys: Sequence[str]) -> list[DeleteResult]:
         results = await self.om.delete_keys(bucket, keys)
         self.kick_reclaim()
         return results
@@ -162,10 +161,14 @@ class EmbeddedObjectStore:
             ids = await self.om.deleted_blocks(RECLAIM_BATCH)
             if not ids:
                 return
-            await self._io.run(lambda: [self.datanode.delete_block(i) for i in ids])
+            await self._io.run(self._delete_blocks, ids)
             await self.om.forget_deleted_blocks(ids)
             if len(ids) < RECLAIM_BATCH:
                 return
+
+    def _delete_blocks(self, ids: Sequence[BlockID]) -> None:
+        for i in ids:
+            self.datanode.delete_block(i)
 
     def wait_idle(self) -> Deferred[None] | None:
         """The reclamation in progress, if any (for orderly shutdown)."""
@@ -218,11 +221,12 @@ class EmbeddedKeyWriter:
             await self.abort()
             raise
         self._finished = True
-        info = await self._store.om.commit_key(
-            self.client_id, self._done, self.size, etag, time.time()
-        )
-        self._store.kick_reclaim()
-        return info
+        try:
+            return await self._store.om.commit_key(
+                self.client_id, self._done, self.size, etag, time.time()
+            )
+        finally:
+            self._store.kick_reclaim()
 
     @async_to_deferred
     async def abort(self) -> None:

@@ -25,6 +25,8 @@ def gateway(
     base = tmp_path_factory.mktemp("gw")
     gw = GatewayProcess(str(base / "data"), reactor=request.param)
     gw.start()
+    if request.param == "asyncio":
+        assert "AsyncioSelectorReactor" in gw.log()
     yield gw
     code = gw.stop()
     problems = gw.tracebacks()

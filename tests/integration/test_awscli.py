@@ -59,7 +59,9 @@ def test_aws_s3api_object_calls(aws, tmp_path) -> None:
     put = json.loads(aws("s3api", "put-object", "--bucket", name, "--key", "k 1",
                          "--body", str(body), "--metadata", "a=b",
                          "--content-type", "image/png").stdout)  # fmt: skip
-    head = json.loads(aws("s3api", "head-object", "--bucket", name, "--key", "k 1").stdout)
+    head = json.loads(
+        aws("s3api", "head-object", "--bucket", name, "--key", "k 1").stdout
+    )
     assert head["ETag"] == put["ETag"]
     assert head["ContentLength"] == 4096
     assert head["Metadata"] == {"a": "b"}

@@ -34,7 +34,9 @@ def _referenced(data_dir: str) -> tuple[set[BlockID], int, int]:
     return refs, open_keys, deleted
 
 
-def _start_partial_upload(port: int, path: str, declared: int, send: int) -> socket.socket:
+def _start_partial_upload(
+    port: int, path: str, declared: int, send: int
+) -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {declared}\r\n\r\n"
               .encode())  # fmt: skip

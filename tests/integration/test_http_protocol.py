@@ -77,7 +77,7 @@ def test_error_document_shape(gateway, bucket) -> None:
 
 def test_head_error_has_no_body(gateway, bucket) -> None:
     """HEAD errors send the status and headers but no body."""
-    status, headers, body = _request(gateway, "HEAD", f"/{bucket}/nokey")
+    status, _, body = _request(gateway, "HEAD", f"/{bucket}/nokey")
     assert status == 404 and body == b""
 
 

@@ -75,7 +75,9 @@ def test_put_object_metadata_and_headers_round_trip(s3, bucket) -> None:
         assert r["ContentEncoding"] == "gzip"
         assert r["ContentLanguage"] == "en"
         assert r["ContentLength"] == 5
-        assert r["ResponseMetadata"]["HTTPHeaders"]["expires"].startswith("Wed, 02 Jan 2030")
+        assert r["ResponseMetadata"]["HTTPHeaders"]["expires"].startswith(
+            "Wed, 02 Jan 2030"
+        )
 
 
 def test_put_object_default_content_type(s3, bucket) -> None:
@@ -231,9 +233,13 @@ def test_get_object_response_overrides(s3, bucket) -> None:
 def test_get_object_version_null_and_bogus(s3, bucket) -> None:
     """versionId=null reads the object; any other version id is refused."""
     s3.put_object(Bucket=bucket, Key="v", Body=b"x")
-    assert s3.get_object(Bucket=bucket, Key="v", VersionId="null")["Body"].read() == b"x"
+    assert (
+        s3.get_object(Bucket=bucket, Key="v", VersionId="null")["Body"].read() == b"x"
+    )
     with pytest.raises(ClientError) as e:
-        s3.get_object(Bucket=bucket, Key="v", VersionId="3HL4kqtJlcpXroDTDmjVBH40Nrjfkd")
+        s3.get_object(
+            Bucket=bucket, Key="v", VersionId="3HL4kqtJlcpXroDTDmjVBH40Nrjfkd"
+        )
     assert _code(e) == "InvalidArgument"
 
 
@@ -244,9 +250,10 @@ def test_delete_object_then_missing(s3, bucket) -> None:
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="del")
-    assert s3.delete_object(Bucket=bucket, Key="del")["ResponseMetadata"][
-        "HTTPStatusCode"
-    ] == 204
+    assert (
+        s3.delete_object(Bucket=bucket, Key="del")["ResponseMetadata"]["HTTPStatusCode"]
+        == 204
+    )
 
 
 def test_put_object_streaming_body_of_unknown_type(s3, bucket) -> None:

@@ -25,9 +25,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def twistd_command(
-    args: Sequence[str], reactor: str | None = None
-) -> list[str]:
+def twistd_command(args: Sequence[str], reactor: str | None = None) -> list[str]:
     cmd = [*TWISTD, "-n", "--pidfile="]
     if reactor and reactor != "default":
         cmd += ["-r", reactor]
@@ -55,8 +53,9 @@ class GatewayProcess:
         self.reactor = reactor
         self.args = list(args)
         self.env = env or {}
-        self.log_path = os.path.join(os.path.dirname(data_dir.rstrip("/")),
-                                     f"gateway-{self.port}.log")
+        self.log_path = os.path.join(
+            os.path.dirname(data_dir.rstrip("/")), f"gateway-{self.port}.log"
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

@@ -28,6 +28,6 @@ HANDLERS: dict[str, Handler] = {
 }
 
 # Pre-body admission for streamed operations: returns the open KeyWriter.
-ADMIT: dict[str, Callable[[Any, "Call"], Awaitable[Any]]] = {
+ADMIT: dict[str, Callable[[Any, Call], Awaitable[Any]]] = {
     "PutObject": obj.admit_put_object,
 }

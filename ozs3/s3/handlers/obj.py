@@ -15,8 +15,8 @@ from ..headers import (
     STORED_HEADERS,
     content_md5,
     evaluate_conditionals,
-    is_aws_chunked,
     http_date,
+    is_aws_chunked,
     parse_range,
     payload_sha256,
     quote_etag,
@@ -125,7 +125,9 @@ async def put_object(gw: S3Gateway, call: Call) -> S3Response:
         try:
             _verify(call, digests.md5, digests.sha256, digests.size)
         except S3Error:
-            await upload.abort()
+            aborting = upload.abort()
+            if aborting is not None:
+                await aborting
             raise
         assert upload.writer is not None
         info = await upload.writer.commit(digests.md5.hex())
@@ -180,9 +182,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     headers = object_headers(info)
     verdict = evaluate_conditionals(call.headers.as_dict(), info.etag, info.modified)
     if verdict == 304:
-        return S3Response(
-            304, {k: headers[k] for k in ("etag", "last-modified")}
-        )
+        return S3Response(304, {k: headers[k] for k in ("etag", "last-modified")})
     if verdict == 412:
         raise S3Error(
             "PreconditionFailed",

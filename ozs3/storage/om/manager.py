@@ -248,8 +248,13 @@ class OzoneManager:
         cur = conn.execute(
             "INSERT INTO open_keys(bucket_id, key, meta, created, blocks) "
             "VALUES(?, ?, ?, ?, ?)",
-            (bucket_id, key.encode(), encode_meta(meta), time.time(),
-             _encode_blocks(blocks)),
+            (
+                bucket_id,
+                key.encode(),
+                encode_meta(meta),
+                time.time(),
+                _encode_blocks(blocks),
+            ),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid, first
@@ -281,7 +286,14 @@ class OzoneManager:
         etag: str,
         modified: float,
     ) -> Deferred[KeyInfo]:
-        return self._run(self._commit_key, client_id, blocks, size, etag, modified)
+        d = self._run(self._commit_key, client_id, blocks, size, etag, modified)
+        return d.addCallback(self._committed)
+
+    @staticmethod
+    def _committed(info: KeyInfo | None) -> KeyInfo:
+        if info is None:
+            raise BucketNotFound("the bucket was deleted during the upload")
+        return info
 
     def _commit_key(
         self,
@@ -291,7 +303,7 @@ class OzoneManager:
         size: int,
         etag: str,
         modified: float,
-    ) -> KeyInfo:
+    ) -> KeyInfo | None:
         row = conn.execute(
             "SELECT o.bucket_id, o.key, o.meta, o.blocks, b.name FROM open_keys o "
             "LEFT JOIN buckets b ON b.id = o.bucket_id WHERE o.client_id=?",
@@ -305,9 +317,10 @@ class OzoneManager:
         unused = [b for b in _decode_blocks(allocated) if b.block_id not in used]
         self._queue_deleted(conn, unused)
         if bucket is None:
-            # Bucket deleted while the upload ran: nothing becomes visible.
+            # Bucket deleted while the upload ran: nothing becomes visible,
+            # and the cleanup must commit, so report it after the transaction.
             self._queue_deleted(conn, blocks)
-            raise BucketNotFound(str(bucket_id))
+            return None
         old = conn.execute(
             "SELECT blocks FROM keys WHERE bucket_id=? AND key=?", (bucket_id, key)
         ).fetchone()
@@ -450,6 +463,8 @@ class OzoneManager:
                 found.update(b.block_id for b in _decode_blocks(blocks))
         found.update(
             BlockID(c, lid)
-            for c, lid in conn.execute("SELECT container_id, local_id FROM deleted_blocks")
+            for c, lid in conn.execute(
+                "SELECT container_id, local_id FROM deleted_blocks"
+            )
         )
         return found

@@ -1,0 +1,216 @@
+"""The embedded store (OM + datanode + client) as the S3 layer uses it.
+
+Runs with a synchronous executor: every Deferred has fired on return.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from ozs3._executor import SyncExecutor
+from ozs3.storage.client import EmbeddedObjectStore
+from ozs3.storage.datanode.store import LocalBlockStore
+from ozs3.storage.errors import (
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    BucketNotFound,
+    ChecksumMismatch,
+    KeyNotFound,
+)
+from ozs3.storage.model import ListQuery, ObjectMeta
+from ozs3.storage.om.manager import OzoneManager
+
+KiB = 1024
+
+
+def result_of(d: Deferred[Any]) -> Any:
+    box: list[Any] = []
+    d.addBoth(box.append)
+    assert box, "Deferred has not fired"
+    if isinstance(box[0], Failure):
+        box[0].raiseException()
+    return box[0]
+
+
+def make_store(path: str, block_size: int = 64 * KiB) -> EmbeddedObjectStore:
+    ex = SyncExecutor()
+    om = OzoneManager(os.path.join(path, "om", "om.db"), "s3v", ex)
+    dn = LocalBlockStore(os.path.join(path, "hdds"), 16 * KiB, 4 * KiB, "CRC32")
+    store = EmbeddedObjectStore(om, dn, ex, block_size)
+    result_of(store.start())
+    return store
+
+
+def put(store: EmbeddedObjectStore, bucket: str, key: str, data: bytes,
+        pieces: int = 3) -> Any:  # fmt: skip
+    w = result_of(store.open_key(bucket, key, ObjectMeta(), len(data)))
+    step = max(1, len(data) // pieces)
+    for i in range(0, len(data), step):
+        result_of(w.write(data[i : i + step]))
+    return result_of(w.commit("etag-" + str(len(data))))
+
+
+def read(store: EmbeddedObjectStore, bucket: str, key: str, offset: int = 0,
+         length: int | None = None) -> bytes:  # fmt: skip
+    info = result_of(store.lookup_key(bucket, key))
+    n = info.size - offset if length is None else length
+    r = result_of(store.open_reader(info, offset, n))
+    out = b""
+    while chunk := result_of(r.read(10 * KiB)):
+        out += chunk
+    r.close()
+    return out
+
+
+@pytest.fixture
+def store(tmp_path) -> EmbeddedObjectStore:
+    s = make_store(str(tmp_path))
+    result_of(s.create_bucket("b", "owner"))
+    return s
+
+
+def test_put_spanning_blocks_reads_back(store) -> None:
+    """An object larger than a block is split over blocks and reads back."""
+    data = os.urandom(200 * KiB + 7)
+    info = put(store, "b", "k", data, pieces=7)
+    assert info.size == len(data)
+    assert len(info.blocks) == 4  # 64 KiB blocks
+    assert read(store, "b", "k") == data
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.integers(0, 150 * KiB),
+    splits=st.integers(1, 9),
+    rng=st.tuples(st.integers(0, 150 * KiB), st.integers(0, 150 * KiB)),
+)
+def test_range_reads_match_reference(tmp_path_factory, size, splits, rng) -> None:
+    """Any range of any object equals the same slice of what was written."""
+    s = make_store(str(tmp_path_factory.mktemp("r")), block_size=32 * KiB)
+    result_of(s.create_bucket("b", "o"))
+    data = os.urandom(size)
+    put(s, "b", "k", data, pieces=splits)
+    start = min(rng[0], size)
+    length = min(rng[1], size - start)
+    assert read(s, "b", "k", start, length) == data[start : start + length]
+
+
+def test_overwrite_reclaims_old_blocks(store) -> None:
+    """Replacing a key frees the old version's block files."""
+    put(store, "b", "k", os.urandom(100 * KiB))
+    before = set(store.datanode.block_files())
+    put(store, "b", "k", os.urandom(10 * KiB))
+    after = set(store.datanode.block_files())
+    assert len(before) == 2 and len(after) == 1 and not (before & after)
+
+
+def test_abort_leaves_nothing(store) -> None:
+    """An aborted upload is not visible and its blocks are gone."""
+    w = result_of(store.open_key("b", "a", ObjectMeta(), None))
+    result_of(w.write(os.urandom(100 * KiB)))
+    result_of(w.abort())
+    with pytest.raises(KeyNotFound):
+        result_of(store.lookup_key("b", "a"))
+    assert store.datanode.block_files() == []
+
+
+def test_uncommitted_key_is_invisible(store) -> None:
+    """Written but uncommitted data is not listed or readable."""
+    w = result_of(store.open_key("b", "u", ObjectMeta(), None))
+    result_of(w.write(b"x" * 1000))
+    with pytest.raises(KeyNotFound):
+        result_of(store.lookup_key("b", "u"))
+    assert result_of(store.list_keys("b", ListQuery())).keys == ()
+    result_of(w.abort())
+
+
+def test_flipped_bit_fails_the_read(store) -> None:
+    """A corrupted byte is caught by its chunk checksum; reads of other
+    windows still succeed."""
+    data = os.urandom(40 * KiB)
+    info = put(store, "b", "c", data, pieces=1)
+    path = store.datanode.block_path(info.blocks[0].block_id)
+    with open(path, "r+b") as f:
+        f.seek(20 * KiB + 5)
+        byte = f.read(1)
+        f.seek(20 * KiB + 5)
+        f.write(bytes([byte[0] ^ 0x01]))
+    with pytest.raises(ChecksumMismatch):
+        read(store, "b", "c")
+    assert read(store, "b", "c", 0, 16 * KiB) == data[: 16 * KiB]
+
+
+def test_truncated_block_fails_the_read(store) -> None:
+    """A block without its footer is refused rather than read."""
+    info = put(store, "b", "t", os.urandom(10 * KiB), pieces=1)
+    path = store.datanode.block_path(info.blocks[0].block_id)
+    os.truncate(path, 5 * KiB)
+    with pytest.raises(ChecksumMismatch):
+        read(store, "b", "t")
+
+
+def test_restart_reclaims_open_keys(tmp_path) -> None:
+    """Open keys left by a crash are reclaimed at start-up."""
+    s = make_store(str(tmp_path))
+    result_of(s.create_bucket("b", "o"))
+    w = result_of(s.open_key("b", "crashed", ObjectMeta(), None))
+    result_of(w.write(os.urandom(100 * KiB)))
+    assert len(s.datanode.block_files()) == 2
+    s.om.close()
+    s2 = make_store(str(tmp_path))  # "restart": same files, fresh objects
+    assert s2.datanode.block_files() == []
+    assert result_of(s2.om.referenced_blocks()) == set()
+
+
+def test_bucket_rules(store) -> None:
+    """Buckets: duplicate names, not-empty deletes, missing buckets."""
+    with pytest.raises(BucketAlreadyExists) as e:
+        result_of(store.create_bucket("b", "other"))
+    assert e.value.owner == "owner"
+    put(store, "b", "k", b"x")
+    with pytest.raises(BucketNotEmpty):
+        result_of(store.delete_bucket("b"))
+    with pytest.raises(BucketNotFound):
+        result_of(store.open_key("nob", "k", ObjectMeta(), 1))
+    result_of(store.delete_key("b", "k"))
+    result_of(store.delete_bucket("b"))
+    assert result_of(store.list_buckets()) == []
+
+
+def test_commit_into_deleted_bucket_is_refused(store) -> None:
+    """An upload whose bucket vanished commits nothing and frees its blocks."""
+    result_of(store.create_bucket("gone", "o"))
+    w = result_of(store.open_key("gone", "k", ObjectMeta(), None))
+    result_of(w.write(os.urandom(10 * KiB)))
+    result_of(store.delete_bucket("gone"))
+    with pytest.raises(BucketNotFound):
+        result_of(w.commit("e"))
+    result_of(store.reclaim())
+    assert store.datanode.block_files() == []
+
+
+def test_metadata_round_trips(store) -> None:
+    """Content type, stored headers and user metadata come back on lookup."""
+    meta = ObjectMeta("text/x", (("cache-control", "no"),), (("a", "ü"),))
+    w = result_of(store.open_key("b", "m", meta, 0))
+    result_of(w.commit("e"))
+    assert result_of(store.lookup_key("b", "m")).meta == meta
+
+
+def test_listing_through_om(store) -> None:
+    """The OM lists keys with prefix and delimiter in byte order."""
+    for k in ["a/1", "a/2", "b", "c/d/e", "é"]:
+        put(store, "b", k, b"1")
+    page = result_of(store.list_keys("b", ListQuery(delimiter="/")))
+    assert [k.key for k in page.keys] == ["b", "é"]
+    assert page.common_prefixes == ("a/", "c/")
+    page = result_of(store.list_keys("b", ListQuery(prefix="a/", max_keys=1)))
+    assert [k.key for k in page.keys] == ["a/1"] and page.truncated
+    assert page.next_marker == "a/1"
