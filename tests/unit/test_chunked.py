@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,7 +47,7 @@ def feed_all(decoder: AwsChunkedDecoder, body: bytes, cuts: list[int]) -> bytes:
     """Feed ``body`` split at ``cuts``; the joined decoded payload."""
     out = bytearray()
     bounds = [0, *sorted(c % (len(body) + 1) for c in cuts), len(body)]
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         for piece in decoder.feed(body[lo:hi]):
             assert isinstance(piece, memoryview)
             out += piece

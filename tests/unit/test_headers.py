@@ -325,9 +325,7 @@ def reference_conditionals(h: dict[str, str], etag: str, mtime: int):
 
 
 etag_header = st.sampled_from([f'"{ETAG}"', '"other"', "*", f'"x", W/"{ETAG}"'])
-date_header = st.one_of(
-    st.integers(T - 3, T + 3).map(http_date), st.just("not a date")
-)
+date_header = st.one_of(st.integers(T - 3, T + 3).map(http_date), st.just("not a date"))
 
 
 @settings(max_examples=300, deadline=None)
@@ -373,8 +371,7 @@ def test_evaluate_conditionals_if_none_match_beats_if_modified_since():
     h = {"if-none-match": '"other"', "if-modified-since": http_date(T + 100)}
     assert evaluate_conditionals(h, ETAG, T) is None
     assert (
-        evaluate_conditionals({"if-modified-since": http_date(T + 100)}, ETAG, T)
-        == 304
+        evaluate_conditionals({"if-modified-since": http_date(T + 100)}, ETAG, T) == 304
     )
 
 

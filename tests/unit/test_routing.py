@@ -37,16 +37,10 @@ _key_chars = st.one_of(
     st.sampled_from(list("/ +%?#&=;~*'\"\\")),
     st.characters(codec="utf-8"),
 )
-keys = (
-    st.text(_key_chars, min_size=1, max_size=1024)
-    .map(_truncate_utf8)
-    .filter(bool)
-)
+keys = st.text(_key_chars, min_size=1, max_size=1024).map(_truncate_utf8).filter(bool)
 
 query_text = st.text(st.characters(codec="utf-8"), max_size=20)
-queries = st.lists(
-    st.tuples(query_text.filter(bool), query_text), max_size=5
-)
+queries = st.lists(st.tuples(query_text.filter(bool), query_text), max_size=5)
 
 
 def _raw_query(pairs: list[tuple[str, str]]) -> bytes:

@@ -225,7 +225,7 @@ def test_error_xml_contains_fields(code, message, resource, request_id, extra):
     raises=ValueError,
     reason="BUG: error_xml passes resource/message/extra straight to lxml, "
     "which raises ValueError on XML-incompatible characters; a request like "
-    "GET /bkt/%01 (check_key -> InvalidArgument, resource taken from the URI "
+    "PUT /bkt/%01 (check_key -> InvalidArgument, resource taken from the URI "
     "by app._write_error) or PUT /%01x (InvalidBucketName) cannot be rendered "
     "as an error document",
 )
@@ -267,9 +267,7 @@ def test_list_objects_v2_url_encoding_round_trips(
     keys, prefixes, prefix, delimiter, start_after, truncated
 ):
     """With EncodingType=url every key/prefix unquote_plus-decodes exactly."""
-    listing = KeyListing(
-        tuple(_key(k) for k in keys), tuple(prefixes), truncated, None
-    )
+    listing = KeyListing(tuple(_key(k) for k in keys), tuple(prefixes), truncated, None)
     body = list_objects_v2_xml(
         "bkt", listing, prefix, delimiter, 1000, True, None, None, start_after, None
     )
@@ -341,10 +339,12 @@ def test_list_objects_v2_no_owner_without_fetch_owner():
     ("delimiter", "truncated", "has_next"),
     [("/", True, True), ("", True, False), ("/", False, False)],
 )
-def test_list_objects_v1_next_marker_only_with_delimiter(delimiter, truncated, has_next):
+def test_list_objects_v1_next_marker_only_with_delimiter(
+    delimiter, truncated, has_next
+):
     """v1 NextMarker appears only for truncated, delimited listings."""
     listing = KeyListing((_key("a+b"),), (), truncated, "a+b")
-    body = list_objects_v1_xml("b", listing, "", delimiter, 1, True, "m k", "o")
+    body = list_objects_v1_xml("b", listing, "", delimiter, "m k", 1, True, "o")
     root = etree.fromstring(body)
     assert (root.find(Q + "NextMarker") is not None) is has_next
     if has_next:

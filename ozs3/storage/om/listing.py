@@ -9,14 +9,16 @@ rolling up into one common prefix costs one seek, not one row per key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 import attrs
 
 V = TypeVar("V")
 
-Scan = Callable[[bytes, bool, "bytes | None", int], Sequence[tuple[bytes, V]]]
+# May be lazy: after a common prefix the rest of a scan is abandoned, so a
+# cursor should not fetch rows nobody reads.
+Scan = Callable[[bytes, bool, "bytes | None", int], Iterable[tuple[bytes, V]]]
 
 
 def successor(prefix: bytes) -> bytes | None:
@@ -47,8 +49,8 @@ def list_page(
 ) -> Page[V]:
     keys: list[tuple[bytes, V]] = []
     prefixes: list[bytes] = []
-    # Each entry is (marker, is_prefix); we collect max_keys + 1 to know
-    # whether the page is truncated.
+    # Keys and prefixes in listing order; one more than max_keys is
+    # collected to know whether the page is truncated.
     order: list[bytes] = []
     if max_keys <= 0:
         return Page((), (), False, None)
@@ -61,13 +63,15 @@ def list_page(
     exhausted = False
     while len(order) < want and not exhausted:
         limit = want - len(order)
-        batch = scan(lower, inclusive, upper, limit)
-        if len(batch) < limit:
-            exhausted = True
+        seen = 0
         jumped = False
-        for key, value in batch:
+        for key, value in scan(lower, inclusive, upper, limit):
+            seen += 1
             if not key.startswith(prefix):
-                continue  # defensive: scan honours upper, but never trust it
+                # Keys come in order, so this one is past the prefix's range
+                # (a scan that ignored ``upper``): the listing is complete.
+                exhausted = jumped = True
+                break
             if delimiter:
                 at = key.find(delimiter, len(prefix))
                 if at >= 0:
@@ -88,10 +92,8 @@ def list_page(
             lower, inclusive = key, False
             if len(order) >= want:
                 break
-        if not batch:
-            break
-        if jumped:
-            continue
+        if not jumped and seen < limit:
+            exhausted = True
     truncated = len(order) > max_keys
     if truncated:
         extra = order[max_keys]

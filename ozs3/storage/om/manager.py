@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred
@@ -396,7 +396,7 @@ class OzoneManager:
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
-        ) -> list[tuple[bytes, tuple[Any, ...]]]:
+        ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
             op = ">=" if inclusive else ">"
             sql = (
                 "SELECT key, size, etag, modified FROM keys "
@@ -408,7 +408,7 @@ class OzoneManager:
                 args.append(upper)
             sql += " ORDER BY key LIMIT ?"
             args.append(limit)
-            return [(r[0], r[1:]) for r in conn.execute(sql, args)]
+            return ((r[0], r[1:]) for r in conn.execute(sql, args))
 
         page = list_page(
             scan,

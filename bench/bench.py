@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""ozs3 benchmark: throughput, small-object ops/s, listing, peak RSS.
+
+Runs against a gateway it starts itself (fresh data directory, default
+reactor), or against any S3 endpoint given with --endpoint (signed with
+SigV4 and UNSIGNED-PAYLOAD, so the client does not hash bodies).  Prints one
+JSON line per workload; every byte read back is verified (CRC32).
+
+    python bench/bench.py                      # everything, our gateway
+    python bench/bench.py --size-mib 256 --ops 2000
+    python bench/bench.py --endpoint http://127.0.0.1:9000 --access-key minio \
+        --secret-key minio123 --skip-list
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from urllib.parse import quote, urlsplit
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+MiB = 1024 * 1024
+
+
+class Signer:
+    """Minimal SigV4 (UNSIGNED-PAYLOAD) so any S3 endpoint can be measured."""
+
+    def __init__(self, access: str, secret: str, region: str = "us-east-1") -> None:
+        self.access, self.secret, self.region = access, secret, region
+
+    def headers(self, method: str, host: str, path: str, query: str = "",
+                extra: dict[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+        now = datetime.datetime.now(datetime.UTC)
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        day = amz_date[:8]
+        headers = {"host": host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+                   "x-amz-date": amz_date, **(extra or {})}  # fmt: skip
+        names = sorted(k.lower() for k in headers)
+        canonical_headers = "".join(f"{k}:{headers[k].strip()}\n" for k in names)
+        signed = ";".join(names)
+        cq = "&".join(
+            sorted(
+                f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                for k, _, v in (p.partition("=") for p in query.split("&") if p)
+            )
+        )
+        creq = "\n".join([method, quote(path, safe="/-_.~"), cq, canonical_headers,
+                          signed, "UNSIGNED-PAYLOAD"])  # fmt: skip
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(creq.encode()).hexdigest()])  # fmt: skip
+        key = ("AWS4" + self.secret).encode()
+        for part in (day, self.region, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self.access}/{scope}, "
+            f"SignedHeaders={signed}, Signature={sig}"
+        )
+        del headers["host"]
+        return headers
+
+
+class Client:
+    def __init__(self, endpoint: str, signer: Signer) -> None:
+        u = urlsplit(endpoint)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.hostport = f"{self.host}:{self.port}"
+        self.signer = signer
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
+
+    def request(self, method: str, path: str, body: object = None, query: str = "",
+                headers: dict[str, str] | None = None) -> http.client.HTTPResponse:  # fmt: skip
+        h = self.signer.headers(method, self.hostport, path, query, headers)
+        url = quote(path, safe="/-_.~") + (f"?{query}" if query else "")
+        self.conn.request(method, url, body=body, headers=h)  # type: ignore[arg-type]
+        return self.conn.getresponse()
+
+    def call(self, method: str, path: str, body: object = None, query: str = "",
+             headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 204)) -> bytes:  # fmt: skip
+        r = self.request(method, path, body, query, headers)
+        data = r.read()
+        if r.status not in ok:
+            raise RuntimeError(f"{method} {path}?{query}: {r.status} {data[:300]!r}")
+        return data
+
+
+def emit(record: dict[str, object]) -> None:
+    print(json.dumps(record), flush=True)
+
+
+# -- limits measured on the same machine, in the same run --------------------
+
+
+def limit_hash(size: int) -> dict[str, object]:
+    block = os.urandom(4 * MiB)
+    t = time.perf_counter()
+    md5, crc = hashlib.md5(), 0
+    for _ in range(size // len(block)):
+        md5.update(block)
+        crc = zlib.crc32(block, crc)
+    dt = time.perf_counter() - t
+    return {"workload": "limit_md5_crc32_one_core", "MBps": round(size / dt / 1e6, 1)}
+
+
+def limit_disk(path: str, size: int) -> list[dict[str, object]]:
+    block = os.urandom(4 * MiB)
+    name = os.path.join(path, "disk-probe")
+    t = time.perf_counter()
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    for _ in range(size // len(block)):
+        os.write(fd, block)
+    os.fsync(fd)
+    os.close(fd)
+    w = size / (time.perf_counter() - t) / 1e6
+    t = time.perf_counter()
+    with open(name, "rb", buffering=0) as f:
+        while f.read(4 * MiB):
+            pass
+    r = size / (time.perf_counter() - t) / 1e6
+    os.unlink(name)
+    return [
+        {"workload": "limit_disk_write_fsync", "MBps": round(w, 1)},
+        {"workload": "limit_disk_read_cached", "MBps": round(r, 1)},
+    ]
+
+
+# -- workloads ----------------------------------------------------------------
+
+
+def body_iter(size: int, block: bytes) -> Iterator[bytes]:
+    left = size
+    while left:
+        n = min(left, len(block))
+        yield block if n == len(block) else block[:n]
+        left -= n
+
+
+def big_put_get(
+    client: Client, bucket: str, size: int, gw: object
+) -> list[dict[str, object]]:
+    block = os.urandom(4 * MiB)
+    want = 0
+    for piece in body_iter(size, block):
+        want = zlib.crc32(piece, want)
+    t = time.perf_counter()
+    client.call("PUT", f"/{bucket}/big", body=body_iter(size, block),
+                headers={"content-length": str(size)})  # fmt: skip
+    put = size / (time.perf_counter() - t) / 1e6
+    t = time.perf_counter()
+    r = client.request("GET", f"/{bucket}/big")
+    got, n = 0, 0
+    while chunk := r.read(4 * MiB):
+        got = zlib.crc32(chunk, got)
+        n += len(chunk)
+    get = size / (time.perf_counter() - t) / 1e6
+    if r.status != 200 or n != size or got != want:
+        raise RuntimeError("GET returned different bytes")
+    out: list[dict[str, object]] = [
+        {"workload": "put_single", "size_MiB": size // MiB, "MBps": round(put, 1)},
+        {"workload": "get_single", "size_MiB": size // MiB, "MBps": round(get, 1),
+         "verified": True},
+    ]  # fmt: skip
+    client.call("DELETE", f"/{bucket}/big")
+    return out
+
+
+def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
+              concurrency: int) -> list[dict[str, object]]:  # fmt: skip
+    payload = os.urandom(4096)
+    crc = zlib.crc32(payload)
+    per = ops // concurrency
+    results: dict[str, list[float]] = {"PUT": [], "GET": []}
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker(n: int, method: str) -> None:
+        c = Client(endpoint, signer)
+        lat = []
+        try:
+            for i in range(per):
+                path = f"/{bucket}/small/{n}/{i}"
+                t = time.perf_counter()
+                if method == "PUT":
+                    c.call("PUT", path, body=payload)
+                elif zlib.crc32(c.call("GET", path)) != crc:
+                    raise RuntimeError("GET returned different bytes")
+                lat.append(time.perf_counter() - t)
+        except Exception as e:  # report, do not hide
+            errors.append(repr(e))
+        with lock:
+            results[method] += lat
+
+    out = []
+    for method in ("PUT", "GET"):
+        threads = [threading.Thread(target=worker, args=(n, method))
+                   for n in range(concurrency)]  # fmt: skip
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        dt = time.perf_counter() - t
+        if errors:
+            raise RuntimeError(errors[0])
+        lat = sorted(results[method])
+        out.append({
+            "workload": f"{method.lower()}_4KiB", "concurrency": concurrency,
+            "ops_per_s": round(len(lat) / dt, 1),
+            "p50_ms": round(lat[len(lat) // 2] * 1000, 2),
+            "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2),
+        })  # fmt: skip
+    return out
+
+
+def populate_keys(data_dir: str, bucket: str, count: int) -> None:
+    """Fill the embedded OM directly (HTTP would take far too long)."""
+    import sqlite3
+
+    db = sqlite3.connect(os.path.join(data_dir, "om", "om.db"))
+    (bucket_id,) = db.execute(
+        "SELECT id FROM buckets WHERE name=?", (bucket,)
+    ).fetchone()
+    now = time.time()
+    meta = json.dumps({"ct": "binary/octet-stream", "h": [], "u": []})
+    with db:
+        db.executemany(
+            "INSERT INTO keys VALUES(?, ?, 0, 'd41d8cd98f00b204e9800998ecf8427e', ?, ?, '[]')",
+            ((bucket_id, f"dir{i % 100:02d}/key-{i:08d}".encode(), now, meta)
+             for i in range(count)),
+        )  # fmt: skip
+    db.close()
+
+
+def listing(client: Client, bucket: str, count: int) -> list[dict[str, object]]:
+    out = []
+    cases = [
+        ("first_page", "list-type=2&max-keys=1000"),
+        ("middle_page", "list-type=2&max-keys=1000&start-after="
+         + quote(f"dir50/key-{count // 2:08d}", safe="")),
+        ("prefix_page", "list-type=2&max-keys=1000&prefix=dir77%2F"),
+        ("delimiter_page", "list-type=2&max-keys=1000&delimiter=%2F"),
+    ]  # fmt: skip
+    for name, query in cases:
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            body = client.call("GET", f"/{bucket}", query=query)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        out.append({
+            "workload": f"list_{name}", "bucket_keys": count,
+            "median_ms": round(times[2] * 1000, 2),
+            "entries": body.count(b"<Key>") + body.count(b"<Prefix>") - 1,
+        })  # fmt: skip
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--endpoint", help="benchmark this S3 endpoint instead")
+    ap.add_argument("--access-key", default="bench")
+    ap.add_argument("--secret-key", default="bench")
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--ops", type=int, default=4000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--list-keys", type=int, default=1_000_000)
+    ap.add_argument("--skip-list", action="store_true")
+    ap.add_argument("--reactor", default="default")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="ozs3-bench-")
+    gw = None
+    if args.endpoint is None:
+        from tests.support.gateway import GatewayProcess
+
+        gw = GatewayProcess(os.path.join(work, "data"), reactor=args.reactor).start()
+        endpoint = gw.endpoint
+    else:
+        endpoint = args.endpoint
+    signer = Signer(args.access_key, args.secret_key)
+    client = Client(endpoint, signer)
+    bucket = f"bench-{os.getpid()}"
+    client.call("PUT", f"/{bucket}")
+    emit({"workload": "env", "endpoint": endpoint, "cpus": os.cpu_count(),
+          "ours": gw is not None, "fsync": "every commit (durable)"})  # fmt: skip
+    emit(limit_hash(512 * MiB))
+    for rec in limit_disk(work, 1024 * MiB):
+        emit(rec)
+    if gw:
+        gw.reset_peak_rss()
+    for rec in big_put_get(client, bucket, args.size_mib * MiB, gw):
+        emit(rec)
+    if gw:
+        emit(
+            {"workload": "peak_rss_big_transfer", "MiB": round(gw.peak_rss() / MiB, 1)}
+        )
+    for rec in small_ops(endpoint, signer, bucket, args.ops, args.concurrency):
+        emit(rec)
+    if gw and not args.skip_list:
+        gw.stop()
+        lbucket = "listing"
+        gw2 = type(gw)(gw.data_dir, reactor=args.reactor).start()
+        Client(gw2.endpoint, signer).call("PUT", f"/{lbucket}")
+        gw2.stop()
+        t = time.perf_counter()
+        populate_keys(gw.data_dir, lbucket, args.list_keys)
+        emit({"workload": "populate_keys_direct", "keys": args.list_keys,
+              "seconds": round(time.perf_counter() - t, 1)})  # fmt: skip
+        gw = type(gw)(gw.data_dir, reactor=args.reactor).start()
+        for rec in listing(Client(gw.endpoint, signer), lbucket, args.list_keys):
+            emit(rec)
+        emit({"workload": "peak_rss_total", "MiB": round(gw.peak_rss() / MiB, 1)})
+    elif gw:
+        emit({"workload": "peak_rss_total", "MiB": round(gw.peak_rss() / MiB, 1)})
+    if gw:
+        gw.stop()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
