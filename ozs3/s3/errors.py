@@ -44,6 +44,11 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("BucketNotEmpty", 409, "The bucket you tried to delete is not empty"),
     ("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
     (
+        "EntityTooSmall",
+        400,
+        "Your proposed upload is smaller than the minimum allowed object size.",
+    ),
+    (
         "IncompleteBody",
         400,
         "You did not provide the number of bytes specified by the Content-Length "
@@ -53,6 +58,19 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("InvalidArgument", 400, "Invalid Argument"),
     ("InvalidBucketName", 400, "The specified bucket is not valid."),
     ("InvalidDigest", 400, "The Content-MD5 you specified is not valid."),
+    (
+        "InvalidPart",
+        400,
+        "One or more of the specified parts could not be found. The part might not "
+        "have been uploaded, or the specified entity tag might not have matched the "
+        "part's entity tag.",
+    ),
+    (
+        "InvalidPartOrder",
+        400,
+        "The list of parts was not in ascending order. The parts list must be "
+        "specified in order by part number.",
+    ),
     ("InvalidRange", 416, "The requested range is not satisfiable"),
     ("InvalidRequest", 400, "Invalid Request"),
     ("InvalidURI", 400, "Couldn't parse the specified URI."),
@@ -77,6 +95,18 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("MissingContentLength", 411, "You must provide the Content-Length HTTP header."),
     ("NoSuchBucket", 404, "The specified bucket does not exist"),
     ("NoSuchKey", 404, "The specified key does not exist."),
+    (
+        "NoSuchUpload",
+        404,
+        "The specified multipart upload does not exist. The upload ID might be "
+        "invalid, or the multipart upload might have been aborted or completed.",
+    ),
+    (
+        "OperationAborted",
+        409,
+        "A conflicting conditional operation is currently in progress against this "
+        "resource. Try again.",
+    ),
     (
         "NotImplemented",
         501,
@@ -134,6 +164,11 @@ STORAGE_TO_S3: Mapping[type[st.StorageError], str] = {
     st.ChecksumMismatch: "InternalError",
     st.BlockNotFound: "InternalError",
     st.StorageIOError: "InternalError",
+    st.UploadNotFound: "NoSuchUpload",
+    st.InvalidPart: "InvalidPart",
+    st.InvalidPartOrder: "InvalidPartOrder",
+    st.PartTooSmall: "EntityTooSmall",
+    st.SourceChanged: "OperationAborted",
 }
 
 

@@ -38,10 +38,19 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
     ("HEAD", "object", None): "HeadObject",
     ("PUT", "object", None): "PutObject",
     ("DELETE", "object", None): "DeleteObject",
+    ("GET", "bucket", "uploads"): "ListMultipartUploads",
+    ("POST", "object", "uploads"): "CreateMultipartUpload",
+    ("PUT", "object", "uploadId"): "UploadPart",
+    ("POST", "object", "uploadId"): "CompleteMultipartUpload",
+    ("DELETE", "object", "uploadId"): "AbortMultipartUpload",
+    ("GET", "object", "uploadId"): "ListParts",
 }
 
+# With x-amz-copy-source, these operations become copies.
+COPIES = {"PutObject": "CopyObject", "UploadPart": "UploadPartCopy"}
+
 # Operations whose request body is streamed into storage as it arrives.
-STREAMED = frozenset({"PutObject"})
+STREAMED = frozenset({"PutObject", "UploadPart"})
 
 _METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
 
@@ -62,9 +71,8 @@ def lookup(req: S3Request, copy_source: bool = False) -> str:
         raise S3Error("MethodNotAllowed", extra={"Method": req.method})
     sub = subresource_of(req)
     op = OPERATIONS.get((req.method, req.level, sub))
-    if op == "PutObject" and copy_source:
-        op = None
-        sub = "x-amz-copy-source"
+    if op is not None and copy_source:
+        op = COPIES.get(op, op)
     if op is not None:
         return op
     if sub is not None or (req.method == "POST" and req.level != "service"):

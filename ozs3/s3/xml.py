@@ -11,7 +11,13 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from ..storage.model import BucketInfo, KeyListing
+from ..storage.model import (
+    BucketInfo,
+    KeyListing,
+    PartListing,
+    UploadListing,
+    UploadQuery,
+)
 from .errors import S3Error
 from .headers import iso8601, quote_etag
 
@@ -230,4 +236,127 @@ def delete_result_xml(
         _sub(el, "Key", key)
         _sub(el, "Code", code)
         _sub(el, "Message", message)
+    return _dump(root)
+
+
+def initiate_upload_xml(bucket: str, key: str, upload_id: str) -> bytes:
+    root = _root("InitiateMultipartUploadResult")
+    _sub(root, "Bucket", bucket)
+    _sub(root, "Key", key)
+    _sub(root, "UploadId", upload_id)
+    return _dump(root)
+
+
+MAX_PARTS = 10_000
+
+
+def parse_complete(body: bytes) -> list[tuple[int, str]]:
+    """CompleteMultipartUpload: ``[(part number, ETag without quotes)]``.
+
+    ETags may come quoted, unquoted or with the quotes escaped (``&#34;``,
+    ``&quot;``: the parser has already turned those into quotes).
+    """
+    root = parse_document(body, "CompleteMultipartUpload")
+    parts = []
+    for part in _children(root, "Part"):
+        number, etag = _text(part, "PartNumber"), _text(part, "ETag")
+        if number is None or etag is None:
+            raise S3Error("MalformedXML")
+        try:
+            n = int(number.strip())
+        except ValueError:
+            raise S3Error("MalformedXML") from None
+        if not 1 <= n <= MAX_PARTS:
+            raise S3Error(
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+                extra={"ArgumentName": "PartNumber", "ArgumentValue": number},
+            )
+        parts.append((n, etag.strip().strip('"').lower()))
+    if not parts:
+        raise S3Error(
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate "
+            "against our published schema: it lists no parts.",
+        )
+    if len(parts) > MAX_PARTS:
+        raise S3Error("MalformedXML", "More than 10000 parts were listed.")
+    return parts
+
+
+def complete_upload_xml(location: str, bucket: str, key: str, etag: str) -> bytes:
+    root = _root("CompleteMultipartUploadResult")
+    _sub(root, "Location", location)
+    _sub(root, "Bucket", bucket)
+    _sub(root, "Key", key)
+    _sub(root, "ETag", quote_etag(etag))
+    return _dump(root)
+
+
+def list_parts_xml(
+    listing: PartListing, marker: int, max_parts: int, owner: str
+) -> bytes:
+    root = _root("ListPartsResult")
+    up = listing.upload
+    _sub(root, "Bucket", up.bucket)
+    _sub(root, "Key", up.key)
+    _sub(root, "UploadId", up.upload_id)
+    _owner(root, owner, "Initiator")
+    _owner(root, owner)
+    _sub(root, "StorageClass", "STANDARD")
+    _sub(root, "PartNumberMarker", str(marker))
+    if listing.next_marker is not None:
+        _sub(root, "NextPartNumberMarker", str(listing.next_marker))
+    _sub(root, "MaxParts", str(max_parts))
+    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
+    for p in listing.parts:
+        el = _sub(root, "Part")
+        _sub(el, "PartNumber", str(p.part_number))
+        _sub(el, "LastModified", iso8601(p.modified))
+        _sub(el, "ETag", quote_etag(p.etag))
+        _sub(el, "Size", str(p.size))
+    return _dump(root)
+
+
+def list_uploads_xml(
+    bucket: str,
+    listing: UploadListing,
+    query: UploadQuery,
+    url: bool,
+    owner: str,
+) -> bytes:
+    root = _root("ListMultipartUploadsResult")
+    _sub(root, "Bucket", bucket)
+    _sub(root, "KeyMarker", _enc(query.key_marker, url))
+    _sub(root, "UploadIdMarker", query.upload_id_marker)
+    if listing.next_key_marker is not None:
+        _sub(root, "NextKeyMarker", _enc(listing.next_key_marker, url))
+    if listing.next_upload_id_marker is not None:
+        _sub(root, "NextUploadIdMarker", listing.next_upload_id_marker)
+    if query.prefix:
+        _sub(root, "Prefix", _enc(query.prefix, url))
+    if query.delimiter:
+        _sub(root, "Delimiter", _enc(query.delimiter, url))
+    _sub(root, "MaxUploads", str(query.max_uploads))
+    if url:
+        _sub(root, "EncodingType", "url")
+    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
+    for u in listing.uploads:
+        el = _sub(root, "Upload")
+        _sub(el, "Key", _enc(u.key, url))
+        _sub(el, "UploadId", u.upload_id)
+        _owner(el, owner, "Initiator")
+        _owner(el, owner)
+        _sub(el, "StorageClass", "STANDARD")
+        _sub(el, "Initiated", iso8601(u.initiated))
+    for p in listing.common_prefixes:
+        _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
+    return _dump(root)
+
+
+def copy_result_xml(tag: str, etag: str, modified: float) -> bytes:
+    """CopyObjectResult or CopyPartResult."""
+    root = _root(tag)
+    _sub(root, "LastModified", iso8601(modified))
+    _sub(root, "ETag", quote_etag(etag))
     return _dump(root)

@@ -4,10 +4,11 @@ in-process OM and datanode.
 Write: ``open_key`` (OM records an open key and pre-allocates a block) ->
 ``write`` (chunks go to the datanode; a new block is allocated from OM
 whenever one fills up) -> ``commit`` (each block's chunk list is made durable
-with fsync, then one OM transaction makes the key visible and queues any
-replaced blocks for deletion).  Reads open every block of the key version
-up front, so a concurrent overwrite that unlinks old blocks cannot cut a
-read short.
+with fsync, then one OM transaction makes the key, or the part, visible and
+releases whatever it replaced).  Copies write nothing: ``open_copy`` pins the
+source's blocks in an open key and the commit shares them.  Reads open every
+block of the key version up front, so a concurrent overwrite that deletes old
+blocks cannot cut a read short.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .._deferred import async_to_deferred
 from .._executor import Executor
 from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
 from .errors import BlockNotFound
-from .interfaces import KeyWriter, ObjectReader
+from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
     BlockID,
     BlockLocation,
@@ -32,6 +33,12 @@ from .model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
+    PartInfo,
+    PartListing,
+    PartTarget,
+    UploadInfo,
+    UploadListing,
+    UploadQuery,
 )
 from .om.manager import OzoneManager
 
@@ -53,7 +60,7 @@ class EmbeddedObjectStore:
         self.om = om
         self.datanode = datanode
         self.volume = om.volume
-        self._io = io
+        self.io = io
         self.block_size = block_size
         self._reclaiming: Deferred[None] | None = None
         self._reclaim_again = False
@@ -86,14 +93,35 @@ class EmbeddedObjectStore:
 
     @async_to_deferred
     async def open_key(
-        self, bucket: str, key: str, meta: ObjectMeta, size_hint: int | None
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta,
+        size_hint: int | None,
+        part: PartTarget | None = None,
     ) -> KeyWriter:
         client_id, first = await self.om.open_key(
-            bucket, key, meta, allocate=size_hint != 0
+            bucket, key, meta, allocate=size_hint != 0, part=part
         )
         writer = EmbeddedKeyWriter(self, client_id)
-        if first is not None:
-            writer.next_block = first
+        writer.next_block = first
+        return writer
+
+    @async_to_deferred
+    async def open_copy(
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta | None,
+        part: PartTarget | None,
+        source_bucket: str,
+        source_key: str,
+        source_range: tuple[int, int] | None,
+    ) -> CopyWriter:
+        client_id, source, runs = await self.om.open_copy(
+            bucket, key, meta, part, source_bucket, source_key, source_range
+        )
+        writer = EmbeddedKeyWriter(self, client_id, source=source, runs=runs)
         return writer
 
     def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
@@ -104,14 +132,14 @@ class EmbeddedObjectStore:
         self, info: KeyInfo, offset: int, length: int
     ) -> ObjectReader:
         try:
-            readers = await self._io.run(self._open_blocks, info.blocks)
+            readers = await self.io.run(self._open_blocks, info.blocks)
         except BlockNotFound:
             # Overwritten (and its blocks reclaimed) between lookup and open:
             # read the version that replaced it.
             info = await self.om.lookup_key(info.bucket, info.key)
-            readers = await self._io.run(self._open_blocks, info.blocks)
+            readers = await self.io.run(self._open_blocks, info.blocks)
             length = min(length, max(0, info.size - offset))
-        return EmbeddedObjectReader(self._io, readers, info.blocks, offset, length)
+        return EmbeddedObjectReader(self.io, readers, info.blocks, offset, length)
 
     def _open_blocks(self, blocks: Sequence[BlockLocation]) -> list[LocalBlockReader]:
         readers: list[LocalBlockReader] = []
@@ -134,6 +162,34 @@ class EmbeddedObjectStore:
         results = await self.om.delete_keys(bucket, keys)
         self.kick_reclaim()
         return results
+
+    # -- multipart -------------------------------------------------------------
+
+    def create_upload(
+        self, bucket: str, key: str, meta: ObjectMeta, owner: str
+    ) -> Deferred[UploadInfo]:
+        return self.om.create_upload(bucket, key, meta, owner)
+
+    @async_to_deferred
+    async def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        await self.om.abort_upload(bucket, key, upload_id)
+        self.kick_reclaim()
+
+    @async_to_deferred
+    async def complete_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> KeyInfo:
+        info = await self.om.complete_upload(bucket, key, upload_id, parts)
+        self.kick_reclaim()
+        return info
+
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
+    ) -> Deferred[PartListing]:
+        return self.om.list_parts(bucket, key, upload_id, marker, max_parts)
+
+    def list_uploads(self, bucket: str, query: UploadQuery) -> Deferred[UploadListing]:
+        return self.om.list_uploads(bucket, query)
 
     # -- the block deleting service --------------------------------------------
 
@@ -161,7 +217,7 @@ class EmbeddedObjectStore:
             ids = await self.om.deleted_blocks(RECLAIM_BATCH)
             if not ids:
                 return
-            await self._io.run(self._delete_blocks, ids)
+            await self.io.run(self._delete_blocks, ids)
             await self.om.forget_deleted_blocks(ids)
             if len(ids) < RECLAIM_BATCH:
                 return
@@ -176,16 +232,37 @@ class EmbeddedObjectStore:
 
 
 class EmbeddedKeyWriter:
-    """An open key being written block by block."""
+    """An open key (or part) being written block by block, or a copy whose
+    data is ``runs`` of its source's blocks."""
 
-    def __init__(self, store: EmbeddedObjectStore, client_id: int) -> None:
+    def __init__(
+        self,
+        store: EmbeddedObjectStore,
+        client_id: int,
+        source: KeyInfo | None = None,
+        runs: Sequence[BlockLocation] = (),
+    ) -> None:
         self._store = store
         self.client_id = client_id
         self.next_block: BlockID | None = None
         self._current: LocalBlockWriter | None = None
-        self._done: list[BlockLocation] = []
-        self.size = 0
+        self._done: list[BlockLocation] = list(runs)
+        self.size = sum(r.length for r in runs)
         self._finished = False
+        self._source = source
+
+    @property
+    def source(self) -> KeyInfo:
+        assert self._source is not None, "not a copy"
+        return self._source
+
+    def read(self) -> Deferred[ObjectReader]:
+        """A reader over a copy's pinned runs (to hash them, say)."""
+        info = KeyInfo(
+            self.source.bucket, self.source.key, self.size, "", 0.0, ObjectMeta(),
+            tuple(self._done),
+        )  # fmt: skip
+        return self._store.open_reader(info, 0, self.size)
 
     @async_to_deferred
     async def write(self, data: bytes) -> None:
@@ -198,22 +275,22 @@ class EmbeddedKeyWriter:
                 if block_id is None:
                     block_id = await store.om.allocate_block(self.client_id)
                 self.next_block = None
-                self._current = await store._io.run(
+                self._current = await store.io.run(
                     store.datanode.create_block, block_id
                 )
             room = store.block_size - self._current.length
             piece = view[:room]
-            await store._io.run(self._current.write_chunk, piece)
+            await store.io.run(self._current.write_chunk, piece)
             self.size += len(piece)
             view = view[room:]
 
     async def _close_block(self) -> None:
         if self._current is not None:
             current, self._current = self._current, None
-            self._done.append(await self._store._io.run(current.put_block))
+            self._done.append(await self._store.io.run(current.put_block))
 
     @async_to_deferred
-    async def commit(self, etag: str) -> KeyInfo:
+    async def commit(self, etag: str) -> KeyInfo | PartInfo:
         assert not self._finished, "commit after commit or abort"
         try:
             await self._close_block()
@@ -235,13 +312,13 @@ class EmbeddedKeyWriter:
         self._finished = True
         if self._current is not None:
             current, self._current = self._current, None
-            await self._store._io.run(current.discard)
+            await self._store.io.run(current.discard)
         await self._store.om.abort_open_key(self.client_id)
         self._store.kick_reclaim()
 
 
 class EmbeddedObjectReader:
-    """A byte range over the blocks of one key version."""
+    """A byte range over the block runs of one key version."""
 
     def __init__(
         self,
@@ -253,6 +330,7 @@ class EmbeddedObjectReader:
     ) -> None:
         self._io = io
         self._readers = readers
+        self._blocks = list(blocks)
         self._starts: list[int] = []
         pos = 0
         for b in blocks:
@@ -269,9 +347,11 @@ class EmbeddedObjectReader:
         want = min(max_bytes, self.remaining)
         while want > 0:
             i = self._block_index(self._offset)
-            reader, start = self._readers[i], self._starts[i]
+            run, start = self._blocks[i], self._starts[i]
             within = self._offset - start
-            data = reader.read(within, min(want, reader.length - within))
+            data = self._readers[i].read(
+                run.offset + within, min(want, run.length - within)
+            )
             if not data:
                 break
             out.append(data)

@@ -42,3 +42,23 @@ class NoSpace(StorageError):
 
 class StorageIOError(StorageError):
     """Any other I/O error from a datanode or the metadata store."""
+
+
+class UploadNotFound(StorageError):
+    """No such multipart upload (never created, aborted or completed)."""
+
+
+class InvalidPart(StorageError):
+    """A listed part was not uploaded, or its ETag does not match."""
+
+
+class InvalidPartOrder(StorageError):
+    """Parts were not listed in ascending order."""
+
+
+class PartTooSmall(StorageError):
+    """A part other than the last is under the 5 MiB minimum."""
+
+
+class SourceChanged(StorageError):
+    """A copy's source was replaced or deleted while the copy ran."""

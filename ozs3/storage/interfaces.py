@@ -23,6 +23,12 @@ from .model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
+    PartInfo,
+    PartListing,
+    PartTarget,
+    UploadInfo,
+    UploadListing,
+    UploadQuery,
 )
 
 
@@ -34,12 +40,29 @@ class KeyWriter(Protocol):
 
     def write(self, data: bytes) -> Deferred[None]: ...
 
-    def commit(self, etag: str) -> Deferred[KeyInfo]:
-        """Make the key visible, atomically replacing any older version, once
-        its data is durable."""
+    def commit(self, etag: str) -> Deferred[KeyInfo | PartInfo]:
+        """Make the key (or the part) visible, atomically replacing any older
+        version, once its data is durable.  Parts give ``PartInfo``."""
 
     def abort(self) -> Deferred[None]:
         """Drop the open key and reclaim its blocks.  Safe to call twice."""
+
+
+class CopyWriter(Protocol):
+    """An open key whose data is (part of) an existing key, shared, not
+    copied: ``source`` is the version pinned when the copy was opened."""
+
+    size: int
+
+    @property
+    def source(self) -> KeyInfo: ...
+
+    def read(self) -> Deferred[ObjectReader]:
+        """Read the copied bytes (to hash them)."""
+
+    def commit(self, etag: str) -> Deferred[KeyInfo | PartInfo]: ...
+
+    def abort(self) -> Deferred[None]: ...
 
 
 class ObjectReader(Protocol):
@@ -69,8 +92,27 @@ class ObjectStore(Protocol):
     def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]: ...
 
     def open_key(
-        self, bucket: str, key: str, meta: ObjectMeta, size_hint: int | None
-    ) -> Deferred[KeyWriter]: ...
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta,
+        size_hint: int | None,
+        part: PartTarget | None = None,
+    ) -> Deferred[KeyWriter]:
+        """Open a key, or with ``part`` a part of a multipart upload."""
+
+    def open_copy(
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta | None,
+        part: PartTarget | None,
+        source_bucket: str,
+        source_key: str,
+        source_range: tuple[int, int] | None,
+    ) -> Deferred[CopyWriter]:
+        """Open a key (or part) holding bytes ``(start, length)`` of another
+        key; ``meta`` None keeps the source's metadata."""
 
     def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]: ...
 
@@ -84,12 +126,36 @@ class ObjectStore(Protocol):
         self, bucket: str, keys: Sequence[str]
     ) -> Deferred[list[DeleteResult]]: ...
 
+    def create_upload(
+        self, bucket: str, key: str, meta: ObjectMeta, owner: str
+    ) -> Deferred[UploadInfo]: ...
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> Deferred[None]: ...
+
+    def complete_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> Deferred[KeyInfo]:
+        """Stitch the listed parts (number, unquoted ETag) into the key."""
+
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
+    ) -> Deferred[PartListing]: ...
+
+    def list_uploads(
+        self, bucket: str, query: UploadQuery
+    ) -> Deferred[UploadListing]: ...
+
 
 class MetadataStore(Protocol):
     """The Ozone Manager: volumes, buckets, keys, open keys, deleted blocks."""
 
     def open_key(
-        self, bucket: str, key: str, meta: ObjectMeta, allocate: bool
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta,
+        allocate: bool,
+        part: PartTarget | None = None,
     ) -> Deferred[tuple[int, BlockID | None]]:
         """Record an open key; returns its client id and, if asked, a first block."""
 
@@ -102,7 +168,7 @@ class MetadataStore(Protocol):
         size: int,
         etag: str,
         modified: float,
-    ) -> Deferred[KeyInfo]: ...
+    ) -> Deferred[KeyInfo | PartInfo]: ...
 
     def abort_open_key(self, client_id: int) -> Deferred[None]: ...
 

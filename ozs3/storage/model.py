@@ -15,10 +15,15 @@ class BlockID:
 
 @attrs.frozen
 class BlockLocation:
-    """One block of a key, as the OM's KeyLocation records it."""
+    """A run of one block's bytes in a key, as the OM's KeyLocation records it.
+
+    ``offset`` is where the run starts inside the block: non-zero only when a
+    copy shares part of another key's block instead of copying bytes.
+    """
 
     block_id: BlockID
     length: int
+    offset: int = 0
 
 
 @attrs.frozen
@@ -96,3 +101,54 @@ class KeyListing:
 class DeleteResult:
     key: str
     error: str | None = None
+
+
+@attrs.frozen
+class PartTarget:
+    """Where a part goes: an upload and a part number (1..10000)."""
+
+    upload_id: str
+    part_number: int
+
+
+@attrs.frozen
+class UploadInfo:
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: float
+    meta: ObjectMeta = ObjectMeta()
+
+
+@attrs.frozen
+class PartInfo:
+    part_number: int
+    size: int
+    etag: str
+    modified: float
+
+
+@attrs.frozen
+class PartListing:
+    upload: UploadInfo
+    parts: tuple[PartInfo, ...]
+    truncated: bool
+    next_marker: int | None
+
+
+@attrs.frozen
+class UploadQuery:
+    prefix: str = ""
+    delimiter: str = ""
+    key_marker: str = ""
+    upload_id_marker: str = ""
+    max_uploads: int = 1000
+
+
+@attrs.frozen
+class UploadListing:
+    uploads: tuple[UploadInfo, ...]
+    common_prefixes: tuple[str, ...]
+    truncated: bool
+    next_key_marker: str | None
+    next_upload_id_marker: str | None

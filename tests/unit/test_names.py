@@ -106,7 +106,7 @@ _label = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=1
 good_names = (
     st.lists(_label, min_size=1, max_size=5)
     .map(".".join)
-    .filter(lambda n: len(n) <= 63 and not n.startswith("amzn-s3-demo-"))
+    .filter(lambda n: 3 <= len(n) <= 63 and not n.startswith("amzn-s3-demo-"))
 )
 
 

@@ -47,21 +47,26 @@ def _raw_query(pairs: list[tuple[str, str]]) -> bytes:
     return "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in pairs).encode()
 
 
-def _raw_key(key: str) -> bytes:
-    return quote(key, safe="/~").encode("ascii")
+def _raw_key(key: str, safe: str = "/~") -> bytes:
+    return quote(key, safe=safe).encode("ascii")
+
+
+# What clients leave unescaped in a path varies: any of these must decode alike.
+SAFE_SETS = ["/~", "/~+", "/~+&=;:@!$'()*,"]
 
 
 @settings(max_examples=200, deadline=None)
-@given(bucket=buckets, key=keys, pairs=queries)
-def test_parse_request_path_and_virtual_styles_agree(bucket, key, pairs):
+@given(bucket=buckets, key=keys, pairs=queries, safe=st.sampled_from(SAFE_SETS))
+def test_parse_request_path_and_virtual_styles_agree(bucket, key, pairs, safe):
     """Path-style and virtual-host requests yield the same bucket, key, query."""
     raw_q = _raw_query(pairs)
     suffix = b"?" + raw_q if raw_q else b""
+    raw_key = _raw_key(key, safe)
     path = parse_request(
-        "GET", DOMAIN, b"/" + bucket.encode() + b"/" + _raw_key(key) + suffix, DOMAINS
+        "GET", DOMAIN, b"/" + bucket.encode() + b"/" + raw_key + suffix, DOMAINS
     )
     virtual = parse_request(
-        "GET", f"{bucket}.{DOMAIN}:9878", b"/" + _raw_key(key) + suffix, DOMAINS
+        "GET", f"{bucket}.{DOMAIN}:9878", b"/" + raw_key + suffix, DOMAINS
     )
     assert path.style == "path"
     assert virtual.style == "virtual"
@@ -125,6 +130,8 @@ def test_parse_request_special_keys_round_trip(key):
 def test_parse_request_plus_in_path_is_literal():
     """A '+' in the path is a plus sign, not a space (only queries use +)."""
     req = parse_request("GET", None, b"/bkt/a+b%20c", DOMAINS)
+    assert req.key == "a+b c"
+    req = parse_request("GET", "bkt." + DOMAIN, b"/a+b%20c", DOMAINS)
     assert req.key == "a+b c"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import bucket, obj, service
+from . import bucket, copy, multipart, obj, service
 
 if TYPE_CHECKING:
     from ..context import Call, S3Response
@@ -25,9 +25,18 @@ HANDLERS: dict[str, Handler] = {
     "HeadObject": obj.get_object,
     "PutObject": obj.put_object,
     "DeleteObject": obj.delete_object,
+    "CopyObject": copy.copy_object,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": copy.upload_part_copy,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
+    "ListParts": multipart.list_parts,
+    "ListMultipartUploads": multipart.list_multipart_uploads,
 }
 
 # Pre-body admission for streamed operations: returns the open KeyWriter.
 ADMIT: dict[str, Callable[[Any, Call], Awaitable[Any]]] = {
     "PutObject": obj.admit_put_object,
+    "UploadPart": multipart.admit_upload_part,
 }

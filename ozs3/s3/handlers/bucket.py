@@ -71,7 +71,7 @@ async def get_bucket_location(gw: S3Gateway, call: Call) -> S3Response:
     return S3Response(200, dict(XML), location_xml(""))
 
 
-def _int_arg(call: Call, name: str, default: int) -> int:
+def int_arg(call: Call, name: str, default: int) -> int:
     value = call.s3.arg(name)
     if value is None or value == "":
         return default
@@ -103,20 +103,25 @@ def _decode_token(token: str) -> str:
         ) from None
 
 
-async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
-    s3 = call.s3
-    bucket = _bucket(call)
-    encoding = s3.arg("encoding-type")
+def encoding_is_url(call: Call) -> bool:
+    """encoding-type: absent, or ``url`` (the only value S3 defines)."""
+    encoding = call.s3.arg("encoding-type")
     if encoding is not None and encoding.lower() != "url":
         raise S3Error(
             "InvalidArgument",
             "Invalid Encoding Method specified in Request",
             extra={"ArgumentName": "encoding-type", "ArgumentValue": encoding},
         )
-    url = encoding is not None
+    return encoding is not None
+
+
+async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
+    s3 = call.s3
+    bucket = _bucket(call)
+    url = encoding_is_url(call)
     prefix = s3.arg("prefix") or ""
     delimiter = s3.arg("delimiter") or ""
-    max_keys = min(_int_arg(call, "max-keys", 1000), gw.config.max_keys_limit)
+    max_keys = min(int_arg(call, "max-keys", 1000), gw.config.max_keys_limit)
     v2 = s3.arg("list-type") == "2"
     if s3.arg("list-type") not in (None, "2"):
         raise S3Error(

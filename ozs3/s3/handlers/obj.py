@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ...storage.interfaces import KeyWriter
-from ...storage.model import KeyInfo, ObjectMeta
+from ...storage.model import KeyInfo, ObjectMeta, PartInfo
 from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import (
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 
 
-def _where(call: Call) -> tuple[str, str]:
+def where(call: Call) -> tuple[str, str]:
     assert call.s3.bucket is not None and call.s3.key is not None
     return call.s3.bucket, call.s3.key
 
@@ -64,7 +65,7 @@ def _declared_size(call: Call) -> int | None:
     return call.length
 
 
-def _object_meta(call: Call) -> ObjectMeta:
+def object_meta(call: Call) -> ObjectMeta:
     headers = call.headers
     stored = []
     for name in STORED_HEADERS:
@@ -84,8 +85,16 @@ def _object_meta(call: Call) -> ObjectMeta:
 
 async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
     """Everything PutObject can check before its body: then open the key."""
-    bucket, key = _where(call)
-    check_key(key)
+    bucket, key = where(call)
+    size = check_body_headers(gw, call)
+    return await gw.store.open_key(bucket, key, object_meta(call), size)
+
+
+def check_body_headers(gw: S3Gateway, call: Call) -> int | None:
+    """Checks a PutObject or UploadPart passes before its body is read;
+    returns the declared object size, if known."""
+    assert call.s3.key is not None
+    check_key(call.s3.key)
     content_md5(call.headers.get("content-md5"))
     size = _declared_size(call)
     if size is not None and size > gw.config.max_object_size:
@@ -102,13 +111,23 @@ async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
         and call.upload is None
     ):
         raise S3Error("MissingContentLength")
-    return await gw.store.open_key(bucket, key, _object_meta(call), size)
+    return size
 
 
 async def put_object(gw: S3Gateway, call: Call) -> S3Response:
+    info = await receive_body(gw, call, admit_put_object)
+    return S3Response(200, {"etag": quote_etag(info.etag)})
+
+
+async def receive_body(
+    gw: S3Gateway,
+    call: Call,
+    admit: Callable[[S3Gateway, Call], Awaitable[KeyWriter]],
+) -> KeyInfo | PartInfo:
+    """Store a PutObject/UploadPart body, check it, and commit it."""
     if call.upload is None:
         # An empty (or, in tests, buffered) body: no streaming needed.
-        writer = await admit_put_object(gw, call)
+        writer = await admit(gw, call)
         try:
             if call.body:
                 await writer.write(call.body)
@@ -131,7 +150,7 @@ async def put_object(gw: S3Gateway, call: Call) -> S3Response:
             raise
         assert upload.writer is not None
         info = await upload.writer.commit(digests.md5.hex())
-    return S3Response(200, {"etag": quote_etag(info.etag)})
+    return info
 
 
 def _verify(call: Call, md5: bytes, sha256: bytes | None, size: int) -> None:
@@ -174,7 +193,7 @@ def object_headers(info: KeyInfo) -> dict[str, str]:
 
 async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     """GetObject and HeadObject."""
-    bucket, key = _where(call)
+    bucket, key = where(call)
     _check_version(call)
     if call.s3.has("partNumber"):
         raise S3Error("NotImplemented", "GET ?partNumber is not implemented.")
@@ -210,7 +229,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def delete_object(gw: S3Gateway, call: Call) -> S3Response:
-    bucket, key = _where(call)
+    bucket, key = where(call)
     _check_version(call)
     await gw.store.delete_key(bucket, key)
     return S3Response(204)

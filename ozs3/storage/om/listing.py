@@ -46,7 +46,10 @@ def list_page(
     delimiter: bytes,
     start_after: bytes,
     max_keys: int,
+    key_of: Callable[[bytes], bytes] | None = None,
 ) -> Page[V]:
+    """One page of a listing.  ``key_of`` maps a composite sort key to the
+    part the delimiter applies to (for uploads: ``key NUL upload-id``)."""
     keys: list[tuple[bytes, V]] = []
     prefixes: list[bytes] = []
     # Keys and prefixes in listing order; one more than max_keys is
@@ -73,7 +76,7 @@ def list_page(
                 exhausted = jumped = True
                 break
             if delimiter:
-                at = key.find(delimiter, len(prefix))
+                at = (key_of(key) if key_of else key).find(delimiter, len(prefix))
                 if at >= 0:
                     cp = key[: at + len(delimiter)]
                     if cp > start_after:

@@ -1,17 +1,17 @@
-"""The embedded Ozone Manager: volumes, buckets, keys, open keys, deleted blocks.
+"""The embedded Ozone Manager: volumes, buckets, keys, open keys, uploads,
+parts, block references and the deleted-blocks table.
 
 Kept in SQLite (WAL mode, ``synchronous=FULL``): a transactional, ordered
 B-tree store from the standard library that several processes can share.
 Keys are ``BLOB``s of their UTF-8 bytes in a ``WITHOUT ROWID`` table keyed by
 ``(bucket_id, key)``, so a listing page is one index range scan.
 
-Every public method runs its SQL on one dedicated thread (the ``om``
-executor), which serialises transactions the way OM's Ratis log does.
+Every public method runs its SQL in one transaction on one dedicated thread
+(the ``om`` executor), which serialises them the way OM's Ratis log does.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -38,62 +38,28 @@ from ..model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
+    PartInfo,
+    PartTarget,
 )
 from .listing import list_page
+from .multipart import MultipartTables
+from .tables import (
+    SCHEMA,
+    decode_blocks,
+    decode_meta,
+    encode_blocks,
+    encode_meta,
+    new_block,
+    release,
+    retain,
+    slice_blocks,
+    unused,
+)
 
 T = TypeVar("T")
 
-# SCM-lite placement: consecutive blocks share a container directory.
-BLOCKS_PER_CONTAINER = 1024
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS volumes(
-    name TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS buckets(
-    id INTEGER PRIMARY KEY, volume TEXT NOT NULL, name TEXT NOT NULL,
-    owner TEXT NOT NULL, created REAL NOT NULL, UNIQUE(volume, name));
-CREATE TABLE IF NOT EXISTS keys(
-    bucket_id INTEGER NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL,
-    etag TEXT NOT NULL, modified REAL NOT NULL, meta TEXT NOT NULL,
-    blocks TEXT NOT NULL, PRIMARY KEY(bucket_id, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS open_keys(
-    client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
-    meta TEXT NOT NULL, created REAL NOT NULL, blocks TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS deleted_blocks(
-    container_id INTEGER NOT NULL, local_id INTEGER NOT NULL,
-    PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
-
-
-def encode_meta(meta: ObjectMeta) -> str:
-    return json.dumps(
-        {"ct": meta.content_type, "h": meta.headers, "u": meta.user},
-        separators=(",", ":"),
-    )
-
-
-def decode_meta(text: str) -> ObjectMeta:
-    d = json.loads(text)
-    return ObjectMeta(
-        content_type=d["ct"],
-        headers=tuple((k, v) for k, v in d["h"]),
-        user=tuple((k, v) for k, v in d["u"]),
-    )
-
-
-def _encode_blocks(blocks: Sequence[BlockLocation]) -> str:
-    return json.dumps(
-        [[b.block_id.container_id, b.block_id.local_id, b.length] for b in blocks],
-        separators=(",", ":"),
-    )
-
-
-def _decode_blocks(text: str) -> tuple[BlockLocation, ...]:
-    return tuple(BlockLocation(BlockID(c, lid), n) for c, lid, n in json.loads(text))
-
-
-class OzoneManager:
+class OzoneManager(MultipartTables):
     def __init__(self, path: str, volume: str, executor: Executor) -> None:
         self.path = path
         self.volume = volume
@@ -109,7 +75,7 @@ class OzoneManager:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(_SCHEMA)
+            conn.executescript(SCHEMA)
             self._local.conn = conn
         return conn
 
@@ -142,21 +108,44 @@ class OzoneManager:
             raise BucketNotFound(name)
         return tuple(row)
 
-    def _next_local_id(self, conn: sqlite3.Connection) -> BlockID:
-        (value,) = conn.execute(
-            "INSERT INTO counters(name, value) VALUES('local_id', 1) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
+    def _key_row(
+        self, conn: sqlite3.Connection, bucket: str, key: str
+    ) -> tuple[int, KeyInfo]:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        row = conn.execute(
+            "SELECT size, etag, modified, meta, blocks FROM keys "
+            "WHERE bucket_id=? AND key=?",
+            (bucket_id, key.encode()),
         ).fetchone()
-        return BlockID(1 + value // BLOCKS_PER_CONTAINER, value)
+        if row is None:
+            raise KeyNotFound(key)
+        size, etag, modified, meta, blocks = row
+        info = KeyInfo(
+            bucket, key, size, etag, modified, decode_meta(meta), decode_blocks(blocks)
+        )
+        return bucket_id, info
 
     @staticmethod
-    def _queue_deleted(
-        conn: sqlite3.Connection, blocks: Sequence[BlockLocation | BlockID]
+    def _put_key(
+        conn: sqlite3.Connection,
+        bucket_id: int,
+        key: bytes,
+        size: int,
+        etag: str,
+        modified: float,
+        meta: str,
+        blocks: Sequence[BlockLocation],
+        parts: str = "[]",
     ) -> None:
-        ids = [b.block_id if isinstance(b, BlockLocation) else b for b in blocks]
-        conn.executemany(
-            "INSERT OR IGNORE INTO deleted_blocks VALUES(?, ?)",
-            [(i.container_id, i.local_id) for i in ids],
+        """Insert or replace a key; the replaced version's blocks are released."""
+        old = conn.execute(
+            "SELECT blocks FROM keys WHERE bucket_id=? AND key=?", (bucket_id, key)
+        ).fetchone()
+        if old is not None:
+            release(conn, decode_blocks(old[0]))
+        conn.execute(
+            "INSERT OR REPLACE INTO keys VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            (bucket_id, key, size, etag, modified, meta, encode_blocks(blocks), parts),
         )
 
     # -- volumes and buckets -------------------------------------------------
@@ -175,7 +164,7 @@ class OzoneManager:
         )
         rows = conn.execute("SELECT blocks FROM open_keys").fetchall()
         for (blocks,) in rows:
-            self._queue_deleted(conn, _decode_blocks(blocks))
+            release(conn, decode_blocks(blocks))
         conn.execute("DELETE FROM open_keys")
         return len(rows)
 
@@ -209,10 +198,11 @@ class OzoneManager:
 
     def _delete_bucket(self, conn: sqlite3.Connection, name: str) -> None:
         bucket_id = self._bucket_row(conn, name)[0]
-        if conn.execute(
-            "SELECT 1 FROM keys WHERE bucket_id=? LIMIT 1", (bucket_id,)
-        ).fetchone():
-            raise BucketNotEmpty(name)
+        for table in ("keys", "uploads"):
+            if conn.execute(
+                f"SELECT 1 FROM {table} WHERE bucket_id=? LIMIT 1", (bucket_id,)
+            ).fetchone():
+                raise BucketNotEmpty(name)
         conn.execute("DELETE FROM buckets WHERE id=?", (bucket_id,))
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]:
@@ -230,9 +220,14 @@ class OzoneManager:
     # -- the write path: open key -> allocate blocks -> commit ---------------
 
     def open_key(
-        self, bucket: str, key: str, meta: ObjectMeta, allocate: bool
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta,
+        allocate: bool,
+        part: PartTarget | None = None,
     ) -> Deferred[tuple[int, BlockID | None]]:
-        return self._run(self._open_key, bucket, key, meta, allocate)
+        return self._run(self._open_key, bucket, key, meta, allocate, part)
 
     def _open_key(
         self,
@@ -241,23 +236,39 @@ class OzoneManager:
         key: str,
         meta: ObjectMeta,
         allocate: bool,
+        part: PartTarget | None,
     ) -> tuple[int, BlockID | None]:
         bucket_id = self._bucket_row(conn, bucket)[0]
-        first = self._next_local_id(conn) if allocate else None
+        if part is not None:
+            self._upload_row(conn, bucket_id, key, part.upload_id)
+        first = new_block(conn) if allocate else None
         blocks = [BlockLocation(first, 0)] if first else []
+        return self._insert_open_key(conn, bucket_id, key, meta, blocks, part), first
+
+    @staticmethod
+    def _insert_open_key(
+        conn: sqlite3.Connection,
+        bucket_id: int,
+        key: str,
+        meta: ObjectMeta,
+        blocks: Sequence[BlockLocation],
+        part: PartTarget | None,
+    ) -> int:
         cur = conn.execute(
-            "INSERT INTO open_keys(bucket_id, key, meta, created, blocks) "
-            "VALUES(?, ?, ?, ?, ?)",
+            "INSERT INTO open_keys(bucket_id, key, meta, created, blocks, upload_id, "
+            "part_number) VALUES(?, ?, ?, ?, ?, ?, ?)",
             (
                 bucket_id,
                 key.encode(),
                 encode_meta(meta),
                 time.time(),
-                _encode_blocks(blocks),
+                encode_blocks(blocks),
+                part.upload_id if part else None,
+                part.part_number if part else None,
             ),
         )
         assert cur.lastrowid is not None
-        return cur.lastrowid, first
+        return cur.lastrowid
 
     def allocate_block(self, client_id: int) -> Deferred[BlockID]:
         return self._run(self._allocate_block, client_id)
@@ -268,15 +279,58 @@ class OzoneManager:
         ).fetchone()
         if row is None:
             raise StorageError(f"open key {client_id} is gone")
-        block_id = self._next_local_id(conn)
-        blocks = [*_decode_blocks(row[0]), BlockLocation(block_id, 0)]
+        block_id = new_block(conn)
+        blocks = [*decode_blocks(row[0]), BlockLocation(block_id, 0)]
         # Recorded before the datanode creates the file: a crash can leave an
         # allocated block without a file, never a file nobody knows about.
         conn.execute(
             "UPDATE open_keys SET blocks=? WHERE client_id=?",
-            (_encode_blocks(blocks), client_id),
+            (encode_blocks(blocks), client_id),
         )
         return block_id
+
+    def open_copy(
+        self,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta | None,
+        part: PartTarget | None,
+        source_bucket: str,
+        source_key: str,
+        source_range: tuple[int, int] | None,
+    ) -> Deferred[tuple[int, KeyInfo, list[BlockLocation]]]:
+        """Open a key whose data is a run of an existing key's blocks.
+
+        The open key holds a reference to each source block, so the source
+        may be overwritten or deleted meanwhile without losing them.
+        """
+        return self._run(
+            self._open_copy, bucket, key, meta, part, source_bucket, source_key,
+            source_range,
+        )  # fmt: skip
+
+    def _open_copy(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta | None,
+        part: PartTarget | None,
+        source_bucket: str,
+        source_key: str,
+        source_range: tuple[int, int] | None,
+    ) -> tuple[int, KeyInfo, list[BlockLocation]]:
+        _, source = self._key_row(conn, source_bucket, source_key)
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        if part is not None:
+            self._upload_row(conn, bucket_id, key, part.upload_id)
+        start, length = source_range or (0, source.size)
+        runs = slice_blocks(source.blocks, start, length)
+        retain(conn, runs)
+        client_id = self._insert_open_key(
+            conn, bucket_id, key, meta or source.meta, runs, part
+        )
+        return client_id, source, runs
 
     def commit_key(
         self,
@@ -285,14 +339,14 @@ class OzoneManager:
         size: int,
         etag: str,
         modified: float,
-    ) -> Deferred[KeyInfo]:
+    ) -> Deferred[KeyInfo | PartInfo]:
         d = self._run(self._commit_key, client_id, blocks, size, etag, modified)
         return d.addCallback(self._committed)
 
     @staticmethod
-    def _committed(info: KeyInfo | None) -> KeyInfo:
-        if info is None:
-            raise BucketNotFound("the bucket was deleted during the upload")
+    def _committed(info: KeyInfo | PartInfo | StorageError) -> KeyInfo | PartInfo:
+        if isinstance(info, StorageError):
+            raise info
         return info
 
     def _commit_key(
@@ -303,33 +357,29 @@ class OzoneManager:
         size: int,
         etag: str,
         modified: float,
-    ) -> KeyInfo | None:
+    ) -> KeyInfo | PartInfo | StorageError:
         row = conn.execute(
-            "SELECT o.bucket_id, o.key, o.meta, o.blocks, b.name FROM open_keys o "
-            "LEFT JOIN buckets b ON b.id = o.bucket_id WHERE o.client_id=?",
+            "SELECT o.bucket_id, o.key, o.meta, o.blocks, o.upload_id, o.part_number, "
+            "b.name FROM open_keys o LEFT JOIN buckets b ON b.id = o.bucket_id "
+            "WHERE o.client_id=?",
             (client_id,),
         ).fetchone()
         if row is None:
             raise StorageError(f"open key {client_id} is gone")
-        bucket_id, key, meta, allocated, bucket = row
+        bucket_id, key, meta, held, upload_id, part_number, bucket = row
         conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
-        used = {b.block_id for b in blocks}
-        unused = [b for b in _decode_blocks(allocated) if b.block_id not in used]
-        self._queue_deleted(conn, unused)
+        release(conn, unused(decode_blocks(held), blocks))
+        # Failures below must still commit the cleanup above: they are
+        # returned, and raised once the transaction is done.
         if bucket is None:
-            # Bucket deleted while the upload ran: nothing becomes visible,
-            # and the cleanup must commit, so report it after the transaction.
-            self._queue_deleted(conn, blocks)
-            return None
-        old = conn.execute(
-            "SELECT blocks FROM keys WHERE bucket_id=? AND key=?", (bucket_id, key)
-        ).fetchone()
-        if old is not None:
-            self._queue_deleted(conn, _decode_blocks(old[0]))
-        conn.execute(
-            "INSERT OR REPLACE INTO keys VALUES(?, ?, ?, ?, ?, ?, ?)",
-            (bucket_id, key, size, etag, modified, meta, _encode_blocks(blocks)),
-        )
+            release(conn, blocks)
+            return BucketNotFound("the bucket was deleted during the upload")
+        if upload_id is not None:
+            return self._commit_part(
+                conn, bucket_id, key, upload_id, part_number, blocks, size, etag,
+                modified,
+            )  # fmt: skip
+        self._put_key(conn, bucket_id, key, size, etag, modified, meta, blocks)
         return KeyInfo(
             bucket, key.decode(), size, etag, modified, decode_meta(meta), tuple(blocks)
         )
@@ -342,27 +392,13 @@ class OzoneManager:
             "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
         ).fetchone()
         if row is not None:
-            self._queue_deleted(conn, _decode_blocks(row[0]))
+            release(conn, decode_blocks(row[0]))
             conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
 
     # -- reads and deletes ---------------------------------------------------
 
     def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
-        return self._run(self._lookup_key, bucket, key)
-
-    def _lookup_key(self, conn: sqlite3.Connection, bucket: str, key: str) -> KeyInfo:
-        bucket_id = self._bucket_row(conn, bucket)[0]
-        row = conn.execute(
-            "SELECT size, etag, modified, meta, blocks FROM keys "
-            "WHERE bucket_id=? AND key=?",
-            (bucket_id, key.encode()),
-        ).fetchone()
-        if row is None:
-            raise KeyNotFound(key)
-        size, etag, modified, meta, blocks = row
-        return KeyInfo(
-            bucket, key, size, etag, modified, decode_meta(meta), _decode_blocks(blocks)
-        )
+        return self._run(lambda conn: self._key_row(conn, bucket, key)[1])
 
     def delete_key(self, bucket: str, key: str) -> Deferred[None]:
         return self._run(self._delete_keys, bucket, [key]).addCallback(lambda _: None)
@@ -382,7 +418,7 @@ class OzoneManager:
                 (bucket_id, key.encode()),
             ).fetchone()
             if row is not None:
-                self._queue_deleted(conn, _decode_blocks(row[0]))
+                release(conn, decode_blocks(row[0]))
         # Deleting a missing key succeeds in S3.
         return [DeleteResult(key) for key in keys]
 
@@ -453,18 +489,12 @@ class OzoneManager:
         )
 
     def referenced_blocks(self) -> Deferred[set[BlockID]]:
-        """Every block the metadata knows of (keys, open keys, deleted table)."""
+        """Every block the metadata knows of (live or queued for deletion)."""
         return self._run(self._referenced_blocks)
 
     def _referenced_blocks(self, conn: sqlite3.Connection) -> set[BlockID]:
-        found: set[BlockID] = set()
-        for table in ("keys", "open_keys"):
-            for (blocks,) in conn.execute(f"SELECT blocks FROM {table}"):
-                found.update(b.block_id for b in _decode_blocks(blocks))
-        found.update(
+        return {
             BlockID(c, lid)
-            for c, lid in conn.execute(
-                "SELECT container_id, local_id FROM deleted_blocks"
-            )
-        )
-        return found
+            for table in ("blocks", "deleted_blocks")
+            for c, lid in conn.execute(f"SELECT container_id, local_id FROM {table}")
+        }

@@ -1,0 +1,127 @@
+"""Multipart uploads: create, upload part (streamed), complete, abort, list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...storage.interfaces import KeyWriter
+from ...storage.model import PartTarget, UploadQuery
+from ..context import Call, S3Response
+from ..errors import S3Error
+from ..headers import quote_etag
+from ..names import check_key
+from ..xml import (
+    complete_upload_xml,
+    initiate_upload_xml,
+    list_parts_xml,
+    list_uploads_xml,
+    parse_complete,
+)
+from .bucket import XML, encoding_is_url, int_arg
+from .obj import check_body_headers, object_meta, receive_body, where
+
+if TYPE_CHECKING:
+    from ..app import S3Gateway
+
+MAX_PART_SIZE = 5 * 1024**3
+MAX_LISTED = 1000
+
+
+def upload_id(call: Call) -> str:
+    value = call.s3.arg("uploadId")
+    if not value:
+        raise S3Error("NoSuchUpload", extra={"UploadId": value or ""})
+    return value
+
+
+def part_target(call: Call) -> PartTarget:
+    text = call.s3.arg("partNumber")
+    try:
+        number = int(text or "")
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 10_000:
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            extra={"ArgumentName": "partNumber", "ArgumentValue": text or ""},
+        )
+    return PartTarget(upload_id(call), number)
+
+
+async def create_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
+    bucket, key = where(call)
+    check_key(key)
+    upload = await gw.store.create_upload(
+        bucket, key, object_meta(call), call.access_key
+    )
+    return S3Response(
+        200, dict(XML), initiate_upload_xml(bucket, key, upload.upload_id)
+    )
+
+
+async def admit_upload_part(gw: S3Gateway, call: Call) -> KeyWriter:
+    """Everything UploadPart can check before its body: then open the part."""
+    bucket, key = where(call)
+    target = part_target(call)
+    size = check_body_headers(gw, call)
+    if size is not None and size > MAX_PART_SIZE:
+        raise S3Error(
+            "EntityTooLarge",
+            extra={"ProposedSize": str(size), "MaxSizeAllowed": str(MAX_PART_SIZE)},
+        )
+    return await gw.store.open_key(bucket, key, object_meta(call), size, part=target)
+
+
+async def upload_part(gw: S3Gateway, call: Call) -> S3Response:
+    info = await receive_body(gw, call, admit_upload_part)
+    return S3Response(200, {"etag": quote_etag(info.etag)})
+
+
+async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
+    bucket, key = where(call)
+    uid = upload_id(call)
+    if len(call.body) > gw.config.max_xml_body:
+        raise S3Error("MaxMessageLengthExceeded")
+    parts = parse_complete(call.body)
+    info = await gw.store.complete_upload(bucket, key, uid, parts)
+    location = f"/{bucket}/{key}"
+    return S3Response(
+        200, dict(XML), complete_upload_xml(location, bucket, key, info.etag)
+    )
+
+
+async def abort_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
+    bucket, key = where(call)
+    await gw.store.abort_upload(bucket, key, upload_id(call))
+    return S3Response(204)
+
+
+async def list_parts(gw: S3Gateway, call: Call) -> S3Response:
+    bucket, key = where(call)
+    marker = int_arg(call, "part-number-marker", 0)
+    max_parts = min(int_arg(call, "max-parts", MAX_LISTED), MAX_LISTED)
+    listing = await gw.store.list_parts(bucket, key, upload_id(call), marker, max_parts)
+    return S3Response(
+        200, dict(XML), list_parts_xml(listing, marker, max_parts, call.access_key)
+    )
+
+
+async def list_multipart_uploads(gw: S3Gateway, call: Call) -> S3Response:
+    s3 = call.s3
+    assert s3.bucket is not None
+    query = UploadQuery(
+        prefix=s3.arg("prefix") or "",
+        delimiter=s3.arg("delimiter") or "",
+        key_marker=s3.arg("key-marker") or "",
+        upload_id_marker=(s3.arg("upload-id-marker") or "")
+        if s3.arg("key-marker")
+        else "",
+        max_uploads=min(int_arg(call, "max-uploads", MAX_LISTED), MAX_LISTED),
+    )
+    bucket = s3.bucket
+    listing = await gw.store.list_uploads(bucket, query)
+    body = list_uploads_xml(
+        bucket, listing, query, encoding_is_url(call), call.access_key
+    )
+    return S3Response(200, dict(XML), body)

@@ -1,0 +1,293 @@
+"""Multipart uploads in the OM: uploads, parts, completion by block stitching.
+
+Complete copies no data: the final key's block list is the listed parts'
+block lists end to end (as Ozone's OM does), and the whole change (new key,
+replaced version released, unlisted parts released, upload dropped) is one
+transaction: a crash leaves the old object or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred
+
+from ..errors import InvalidPart, InvalidPartOrder, PartTooSmall, UploadNotFound
+from ..model import (
+    BlockLocation,
+    KeyInfo,
+    ObjectMeta,
+    PartInfo,
+    PartListing,
+    UploadInfo,
+    UploadListing,
+    UploadQuery,
+)
+from .listing import list_page
+from .tables import decode_blocks, decode_meta, encode_blocks, encode_meta, release
+
+T = TypeVar("T")
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+# Uploads are listed by (key, upload id); the composite sort key joins them
+# with a NUL, which keys can never contain.
+_SEP = b"\x00"
+
+
+def multipart_etag(part_etags: Sequence[str]) -> str:
+    """AWS's rule: MD5 of the concatenated binary MD5s, then ``-N``."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(e) for e in part_etags))
+    return f"{digest.hexdigest()}-{len(part_etags)}"
+
+
+def new_upload_id() -> str:
+    # Time first, so one key's uploads sort in the order they were started.
+    return f"{time.time_ns():016x}{os.urandom(8).hex()}"
+
+
+class MultipartTables:
+    """Mixed into ``OzoneManager``; uses its transaction plumbing."""
+
+    volume: str
+    _run: Callable[..., Deferred[Any]]
+    _bucket_row: Callable[..., tuple[Any, ...]]
+    _put_key: Callable[..., None]
+
+    def _upload_row(
+        self, conn: sqlite3.Connection, bucket_id: int, key: str, upload_id: str
+    ) -> tuple[str, float, str]:
+        row = conn.execute(
+            "SELECT meta, initiated, owner FROM uploads "
+            "WHERE bucket_id=? AND key=? AND upload_id=?",
+            (bucket_id, key.encode(), upload_id),
+        ).fetchone()
+        if row is None:
+            raise UploadNotFound(upload_id)
+        return row[0], row[1], row[2]
+
+    def create_upload(
+        self, bucket: str, key: str, meta: ObjectMeta, owner: str
+    ) -> Deferred[UploadInfo]:
+        return self._run(self._create_upload, bucket, key, meta, owner)
+
+    def _create_upload(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta,
+        owner: str,
+    ) -> UploadInfo:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        upload_id = new_upload_id()
+        now = time.time()
+        conn.execute(
+            "INSERT INTO uploads VALUES(?, ?, ?, ?, ?, ?)",
+            (bucket_id, key.encode(), upload_id, encode_meta(meta), now, owner),
+        )
+        return UploadInfo(bucket, key, upload_id, now, meta)
+
+    def _commit_part(
+        self,
+        conn: sqlite3.Connection,
+        bucket_id: int,
+        key: bytes,
+        upload_id: str,
+        part_number: int,
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+    ) -> PartInfo | UploadNotFound:
+        if not conn.execute(
+            "SELECT 1 FROM uploads WHERE bucket_id=? AND key=? AND upload_id=?",
+            (bucket_id, key, upload_id),
+        ).fetchone():
+            # Aborted or completed while the part was uploading.
+            release(conn, blocks)
+            return UploadNotFound(upload_id)
+        old = conn.execute(
+            "SELECT blocks FROM parts WHERE upload_id=? AND part_number=?",
+            (upload_id, part_number),
+        ).fetchone()
+        if old is not None:
+            release(conn, decode_blocks(old[0]))
+        conn.execute(
+            "INSERT OR REPLACE INTO parts VALUES(?, ?, ?, ?, ?, ?)",
+            (upload_id, part_number, size, etag, modified, encode_blocks(blocks)),
+        )
+        return PartInfo(part_number, size, etag, modified)
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> Deferred[None]:
+        return self._run(self._abort_upload, bucket, key, upload_id)
+
+    def _abort_upload(
+        self, conn: sqlite3.Connection, bucket: str, key: str, upload_id: str
+    ) -> None:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        self._upload_row(conn, bucket_id, key, upload_id)
+        self._drop_upload(conn, upload_id, keep=())
+
+    @staticmethod
+    def _drop_upload(
+        conn: sqlite3.Connection, upload_id: str, keep: Sequence[int]
+    ) -> None:
+        """Delete an upload; release the blocks of every part not in ``keep``."""
+        kept = set(keep)
+        for number, blocks in conn.execute(
+            "SELECT part_number, blocks FROM parts WHERE upload_id=?", (upload_id,)
+        ).fetchall():
+            if number not in kept:
+                release(conn, decode_blocks(blocks))
+        conn.execute("DELETE FROM parts WHERE upload_id=?", (upload_id,))
+        conn.execute("DELETE FROM uploads WHERE upload_id=?", (upload_id,))
+
+    def complete_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+    ) -> Deferred[KeyInfo]:
+        """``parts``: (part number, ETag without quotes), as the client listed."""
+        return self._run(self._complete_upload, bucket, key, upload_id, parts)
+
+    def _complete_upload(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+    ) -> KeyInfo:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        meta, _, _ = self._upload_row(conn, bucket_id, key, upload_id)
+        numbers = [n for n, _ in parts]
+        if any(b <= a for a, b in itertools.pairwise(numbers)):
+            raise InvalidPartOrder(upload_id)
+        stored = {
+            n: (size, etag, decode_blocks(blocks))
+            for n, size, etag, blocks in conn.execute(
+                "SELECT part_number, size, etag, blocks FROM parts WHERE upload_id=?",
+                (upload_id,),
+            )
+        }
+        blocks: list[BlockLocation] = []
+        etags = []
+        size = 0
+        for i, (number, etag) in enumerate(parts):
+            found = stored.get(number)
+            if found is None or found[1] != etag:
+                raise InvalidPart(str(number))
+            if found[0] < MIN_PART_SIZE and i < len(parts) - 1:
+                raise PartTooSmall(str(number))
+            size += found[0]
+            blocks.extend(found[2])
+            etags.append(found[1])
+        final_etag = multipart_etag(etags)
+        now = time.time()
+        layout = json.dumps([[n, stored[n][0]] for n in numbers])
+        self._drop_upload(conn, upload_id, keep=numbers)
+        self._put_key(
+            conn, bucket_id, key.encode(), size, final_etag, now, meta, blocks, layout
+        )
+        return KeyInfo(
+            bucket, key, size, final_etag, now, decode_meta(meta), tuple(blocks)
+        )
+
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
+    ) -> Deferred[PartListing]:
+        return self._run(self._list_parts, bucket, key, upload_id, marker, max_parts)
+
+    def _list_parts(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        marker: int,
+        max_parts: int,
+    ) -> PartListing:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        meta, initiated, _ = self._upload_row(conn, bucket_id, key, upload_id)
+        rows = conn.execute(
+            "SELECT part_number, size, etag, modified FROM parts "
+            "WHERE upload_id=? AND part_number > ? ORDER BY part_number LIMIT ?",
+            (upload_id, marker, max_parts + 1),
+        ).fetchall()
+        parts = tuple(PartInfo(*r) for r in rows[:max_parts])
+        truncated = len(rows) > max_parts
+        return PartListing(
+            UploadInfo(bucket, key, upload_id, initiated, decode_meta(meta)),
+            parts,
+            truncated,
+            parts[-1].part_number if truncated and parts else None,
+        )
+
+    def list_uploads(self, bucket: str, query: UploadQuery) -> Deferred[UploadListing]:
+        return self._run(self._list_uploads, bucket, query)
+
+    def _list_uploads(
+        self, conn: sqlite3.Connection, bucket: str, query: UploadQuery
+    ) -> UploadListing:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+
+        def scan(
+            lower: bytes, inclusive: bool, upper: bytes | None, limit: int
+        ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+            # Composite order (key, upload_id) is the order of key || NUL || id.
+            key, _, uid = lower.partition(_SEP)
+            op = ">=" if inclusive else ">"
+            sql = (
+                "SELECT key, upload_id, initiated FROM uploads WHERE bucket_id=? "
+                f"AND (key > ? OR (key = ? AND upload_id {op} ?))"
+            )
+            args: list[Any] = [bucket_id, key, key, uid.decode()]
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+            sql += " ORDER BY key, upload_id LIMIT ?"
+            args.append(limit)
+            return (
+                (k + _SEP + u.encode(), (k, u, t))
+                for k, u, t in conn.execute(sql, args)
+            )
+
+        if query.upload_id_marker:
+            start = query.key_marker.encode() + _SEP + query.upload_id_marker.encode()
+        elif query.key_marker:
+            start = query.key_marker.encode() + b"\x01"  # past all of its uploads
+        else:
+            start = b""
+        page = list_page(
+            scan,
+            query.prefix.encode(),
+            query.delimiter.encode(),
+            start,
+            query.max_uploads,
+            key_of=lambda composite: composite.partition(_SEP)[0],
+        )
+        uploads = tuple(
+            UploadInfo(bucket, k.decode(), u, t) for _, (k, u, t) in page.keys
+        )
+        next_key = next_id = None
+        if page.truncated and page.next_marker is not None:
+            k, sep, u = page.next_marker.partition(_SEP)
+            next_key = k.decode()
+            next_id = u.decode() if sep else None
+        return UploadListing(
+            uploads,
+            tuple(p.decode() for p in page.common_prefixes),
+            page.truncated,
+            next_key,
+            next_id,
+        )

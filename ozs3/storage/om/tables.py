@@ -1,0 +1,159 @@
+"""The OM's tables: schema, row codecs and block reference counting.
+
+Blocks are shared: a copy (CopyObject, UploadPartCopy) and a completed
+multipart upload reference existing blocks instead of copying bytes, so every
+block has a reference count.  Every holder counts: a committed key, a part,
+an open key (an upload in flight, or a copy pinning its source).  When the
+count reaches zero the block moves to ``deleted_blocks`` and the block
+deleting service removes its file.  All of this happens inside the caller's
+transaction, so a crash can neither leak a block nor free one twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from ..errors import SourceChanged
+from ..model import BlockID, BlockLocation, ObjectMeta
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS volumes(
+    name TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets(
+    id INTEGER PRIMARY KEY, volume TEXT NOT NULL, name TEXT NOT NULL,
+    owner TEXT NOT NULL, created REAL NOT NULL, UNIQUE(volume, name));
+CREATE TABLE IF NOT EXISTS keys(
+    bucket_id INTEGER NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, modified REAL NOT NULL, meta TEXT NOT NULL,
+    blocks TEXT NOT NULL, parts TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY(bucket_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS open_keys(
+    client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
+    meta TEXT NOT NULL, created REAL NOT NULL, blocks TEXT NOT NULL,
+    upload_id TEXT, part_number INTEGER);
+CREATE TABLE IF NOT EXISTS uploads(
+    bucket_id INTEGER NOT NULL, key BLOB NOT NULL, upload_id TEXT NOT NULL,
+    meta TEXT NOT NULL, initiated REAL NOT NULL, owner TEXT NOT NULL,
+    PRIMARY KEY(bucket_id, key, upload_id)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS uploads_by_id ON uploads(upload_id);
+CREATE TABLE IF NOT EXISTS parts(
+    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, modified REAL NOT NULL, blocks TEXT NOT NULL,
+    PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks(
+    container_id INTEGER NOT NULL, local_id INTEGER NOT NULL, refs INTEGER NOT NULL,
+    PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deleted_blocks(
+    container_id INTEGER NOT NULL, local_id INTEGER NOT NULL,
+    PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+# SCM-lite placement: consecutive blocks share a container directory.
+BLOCKS_PER_CONTAINER = 1024
+
+
+def encode_meta(meta: ObjectMeta) -> str:
+    return json.dumps(
+        {"ct": meta.content_type, "h": meta.headers, "u": meta.user},
+        separators=(",", ":"),
+    )
+
+
+def decode_meta(text: str) -> ObjectMeta:
+    d = json.loads(text)
+    return ObjectMeta(
+        content_type=d["ct"],
+        headers=tuple((k, v) for k, v in d["h"]),
+        user=tuple((k, v) for k, v in d["u"]),
+    )
+
+
+def encode_blocks(blocks: Sequence[BlockLocation]) -> str:
+    return json.dumps(
+        [
+            [b.block_id.container_id, b.block_id.local_id, b.length, b.offset]
+            for b in blocks
+        ],
+        separators=(",", ":"),
+    )
+
+
+def decode_blocks(text: str) -> tuple[BlockLocation, ...]:
+    return tuple(
+        BlockLocation(BlockID(c, lid), n, off) for c, lid, n, off in json.loads(text)
+    )
+
+
+def slice_blocks(
+    blocks: Sequence[BlockLocation], start: int, length: int
+) -> list[BlockLocation]:
+    """The runs of ``blocks`` that hold bytes ``[start, start + length)``."""
+    out = []
+    pos = 0
+    end = start + length
+    for b in blocks:
+        lo, hi = max(start, pos), min(end, pos + b.length)
+        if lo < hi:
+            out.append(BlockLocation(b.block_id, hi - lo, b.offset + (lo - pos)))
+        pos += b.length
+    return out
+
+
+def new_block(conn: sqlite3.Connection) -> BlockID:
+    (value,) = conn.execute(
+        "INSERT INTO counters(name, value) VALUES('local_id', 1) "
+        "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
+    ).fetchone()
+    block_id = BlockID(1 + value // BLOCKS_PER_CONTAINER, value)
+    conn.execute("INSERT INTO blocks VALUES(?, ?, 1)", (block_id.container_id, value))
+    return block_id
+
+
+def _ids(blocks: Iterable[BlockLocation | BlockID]) -> list[BlockID]:
+    return [b.block_id if isinstance(b, BlockLocation) else b for b in blocks]
+
+
+def retain(conn: sqlite3.Connection, blocks: Iterable[BlockLocation]) -> None:
+    """One more reference to each run's block (a copy sharing it)."""
+    for i in _ids(blocks):
+        cur = conn.execute(
+            "UPDATE blocks SET refs = refs + 1 WHERE container_id=? AND local_id=?",
+            (i.container_id, i.local_id),
+        )
+        if cur.rowcount != 1:
+            raise SourceChanged(f"block {i} is gone")
+
+
+def release(
+    conn: sqlite3.Connection, blocks: Iterable[BlockLocation | BlockID]
+) -> None:
+    """Drop one reference per entry; blocks nobody holds are queued for deletion."""
+    for i in _ids(blocks):
+        row = conn.execute(
+            "UPDATE blocks SET refs = refs - 1 WHERE container_id=? AND local_id=? "
+            "RETURNING refs",
+            (i.container_id, i.local_id),
+        ).fetchone()
+        if row is None or row[0] <= 0:
+            conn.execute(
+                "DELETE FROM blocks WHERE container_id=? AND local_id=?",
+                (i.container_id, i.local_id),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO deleted_blocks VALUES(?, ?)",
+                (i.container_id, i.local_id),
+            )
+
+
+def unused(
+    held: Sequence[BlockLocation], used: Sequence[BlockLocation]
+) -> list[BlockID]:
+    """References an open key holds that its commit does not use (multiset)."""
+    left = Counter(_ids(held))
+    left.subtract(_ids(used))
+    assert all(n >= 0 for n in left.values()), "commit uses a block it never held"
+    return list(left.elements())
