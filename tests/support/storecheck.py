@@ -45,7 +45,7 @@ def audit(data_dir: str) -> dict[str, object]:
         "open_keys": open_keys,
         "queued_for_deletion": len(queued),
         "refcount_mismatches": {
-            b: (counted.get(b), n)
+            b: (counted.get(b), holders.get(b))
             for b in set(counted) | set(holders)
             if counted.get(b) != holders.get(b)
         },
