@@ -61,15 +61,13 @@ def bucket(s3) -> Iterator[str]:  # type: ignore[no-untyped-def]
 class AwsCli:
     """The aws CLI against the gateway, with its own config files."""
 
-    def __init__(self, endpoint: str, home: str) -> None:
+    def __init__(self, endpoint: str, home: str, s3_settings: str = "") -> None:
         self.endpoint = endpoint
         config = os.path.join(home, "config")
         with open(config, "w") as f:
-            f.write(
-                "[default]\nregion = us-east-1\n"
-                "s3 =\n    multipart_threshold = 6GB\n"
-                "    max_concurrent_requests = 4\n"
-            )
+            f.write("[default]\nregion = us-east-1\n")
+            if s3_settings:
+                f.write(f"s3 =\n{s3_settings}")
         creds = os.path.join(home, "credentials")
         with open(creds, "w") as f:
             f.write(

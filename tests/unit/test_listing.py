@@ -35,7 +35,7 @@ class SortedScan:
         return [(k, b"v:" + k) for k in self.keys[lo : min(hi, lo + limit)]]
 
 
-def reference(keys, prefix, delimiter, start_after, max_keys):
+def reference(keys, prefix, delimiter, start_after, max_keys, key_of=None):
     """Brute-force S3 ListObjects: (keys, prefixes, truncated, next_marker)."""
     if max_keys <= 0:
         return [], [], False, None
@@ -44,7 +44,7 @@ def reference(keys, prefix, delimiter, start_after, max_keys):
         if not k.startswith(prefix) or k <= start_after:
             continue
         if delimiter:
-            at = k.find(delimiter, len(prefix))
+            at = (key_of(k) if key_of else k).find(delimiter, len(prefix))
             if at >= 0:
                 cp = k[: at + len(delimiter)]
                 if cp > start_after:
@@ -62,9 +62,11 @@ def reference(keys, prefix, delimiter, start_after, max_keys):
     )
 
 
-def _check_page(page: Page, keys, prefix, delimiter, start_after, max_keys):
+def _check_page(
+    page: Page, keys, prefix, delimiter, start_after, max_keys, key_of=None
+):
     exp_keys, exp_prefixes, exp_trunc, exp_marker = reference(
-        keys, prefix, delimiter, start_after, max_keys
+        keys, prefix, delimiter, start_after, max_keys, key_of
     )
     assert [k for k, _ in page.keys] == exp_keys
     assert all(v == b"v:" + k for k, v in page.keys)
@@ -290,6 +292,40 @@ def test_list_page_lazy_scan_not_over_read(
     page = list_page(scan, prefix, delimiter, start_after, max_keys)
     _check_page(page, keys, prefix, delimiter, start_after, max_keys)
     assert scan.pulled <= len(page.keys) + len(scan.calls) + 1
+
+
+def _object_key(composite: bytes) -> bytes:
+    return composite.split(b"\x00", 1)[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(words(ALPHABET, min_size=1, max_size=4), words(ALPHABET, 1, 3)),
+        max_size=30,
+        unique=True,
+    ),
+    prefix=words(ALPHABET, max_size=2),
+    delimiter=delimiters,
+    start_after=start_afters(ALPHABET),
+    max_keys=max_keys_st,
+)
+def test_list_page_key_of_composite_keys(
+    pairs, prefix, delimiter, start_after, max_keys
+):
+    """With key_of, the delimiter applies only to the key part (uploads)."""
+    keys = [k + b"\x00" + u for k, u in pairs]
+    scan = SortedScan(keys)
+    page = list_page(scan, prefix, delimiter, start_after, max_keys, _object_key)
+    _check_page(page, keys, prefix, delimiter, start_after, max_keys, _object_key)
+
+
+def test_list_page_key_of_ignores_delimiter_in_upload_id():
+    """A delimiter inside the upload id part does not roll keys up."""
+    keys = [b"a\x00x/y", b"a\x00z", b"d/e\x00u/v"]
+    page = list_page(SortedScan(keys), b"", b"/", b"", 10, _object_key)
+    assert [k for k, _ in page.keys] == [b"a\x00x/y", b"a\x00z"]
+    assert page.common_prefixes == (b"d/",)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ozs3.s3.errors import S3Error
-from ozs3.s3.operations import OPERATIONS, SUBRESOURCES, lookup, subresource_of
+from ozs3.s3.operations import (
+    COPIES,
+    OPERATIONS,
+    SUBRESOURCES,
+    lookup,
+    subresource_of,
+)
 from ozs3.s3.routing import S3Request, parse_request
 
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
@@ -62,6 +68,12 @@ def test_lookup_table_entries_dispatch(entry, op):
         ("HEAD", b"/bkt/k", "HeadObject"),
         ("PUT", b"/bkt/k?x-id=PutObject", "PutObject"),
         ("DELETE", b"/bkt/k", "DeleteObject"),
+        ("GET", b"/bkt?uploads&prefix=a", "ListMultipartUploads"),
+        ("POST", b"/bkt/k?uploads", "CreateMultipartUpload"),
+        ("PUT", b"/bkt/k?partNumber=1&uploadId=abc", "UploadPart"),
+        ("POST", b"/bkt/k?uploadId=abc", "CompleteMultipartUpload"),
+        ("DELETE", b"/bkt/k?uploadId=abc", "AbortMultipartUpload"),
+        ("GET", b"/bkt/k?uploadId=abc&max-parts=5", "ListParts"),
     ],
 )
 def test_lookup_from_parsed_requests(method, uri, op):
@@ -77,17 +89,20 @@ def test_lookup_from_parsed_requests(method, uri, op):
         ("DELETE", b"/bkt?lifecycle"),
         ("DELETE", b"/bkt?website"),
         ("DELETE", b"/bkt/k?tagging"),
-        ("DELETE", b"/bkt/k?uploadId=abc"),
+        ("DELETE", b"/bkt?uploads"),
+        ("DELETE", b"/bkt?uploadId=abc"),
         ("GET", b"/bkt/k?torrent"),
         ("GET", b"/bkt/k?acl"),
-        ("GET", b"/bkt/k?uploadId=abc"),
-        ("GET", b"/bkt?uploads"),
+        ("GET", b"/bkt/k?uploads"),
+        ("GET", b"/bkt?uploadId=abc"),
         ("GET", b"/bkt?versions"),
         ("GET", b"/?acl"),
+        ("GET", b"/?uploads"),
         ("PUT", b"/bkt?versioning"),
-        ("PUT", b"/bkt/k?partNumber=1&uploadId=abc"),
-        ("POST", b"/bkt/k?uploads"),
+        ("PUT", b"/bkt/k?uploads"),
+        ("POST", b"/bkt?uploads"),
         ("POST", b"/bkt/k?restore"),
+        ("HEAD", b"/bkt/k?uploadId=abc"),
         ("HEAD", b"/bkt?location"),
     ],
 )
@@ -206,17 +221,52 @@ def test_lookup_plain_post_not_implemented(level):
     assert info.value.code == "NotImplemented"
 
 
-def test_lookup_put_with_copy_source_not_implemented():
-    """PUT with x-amz-copy-source (CopyObject) is NotImplemented for now."""
-    with pytest.raises(S3Error) as info:
-        lookup(_req("PUT", "object"), copy_source=True)
-    assert info.value.code == "NotImplemented"
-    assert "x-amz-copy-source" in info.value.message
+def test_lookup_put_with_copy_source_is_copy_object():
+    """PUT with x-amz-copy-source is CopyObject."""
+    assert lookup(_req("PUT", "object"), copy_source=True) == "CopyObject"
+
+
+def test_lookup_upload_part_with_copy_source_is_upload_part_copy():
+    """PUT ?partNumber&uploadId with x-amz-copy-source is UploadPartCopy."""
+    req = parse_request("PUT", None, b"/bkt/k?partNumber=2&uploadId=u", ())
+    assert lookup(req, copy_source=True) == "UploadPartCopy"
+    assert lookup(req, copy_source=False) == "UploadPart"
 
 
 def test_lookup_put_without_copy_source_is_put_object():
-    """The copy_source flag alone decides between PutObject and refusal."""
+    """The copy_source flag alone decides between PutObject and CopyObject."""
     assert lookup(_req("PUT", "object"), copy_source=False) == "PutObject"
+
+
+@pytest.mark.parametrize(
+    ("entry", "op"), list(OPERATIONS.items()), ids=list(OPERATIONS.values())
+)
+def test_lookup_copy_source_only_changes_copyable_ops(entry, op):
+    """copy_source turns PutObject/UploadPart into copies and nothing else."""
+    method, level, sub = entry
+    query = ((sub, ""),) if sub else ()
+    expected = {"PutObject": "CopyObject", "UploadPart": "UploadPartCopy"}.get(op, op)
+    assert lookup(_req(method, level, *query), copy_source=True) == expected
+    assert COPIES.get(op, op) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "uri"),
+    [("PUT", b"/bkt/k?tagging"), ("PUT", b"/bkt/k?acl"), ("POST", b"/bkt/k")],
+)
+def test_lookup_copy_source_does_not_rescue_unknown(method, uri):
+    """copy_source never turns an unimplemented request into an operation."""
+    with pytest.raises(S3Error) as info:
+        lookup(parse_request(method, None, uri, ()), copy_source=True)
+    assert info.value.code == "NotImplemented"
+
+
+@pytest.mark.parametrize("method", ["PATCH", "COPY"])
+def test_lookup_copy_source_bad_method_still_not_allowed(method):
+    """copy_source does not change MethodNotAllowed for unknown methods."""
+    with pytest.raises(S3Error) as info:
+        lookup(_req(method, "object"), copy_source=True)
+    assert info.value.code == "MethodNotAllowed"
 
 
 @pytest.mark.parametrize(
@@ -228,7 +278,7 @@ def test_lookup_put_without_copy_source_is_put_object():
     ],
 )
 def test_lookup_copy_source_ignored_for_other_ops(method, level, op):
-    """copy_source only affects PutObject."""
+    """copy_source only affects PutObject and UploadPart."""
     assert lookup(_req(method, level), copy_source=True) == op
 
 
