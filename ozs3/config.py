@@ -104,7 +104,7 @@ def parse_bool(key: str, text: str) -> bool:
 def address_to_endpoint(key: str, address: str) -> str:
     """Turn Ozone's ``host:port`` into a Twisted endpoint string."""
     host, sep, port = address.strip().rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
         raise ConfigError(f"{key}: expected host:port, got {address!r}")
     host = host.strip("[]")
     if host in ("", "0.0.0.0"):

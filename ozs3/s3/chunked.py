@@ -9,7 +9,10 @@ nothing is copied.
 
 from __future__ import annotations
 
+import re
+
 MAX_HEADER_LINE = 4096
+_HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
 MAX_TRAILERS = 16384
 
 _HEADER, _DATA, _DATA_CRLF, _TRAILER, _DONE = range(5)
@@ -57,7 +60,8 @@ class AwsChunkedDecoder:
         idx = bytes(view[: MAX_HEADER_LINE + 2]).find(b"\n")
         if idx < 0:
             self._line += view
-            if len(self._line) > MAX_HEADER_LINE:
+            # +1: the line's CR may already be here, its LF still to come.
+            if len(self._line) > MAX_HEADER_LINE + 1:
                 raise AwsChunkedError("chunk header line too long")
             return view[len(view) :]
         self._line += view[: idx + 1]
@@ -81,12 +85,9 @@ class AwsChunkedDecoder:
 
     def _chunk_header(self, line: bytes) -> None:
         size_text, _, ext = line.partition(b";")
-        try:
-            size = int(size_text.strip(), 16)
-        except ValueError:
-            raise AwsChunkedError(f"bad chunk size {size_text[:32]!r}") from None
-        if size < 0 or not size_text.strip().isalnum():
-            raise AwsChunkedError("bad chunk size")
+        if not _HEX.fullmatch(size_text.strip()):
+            raise AwsChunkedError(f"bad chunk size {size_text[:32]!r}")
+        size = int(size_text.strip(), 16)
         signature = None
         if ext:
             name, _, value = ext.partition(b"=")

@@ -169,7 +169,7 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 def payload_sha256(value: str | None) -> bytes | None:
     """The digest of a hex ``x-amz-content-sha256``; None for the special
     values (UNSIGNED-PAYLOAD, STREAMING-*)."""
-    if value is None or not _HEX64.match(value):
+    if value is None or not _HEX64.fullmatch(value):
         return None
     return bytes.fromhex(value)
 

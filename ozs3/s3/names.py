@@ -17,11 +17,11 @@ _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def is_valid_bucket_name(name: str) -> bool:
     """S3's general-purpose bucket naming rules."""
     return bool(
-        _BUCKET_RE.match(name)
+        _BUCKET_RE.fullmatch(name)
         and ".." not in name
         and ".-" not in name
         and "-." not in name
-        and not _IPV4_RE.match(name)
+        and not _IPV4_RE.fullmatch(name)
         and not name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
         and not name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3"))
     )

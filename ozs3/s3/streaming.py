@@ -32,8 +32,8 @@ from .errors import S3Error
 if TYPE_CHECKING:
     from .app import S3Gateway
 
-HIGH_WATER = 4 << 20
-LOW_WATER = 1 << 20
+HIGH_WATER = 2 << 20
+LOW_WATER = 512 << 10
 BATCH = 1 << 20
 LINGER_SECONDS = 5.0
 

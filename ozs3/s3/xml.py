@@ -6,6 +6,7 @@ network access, with or without the S3 namespace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
@@ -38,10 +39,20 @@ def _root(tag: str, ns: bool = True) -> etree._Element:
     return etree.Element(tag, nsmap={None: NS}) if ns else etree.Element(tag)
 
 
+# Characters XML 1.0 cannot carry.  Keys never contain them (refused at
+# PUT), but an error may echo a hostile URI: such characters are written
+# percent-encoded rather than making the error unrenderable.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _XML_UNSAFE.sub(lambda m: quote(m.group(0)), text)
+
+
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
     el = etree.SubElement(parent, tag)
     if text is not None:
-        el.text = text
+        el.text = xml_safe(text)
     return el
 
 

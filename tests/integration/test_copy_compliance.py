@@ -59,7 +59,10 @@ def test_copy_source_url_encoded_keys(s3, bucket) -> None:
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
         s3.copy_object(Bucket=bucket, Key=f"copy/{key}",
                        CopySource={"Bucket": bucket, "Key": key})  # fmt: skip
-        assert s3.get_object(Bucket=bucket, Key=f"copy/{key}")["Body"].read() == key.encode()
+        assert (
+            s3.get_object(Bucket=bucket, Key=f"copy/{key}")["Body"].read()
+            == key.encode()
+        )
 
 
 def test_copy_missing_source(s3, bucket) -> None:
@@ -76,13 +79,16 @@ def test_copy_conditionals(s3, bucket) -> None:
     """x-amz-copy-source-if-* conditions: 412 when they fail."""
     etag = s3.put_object(Bucket=bucket, Key="c", Body=b"v")["ETag"]
     modified = s3.head_object(Bucket=bucket, Key="c")["LastModified"]
-    before, after = modified - datetime.timedelta(days=1), modified + datetime.timedelta(days=1)
+    before, after = (
+        modified - datetime.timedelta(days=1),
+        modified + datetime.timedelta(days=1),
+    )
     src = f"{bucket}/c"
-    ok = [dict(CopySourceIfMatch=etag), dict(CopySourceIfNoneMatch='"zz"'),
-          dict(CopySourceIfModifiedSince=before), dict(CopySourceIfUnmodifiedSince=after),
-          dict(CopySourceIfMatch=etag, CopySourceIfUnmodifiedSince=before)]  # fmt: skip
-    bad = [dict(CopySourceIfMatch='"zz"'), dict(CopySourceIfNoneMatch=etag),
-           dict(CopySourceIfModifiedSince=after), dict(CopySourceIfUnmodifiedSince=before)]  # fmt: skip
+    ok = [{"CopySourceIfMatch": etag}, {"CopySourceIfNoneMatch": '"zz"'},
+          {"CopySourceIfModifiedSince": before}, {"CopySourceIfUnmodifiedSince": after},
+          {"CopySourceIfMatch": etag, "CopySourceIfUnmodifiedSince": before}]  # fmt: skip
+    bad = [{"CopySourceIfMatch": '"zz"'}, {"CopySourceIfNoneMatch": etag},
+           {"CopySourceIfModifiedSince": after}, {"CopySourceIfUnmodifiedSince": before}]  # fmt: skip
     for kw in ok:
         s3.copy_object(Bucket=bucket, Key="ok", CopySource=src, **kw)
     for kw in bad:
@@ -125,7 +131,10 @@ def test_upload_part_copy_ranges(s3, bucket) -> None:
         r = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=n,
                                 CopySource=f"{bucket}/big-src",
                                 CopySourceRange=f"bytes={a}-{b}")  # fmt: skip
-        assert r["CopyPartResult"]["ETag"] == f'"{hashlib.md5(src[a : b + 1]).hexdigest()}"'
+        assert (
+            r["CopyPartResult"]["ETag"]
+            == f'"{hashlib.md5(src[a : b + 1]).hexdigest()}"'
+        )
         parts.append({"PartNumber": n, "ETag": r["CopyPartResult"]["ETag"]})
     s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=uid,
                                  MultipartUpload={"Parts": parts})  # fmt: skip

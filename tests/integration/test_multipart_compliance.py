@@ -61,7 +61,9 @@ def test_multipart_upload_complete_round_trip(s3, bucket) -> None:
     assert r["Body"].read() == p1 + p2 + p3
     assert r["ContentType"] == "text/csv" and r["Metadata"] == {"origin": "test"}
     assert r["ETag"] == out["ETag"]
-    ranged = s3.get_object(Bucket=bucket, Key="mp/obj", Range=f"bytes={5 * MiB - 3}-{5 * MiB + 2}")
+    ranged = s3.get_object(
+        Bucket=bucket, Key="mp/obj", Range=f"bytes={5 * MiB - 3}-{5 * MiB + 2}"
+    )
     assert ranged["Body"].read() == (p1 + p2)[5 * MiB - 3 : 5 * MiB + 3]
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
@@ -125,7 +127,9 @@ def test_upload_part_number_out_of_range(s3, bucket) -> None:
     uid = s3.create_multipart_upload(Bucket=bucket, Key="n")["UploadId"]
     for n in (0, 10001):
         with pytest.raises(ClientError) as e:
-            s3.upload_part(Bucket=bucket, Key="n", UploadId=uid, PartNumber=n, Body=b"x")
+            s3.upload_part(
+                Bucket=bucket, Key="n", UploadId=uid, PartNumber=n, Body=b"x"
+            )
         assert _code(e) == "InvalidArgument"
 
 
@@ -146,7 +150,9 @@ def test_unlisted_and_aborted_parts_free_their_blocks(gateway, s3, bucket) -> No
     """Parts left out of Complete, and every part of an aborted upload, are
     deleted from the datanode."""
     before = block_files(gateway.data_dir)
-    uid, parts = _upload(s3, bucket, "u", os.urandom(5 * MiB), os.urandom(10), os.urandom(10))
+    uid, parts = _upload(
+        s3, bucket, "u", os.urandom(5 * MiB), os.urandom(10), os.urandom(10)
+    )
     assert len(block_files(gateway.data_dir)) == len(before) + 3
     s3.complete_multipart_upload(Bucket=bucket, Key="u", UploadId=uid,
                                  MultipartUpload={"Parts": parts[:2]})  # fmt: skip
@@ -261,7 +267,9 @@ def test_list_multipart_uploads_pagination_prefix_delimiter(s3, bucket) -> None:
     max-uploads and url encoding behave as in S3."""
     made = []
     for key in ["a/1", "a/2", "b", "b", "c+d", "dir/x/y", "dir/z"]:
-        made.append((key, s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]))
+        made.append(
+            (key, s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+        )
     made.sort()
     seen = []
     kwargs: dict[str, str] = {}

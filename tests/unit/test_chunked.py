@@ -197,13 +197,6 @@ def test_decoder_header_line_at_limit_accepted():
     assert d.done
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: chunked._feed_line checks the partial line against "
-    "MAX_HEADER_LINE including its pending '\\r', so a legal line of exactly "
-    "MAX_HEADER_LINE bytes is refused when a feed boundary falls between "
-    "'\\r' and '\\n' (decoding depends on how the body is split)",
-)
 def test_decoder_header_line_at_limit_split_before_lf():
     """A limit-length header line is accepted however the input is split."""
     line = b"5;" + b"x" * (MAX_HEADER_LINE - 2)
@@ -262,12 +255,6 @@ def test_decoder_malformed_raises_any_split(name, cuts):
         feed_all(d, body, cuts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: chunked._chunk_header parses the size with int(text, 16), "
-    "which accepts a '0x' prefix, so '0x5' is taken as chunk size 5 instead "
-    "of being refused as bad hex",
-)
 def test_decoder_hex_prefix_refused():
     """A chunk size with a 0x prefix is not hex digits and is refused."""
     d = AwsChunkedDecoder()

@@ -263,12 +263,6 @@ def test_load_config_bad_values(key, value):
         assert key in msg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: config.address_to_endpoint validates the port with "
-    "str.isdigit(), which is true for characters like '\u00b2' that int() "
-    "rejects, so a plain ValueError escapes instead of a one-line ConfigError",
-)
 def test_load_config_superscript_port_is_config_error():
     """A port of non-ASCII 'digits' is a ConfigError, not a crash."""
     with pytest.raises(ValueError) as info:

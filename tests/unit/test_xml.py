@@ -220,15 +220,6 @@ def test_error_xml_contains_fields(code, message, resource, request_id, extra):
         assert (root.findtext(name) or "") == value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: error_xml passes resource/message/extra straight to lxml, "
-    "which raises ValueError on XML-incompatible characters; a request like "
-    "PUT /bkt/%01 (check_key -> InvalidArgument, resource taken from the URI "
-    "by app._write_error) or PUT /%01x (InvalidBucketName) cannot be rendered "
-    "as an error document",
-)
 def test_error_xml_control_characters_in_resource_rendered():
     """An error naming a resource with control characters still renders."""
     body = error_xml(

@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import zlib
+from typing import NamedTuple
 
 from ..errors import BlockNotFound, ChecksumMismatch, NoSpace, StorageIOError
 from ..model import BlockID, BlockLocation, ChecksumData, ChunkInfo
@@ -198,6 +199,16 @@ class LocalBlockWriter:
             pass
 
 
+class _Chunk(NamedTuple):
+    """A chunk as the block footer records it, checksums packed."""
+
+    offset: int
+    length: int
+    type: str
+    bytes_per_checksum: int
+    checksums: bytes
+
+
 class LocalBlockReader:
     def __init__(self, block_id: BlockID, fd: int) -> None:
         self.block_id = block_id
@@ -211,20 +222,10 @@ class LocalBlockReader:
             raise ChecksumMismatch(f"block {block_id} footer is corrupt")
         try:
             meta = json.loads(os.pread(fd, flen, size - _FOOTER.size - flen))
+            # (offset, length, type, bytes per checksum, packed checksums):
+            # kept packed, as read, since a reader may touch one window only.
             self.chunks = [
-                ChunkInfo(
-                    off,
-                    ln,
-                    ChecksumData(
-                        typ,
-                        bpc,
-                        tuple(
-                            raw[i : i + 4]
-                            for raw in [base64.b64decode(sums)]
-                            for i in range(0, len(raw), 4)
-                        ),
-                    ),
-                )
+                _Chunk(off, ln, typ, bpc, base64.b64decode(sums))
                 for off, ln, typ, bpc, sums in meta["chunks"]
             ]
             self.length = int(meta["size"])
@@ -244,10 +245,10 @@ class LocalBlockReader:
             out.append(self._read_verified(c, lo, hi))
         return b"".join(out)
 
-    def _read_verified(self, c: ChunkInfo, lo: int, hi: int) -> bytes:
+    def _read_verified(self, c: _Chunk, lo: int, hi: int) -> bytes:
         assert self._fd is not None
-        bpc = c.checksum.bytes_per_checksum
-        verify = c.checksum.type == "CRC32"
+        bpc = c.bytes_per_checksum
+        verify = c.type == "CRC32"
         if verify:
             first = (lo - c.offset) // bpc
             last = (hi - c.offset - 1) // bpc
@@ -263,9 +264,13 @@ class LocalBlockReader:
             raise ChecksumMismatch(f"block {self.block_id} is truncated")
         if verify:
             view = memoryview(data)
-            sums = c.checksum.checksums
+            sums = c.checksums
             for n, i in enumerate(range(0, len(view), bpc)):
-                if zlib.crc32(view[i : i + bpc]).to_bytes(4, "big") != sums[first + n]:
+                at = 4 * (first + n)
+                if (
+                    zlib.crc32(view[i : i + bpc]).to_bytes(4, "big")
+                    != sums[at : at + 4]
+                ):
                     raise ChecksumMismatch(
                         f"block {self.block_id} chunk at {c.offset}: checksum mismatch"
                     )
