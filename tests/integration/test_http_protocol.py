@@ -85,7 +85,8 @@ def test_head_error_has_no_body(gateway, bucket) -> None:
     ("method", "path"),
     [("DELETE", "/{b}?cors"), ("GET", "/{b}/k?torrent"), ("PUT", "/{b}?policy"),
      ("GET", "/{b}?versioning"), ("POST", "/{b}/k?restore"), ("PUT", "/{b}/k?acl"),
-     ("POST", "/{b}"), ("GET", "/{b}?uploads"), ("POST", "/{b}/k?uploads")],
+     ("POST", "/{b}"), ("GET", "/{b}?lifecycle"), ("POST", "/{b}/k?select"),
+     ("PUT", "/{b}?uploads"), ("DELETE", "/{b}?delete")],
 )  # fmt: skip
 def test_unknown_subresource_is_not_implemented(
     gateway, s3, bucket, method: str, path: str

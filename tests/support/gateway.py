@@ -112,22 +112,20 @@ class GatewayProcess:
             if "Traceback" in line or "Unhandled" in line
         ]  # fmt: skip
 
+    def _status_bytes(self, field: str) -> int:
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no {field}")
+
     def peak_rss(self) -> int:
         """The child's peak resident set (VmHWM), in bytes."""
-        assert self.proc is not None
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmHWM")
+        return self._status_bytes("VmHWM")
 
     def rss(self) -> int:
-        assert self.proc is not None
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
+        return self._status_bytes("VmRSS")
 
     def reset_peak_rss(self) -> None:
         """Start a new peak measurement (Linux: write 5 to clear_refs)."""

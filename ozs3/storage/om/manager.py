@@ -273,14 +273,22 @@ class OzoneManager(MultipartTables):
     def allocate_block(self, client_id: int) -> Deferred[BlockID]:
         return self._run(self._allocate_block, client_id)
 
-    def _allocate_block(self, conn: sqlite3.Connection, client_id: int) -> BlockID:
+    @staticmethod
+    def _held_blocks(
+        conn: sqlite3.Connection, client_id: int
+    ) -> tuple[BlockLocation, ...] | None:
+        """The blocks an open key holds, or None if it is gone."""
         row = conn.execute(
             "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
         ).fetchone()
-        if row is None:
+        return None if row is None else decode_blocks(row[0])
+
+    def _allocate_block(self, conn: sqlite3.Connection, client_id: int) -> BlockID:
+        held = self._held_blocks(conn, client_id)
+        if held is None:
             raise StorageError(f"open key {client_id} is gone")
         block_id = new_block(conn)
-        blocks = [*decode_blocks(row[0]), BlockLocation(block_id, 0)]
+        blocks = [*held, BlockLocation(block_id, 0)]
         # Recorded before the datanode creates the file: a crash can leave an
         # allocated block without a file, never a file nobody knows about.
         conn.execute(
@@ -388,11 +396,9 @@ class OzoneManager(MultipartTables):
         return self._run(self._abort_open_key, client_id)
 
     def _abort_open_key(self, conn: sqlite3.Connection, client_id: int) -> None:
-        row = conn.execute(
-            "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
-        ).fetchone()
-        if row is not None:
-            release(conn, decode_blocks(row[0]))
+        held = self._held_blocks(conn, client_id)
+        if held is not None:
+            release(conn, held)
             conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
 
     # -- reads and deletes ---------------------------------------------------
