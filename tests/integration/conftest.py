@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -85,7 +86,9 @@ class AwsCli:
         self, *args: str, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            ["aws", "--endpoint-url", self.endpoint, *args],
+            # `python -m awscli`: the CLI of this interpreter, whether or not
+            # an `aws` script is on PATH (pyenv shims need a rehash).
+            [sys.executable, "-m", "awscli", "--endpoint-url", self.endpoint, *args],
             env=self.env,
             capture_output=True,
             text=True,
