@@ -29,6 +29,14 @@ class Options(usage.Options):
         self["listen"] = []
         self.config: Config | None = None
 
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        # twistd answers a UsageError with the whole help text; a gateway
+        # that cannot start should say why in one line (and exit 1).
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            raise SystemExit(f"ozones3: {e}") from None
+
     def opt_listen(self, endpoint: str) -> None:
         """A Twisted endpoint string to serve S3 on (repeatable), e.g.
         tcp:9878:interface=127.0.0.1 or ssl:9879:privateKey=key.pem."""

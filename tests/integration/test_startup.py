@@ -63,8 +63,9 @@ def test_bad_configuration_exits_nonzero_with_one_line(
             "<value>1</value></property></configuration>"
         )
     r = _run(args, str(tmp_path))
-    assert r.returncode != 0
-    assert message in r.stdout + r.stderr
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
     assert not (tmp_path / "ozs3-data").exists()
 
 
