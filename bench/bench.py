@@ -238,7 +238,7 @@ def populate_keys(data_dir: str, bucket: str, count: int) -> None:
     meta = json.dumps({"ct": "binary/octet-stream", "h": [], "u": []})
     with db:
         db.executemany(
-            "INSERT INTO keys VALUES(?, ?, 0, 'd41d8cd98f00b204e9800998ecf8427e', ?, ?, '[]')",
+            "INSERT INTO keys VALUES(?, ?, 0, 'd41d8cd98f00b204e9800998ecf8427e', ?, ?, '[]', '[]')",
             ((bucket_id, f"dir{i % 100:02d}/key-{i:08d}".encode(), now, meta)
              for i in range(count)),
         )  # fmt: skip
