@@ -9,8 +9,9 @@ defaults in ``DEFAULTS``.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 from lxml import etree
@@ -20,6 +21,12 @@ ENV_PREFIX = "OZONE-SITE.XML_"
 # Every key ozs3 reads, with its default, in one place.  Ozone's own key names.
 DEFAULTS: dict[str, str] = {
     "ozone.s3g.http-address": "0.0.0.0:9878",
+    "ozone.s3g.https-address": "0.0.0.0:9879",
+    # HTTP_ONLY, HTTPS_ONLY or HTTP_AND_HTTPS, as in Ozone.
+    "ozone.http.policy": "HTTP_ONLY",
+    # PEM files for HTTPS (Ozone takes a Java keystore; these are ozs3's keys).
+    "ozone.s3g.https.certificate.file": "",
+    "ozone.s3g.https.private.key.file": "",
     "ozone.s3g.domain.name": "",
     "ozone.s3g.volume.name": "s3v",
     "ozone.metadata.dirs": "ozs3-data",
@@ -101,15 +108,55 @@ def parse_bool(key: str, text: str) -> bool:
     raise ConfigError(f"{key}: expected true or false, got {text!r}")
 
 
-def address_to_endpoint(key: str, address: str) -> str:
-    """Turn Ozone's ``host:port`` into a Twisted endpoint string."""
+def _escape(value: str) -> str:
+    # Twisted endpoint strings separate fields with ":"; escape it in values.
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def address_to_endpoint(key: str, address: str, tls: str = "") -> str:
+    """Turn Ozone's ``host:port`` into a Twisted endpoint string; with
+    ``tls`` (``privateKey=...:certKey=...``) an ``ssl:`` one."""
     host, sep, port = address.strip().rpartition(":")
     if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
         raise ConfigError(f"{key}: expected host:port, got {address!r}")
     host = host.strip("[]")
-    if host in ("", "0.0.0.0"):
-        return f"tcp:{port}"
-    return f"tcp:{port}:interface={host.replace(':', chr(92) + ':')}"
+    kind = "ssl" if tls else "tcp"
+    endpoint = f"{kind}:{port}"
+    if host not in ("", "0.0.0.0"):
+        endpoint += f":interface={_escape(host)}"
+    return endpoint + (f":{tls}" if tls else "")
+
+
+def _listeners(get: Callable[[str], str]) -> tuple[str, ...]:
+    policy = get("ozone.http.policy").strip().upper()
+    if policy not in ("HTTP_ONLY", "HTTPS_ONLY", "HTTP_AND_HTTPS"):
+        raise ConfigError(
+            f"ozone.http.policy: {policy!r} is not HTTP_ONLY, HTTPS_ONLY or "
+            "HTTP_AND_HTTPS"
+        )
+    out = []
+    if policy != "HTTPS_ONLY":
+        out.append(
+            address_to_endpoint("ozone.s3g.http-address", get("ozone.s3g.http-address"))
+        )
+    if policy != "HTTP_ONLY":
+        cert = get("ozone.s3g.https.certificate.file")
+        key = get("ozone.s3g.https.private.key.file")
+        for name, path in (
+            ("ozone.s3g.https.certificate.file", cert),
+            ("ozone.s3g.https.private.key.file", key),
+        ):
+            if not path:
+                raise ConfigError(f"{name}: required when ozone.http.policy={policy}")
+            if not os.path.isfile(path):
+                raise ConfigError(f"{name}: no such file: {path}")
+        tls = f"privateKey={_escape(key)}:certKey={_escape(cert)}"
+        out.append(
+            address_to_endpoint(
+                "ozone.s3g.https-address", get("ozone.s3g.https-address"), tls
+            )
+        )
+    return tuple(out)
 
 
 def parse_site_xml(data: bytes) -> dict[str, str]:
@@ -189,11 +236,7 @@ def load_config(
     if max_keys < 1:
         raise ConfigError("ozone.s3g.list.max.keys.limit: must be at least 1")
     if not listen:
-        listen = (
-            address_to_endpoint(
-                "ozone.s3g.http-address", get("ozone.s3g.http-address")
-            ),
-        )
+        listen = _listeners(get)
     return Config(
         listen=tuple(listen),
         domains=tuple(

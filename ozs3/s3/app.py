@@ -24,7 +24,9 @@ from .._executor import Executor
 from ..config import Config
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
+from . import checksums
 from .auth import signature_info
+from .authn import authenticate, authorize
 from .context import Call, Headers, S3Response
 from .errors import S3Error, to_s3_error
 from .headers import is_aws_chunked, payload_sha256
@@ -101,7 +103,16 @@ class S3Gateway:
         )
         op = lookup(s3, copy_source=headers.get("x-amz-copy-source") is not None)
         sig = signature_info(headers.get("authorization"), s3.query)
-        return Call(_request_id(request), op, s3, headers, sig.access_key)
+        raw_path, _, raw_query = uri.partition(b"?")
+        return Call(
+            _request_id(request), op, s3, headers, sig.access_key, raw_path, raw_query
+        )
+
+    async def _authenticate(self, call: Call) -> None:
+        principal = await authenticate(self, call)
+        call.principal = principal
+        call.access_key = principal.access_key
+        await authorize(self, call)
 
     def plan_body(
         self, request: S3HTTPRequest, method: bytes, uri: bytes, length: int | None
@@ -114,12 +125,17 @@ class S3Gateway:
         if call.op not in STREAMED or length == 0:
             return None
         call.length = length
+        try:
+            algorithm, _ = checksums.requested(call.headers.get)
+        except S3Error:
+            algorithm = None  # admission refuses it, before the body
         sink = UploadSink(
             request,
             self.hash_executor,
             aws_chunked=is_aws_chunked(call.headers.get),
             want_sha256=payload_sha256(call.headers.get("x-amz-content-sha256"))
             is not None,
+            checksum_algorithm=algorithm,
         )
         call.upload = sink
         request.s3_call = call
@@ -133,6 +149,12 @@ class S3Gateway:
 
         call: Call = request.s3_call
         assert call.upload is not None
+        await self._authenticate(call)
+        assert call.principal is not None
+        if call.principal.signing is not None and (
+            call.headers.get("x-amz-content-sha256") or ""
+        ).startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+            call.upload.verify_chunks(call.principal.signing)
         writer = await ADMIT[call.op](self, call)
         call.upload.attach(writer)
 
@@ -147,6 +169,8 @@ class S3Gateway:
                 call = self.new_call(request, request.method, request.uri)
                 call.length = _declared_length(request)
                 call.body = request.content.read() if request.content else b""
+            if call.principal is None:
+                await self._authenticate(call)
             response = await HANDLERS[call.op](self, call)
             await self._write_response(request, response)
         except Exception:

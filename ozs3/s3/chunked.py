@@ -29,7 +29,12 @@ class AwsChunkedDecoder:
         self._remaining = 0
         self._trailer_bytes = 0
         self.chunk_signatures: list[str | None] = []
+        # (declared size, signature) of every chunk, the final empty one too:
+        # what a verifier of signed chunks walks alongside the payload.
+        self.chunks: list[tuple[int, str | None]] = []
         self.trailers: dict[str, str] = {}
+        # Trailer lines in the order sent, as (lower-case name, value).
+        self.trailer_lines: list[tuple[str, str]] = []
         self.decoded = 0
 
     @property
@@ -94,6 +99,7 @@ class AwsChunkedDecoder:
             if name.strip() == b"chunk-signature":
                 signature = value.strip().decode("ascii", "replace")
         self.chunk_signatures.append(signature)
+        self.chunks.append((size, signature))
         if size == 0:
             self._state = _TRAILER
         else:
@@ -110,6 +116,7 @@ class AwsChunkedDecoder:
         name, sep, value = line.partition(b":")
         if not sep:
             raise AwsChunkedError("malformed trailer line")
-        self.trailers[name.strip().lower().decode("latin-1")] = value.strip().decode(
-            "latin-1"
-        )
+        key = name.strip().lower().decode("latin-1")
+        text = value.strip().decode("latin-1")
+        self.trailers[key] = text
+        self.trailer_lines.append((key, text))

@@ -10,6 +10,7 @@ from ..storage.interfaces import ObjectReader
 from .routing import S3Request
 
 if TYPE_CHECKING:
+    from .authn import Principal
     from .streaming import UploadSink
 
 
@@ -41,6 +42,11 @@ class Call:
     s3: S3Request
     headers: Headers
     access_key: str
+    # The request target exactly as sent (signatures cover these bytes).
+    raw_path: bytes = b"/"
+    raw_query: bytes = b""
+    # Set by authentication, before any handler or admission runs.
+    principal: Principal | None = None
     # The declared body length (None: chunked), known before the body.
     length: int | None = None
     # A buffered (small) body; streamed bodies arrive through ``upload``.

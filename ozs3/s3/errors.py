@@ -28,6 +28,11 @@ CODES: Mapping[str, S3ErrorCode] = _table(
         400,
         "The authorization header you provided is invalid.",
     ),
+    (
+        "AuthorizationQueryParametersError",
+        400,
+        "The authorization query parameters you provided are invalid.",
+    ),
     ("BadDigest", 400, "The Content-MD5 you specified did not match what we received."),
     (
         "BucketAlreadyExists",
@@ -55,6 +60,11 @@ CODES: Mapping[str, S3ErrorCode] = _table(
         "HTTP header",
     ),
     ("InternalError", 500, "We encountered an internal error. Please try again."),
+    (
+        "InvalidAccessKeyId",
+        403,
+        "The AWS access key Id you provided does not exist in our records.",
+    ),
     ("InvalidArgument", 400, "Invalid Argument"),
     ("InvalidBucketName", 400, "The specified bucket is not valid."),
     ("InvalidDigest", 400, "The Content-MD5 you specified is not valid."),
@@ -93,6 +103,7 @@ CODES: Mapping[str, S3ErrorCode] = _table(
         "The specified method is not allowed against this resource.",
     ),
     ("MissingContentLength", 411, "You must provide the Content-Length HTTP header."),
+    ("MissingSecurityHeader", 400, "Your request is missing a required header."),
     ("NoSuchBucket", 404, "The specified bucket does not exist"),
     ("NoSuchKey", 404, "The specified key does not exist."),
     (
@@ -117,7 +128,18 @@ CODES: Mapping[str, S3ErrorCode] = _table(
         412,
         "At least one of the pre-conditions you specified did not hold",
     ),
+    (
+        "RequestTimeTooSkewed",
+        403,
+        "The difference between the request time and the current time is too large.",
+    ),
     ("ServiceUnavailable", 503, "Please reduce your request rate."),
+    (
+        "SignatureDoesNotMatch",
+        403,
+        "The request signature we calculated does not match the signature you "
+        "provided. Check your key and signing method.",
+    ),
     ("SlowDown", 503, "Please reduce your request rate."),
     (
         "XAmzContentSHA256Mismatch",

@@ -13,6 +13,7 @@ high-water mark: memory per upload stays bounded whatever the client sends.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import deque
 from collections.abc import Iterator, Sequence
 from io import BytesIO
@@ -25,9 +26,11 @@ from twisted.web import server
 from twisted.web.http_headers import Headers
 
 from .._executor import Executor
+from ..digests import Checksum
 from ..storage.interfaces import KeyWriter
 from .chunked import AwsChunkedDecoder, AwsChunkedError
 from .errors import S3Error
+from .sigv4 import SigningContext, chunk_signature, trailer_signature
 
 if TYPE_CHECKING:
     from .app import S3Gateway
@@ -50,10 +53,74 @@ def request_line(channel: Any) -> tuple[bytes, bytes, bytes]:
 class UploadDigests:
     """What the sink learnt about a body once it is all stored."""
 
-    def __init__(self, md5: bytes, sha256: bytes | None, size: int) -> None:
+    def __init__(
+        self,
+        md5: bytes,
+        sha256: bytes | None,
+        size: int,
+        checksum: Checksum | None,
+        trailers: dict[str, str],
+    ) -> None:
         self.md5 = md5
         self.sha256 = sha256
         self.size = size
+        self.checksum = checksum
+        self.trailers = trailers
+
+
+class ChunkSignatures:
+    """Verifies STREAMING-AWS4-HMAC-SHA256-PAYLOAD chunk signatures, in order,
+    as the payload is hashed (in the hash pool, one batch at a time)."""
+
+    def __init__(self, decoder: AwsChunkedDecoder, context: SigningContext) -> None:
+        self._decoder = decoder
+        self._context = context
+        self._previous = context.seed_signature
+        self._index = 0
+        self._left = 0
+        self._sha = hashlib.sha256()
+
+    def update(self, view: memoryview) -> None:
+        pos = 0
+        while pos < len(view):
+            if self._left == 0:
+                self._left = self._decoder.chunks[self._index][0]
+                self._sha = hashlib.sha256()
+            n = min(self._left, len(view) - pos)
+            self._sha.update(view[pos : pos + n])
+            pos += n
+            self._left -= n
+            if self._left == 0:
+                self._close()
+
+    def _close(self) -> None:
+        _, provided = self._decoder.chunks[self._index]
+        expected = chunk_signature(self._context, self._previous, self._sha.hexdigest())
+        if provided is None or not hmac.compare_digest(expected, provided):
+            raise S3Error(
+                "SignatureDoesNotMatch",
+                f"The chunk signature of chunk {self._index} does not match.",
+            )
+        self._previous = expected
+        self._index += 1
+
+    def finish(self) -> None:
+        """The final empty chunk, then the trailer signature if there is one."""
+        while self._index < len(self._decoder.chunks):
+            self._sha = hashlib.sha256()
+            self._close()
+        provided = self._decoder.trailers.get("x-amz-trailer-signature")
+        lines = [
+            (k, v) for k, v in self._decoder.trailer_lines
+            if k != "x-amz-trailer-signature"
+        ]  # fmt: skip
+        if lines or provided is not None:
+            block = "".join(f"{k}:{v}\n" for k, v in lines).encode("latin-1")
+            expected = trailer_signature(self._context, self._previous, block)
+            if provided is None or not hmac.compare_digest(expected, provided):
+                raise S3Error(
+                    "SignatureDoesNotMatch", "The trailer signature does not match."
+                )
 
 
 class UploadSink:
@@ -65,12 +132,15 @@ class UploadSink:
         hash_executor: Executor,
         aws_chunked: bool,
         want_sha256: bool,
+        checksum_algorithm: str | None = None,
     ) -> None:
         self._request = request
         self._hash_executor = hash_executor
         self._decoder = AwsChunkedDecoder() if aws_chunked else None
         self._md5 = hashlib.md5()
         self._sha256 = hashlib.sha256() if want_sha256 else None
+        self._checksum = Checksum(checksum_algorithm) if checksum_algorithm else None
+        self._signatures: ChunkSignatures | None = None
         self._queue: deque[bytes | memoryview] = deque()
         self._queued = 0
         self._busy = False
@@ -89,9 +159,17 @@ class UploadSink:
 
     # -- input ---------------------------------------------------------------
 
+    def verify_chunks(self, context: SigningContext) -> None:
+        """Check signed aws-chunked chunks against the request's signature."""
+        assert self._decoder is not None
+        self._signatures = ChunkSignatures(self._decoder, context)
+
     def attach(self, writer: KeyWriter) -> None:
         """Admission done: start storing what has queued up."""
         self.writer = writer
+        if self.error is not None:  # the client left while we were admitting
+            writer.abort().addErrback(lambda _: None)
+            return
         self._pump()
 
     def data_received(self, data: bytes) -> None:
@@ -154,11 +232,19 @@ class UploadSink:
             d.addCallbacks(self._written, self._batch_failed)
             self._maybe_resume()
         elif self._eof and not self._finished:
+            if self._signatures is not None:
+                try:
+                    self._signatures.finish()
+                except S3Error:
+                    self._fail(Failure())
+                    return
             self._finished = True
             self._result = UploadDigests(
                 self._md5.digest(),
                 self._sha256.digest() if self._sha256 else None,
                 self.size,
+                self._checksum,
+                self.trailers,
             )
             for w in self._waiters:
                 w.callback(self._result)
@@ -168,6 +254,10 @@ class UploadSink:
         self._md5.update(batch)
         if self._sha256 is not None:
             self._sha256.update(batch)
+        if self._checksum is not None:
+            self._checksum.update(batch)
+        if self._signatures is not None:
+            self._signatures.update(memoryview(batch))
 
     def _written(self, _: object) -> None:
         self._busy = False

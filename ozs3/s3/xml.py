@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from ..digests import XML_NAMES, decode_stored
 from ..storage.model import (
     BucketInfo,
     KeyListing,
@@ -295,12 +296,21 @@ def parse_complete(body: bytes) -> list[tuple[int, str]]:
     return parts
 
 
-def complete_upload_xml(location: str, bucket: str, key: str, etag: str) -> bytes:
+def _checksum(parent: etree._Element, stored: str) -> None:
+    decoded = decode_stored(stored)
+    if decoded is not None:
+        _sub(parent, XML_NAMES[decoded[0]], decoded[1])
+
+
+def complete_upload_xml(
+    location: str, bucket: str, key: str, etag: str, checksum: str = ""
+) -> bytes:
     root = _root("CompleteMultipartUploadResult")
     _sub(root, "Location", location)
     _sub(root, "Bucket", bucket)
     _sub(root, "Key", key)
     _sub(root, "ETag", quote_etag(etag))
+    _checksum(root, checksum)
     return _dump(root)
 
 
@@ -326,6 +336,7 @@ def list_parts_xml(
         _sub(el, "LastModified", iso8601(p.modified))
         _sub(el, "ETag", quote_etag(p.etag))
         _sub(el, "Size", str(p.size))
+        _checksum(el, p.checksum)
     return _dump(root)
 
 

@@ -90,6 +90,9 @@ class EmbeddedObjectStore:
     def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]:
         return self.om.list_keys(bucket, query)
 
+    def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
+        return self.om.get_s3_secret(access_key)
+
     # -- keys ----------------------------------------------------------------
 
     @async_to_deferred
@@ -295,7 +298,7 @@ class EmbeddedKeyWriter:
             self._done.append(await self._store.io.run(current.put_block))
 
     @async_to_deferred
-    async def commit(self, etag: str) -> KeyInfo | PartInfo:
+    async def commit(self, etag: str, checksum: str = "") -> KeyInfo | PartInfo:
         assert not self._finished, "commit after commit or abort"
         try:
             await self._close_block()
@@ -305,7 +308,7 @@ class EmbeddedKeyWriter:
         self._finished = True
         try:
             return await self._store.om.commit_key(
-                self.client_id, self._done, self.size, etag, time.time()
+                self.client_id, self._done, self.size, etag, time.time(), checksum
             )
         finally:
             self._store.kick_reclaim()

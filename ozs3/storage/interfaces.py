@@ -40,9 +40,10 @@ class KeyWriter(Protocol):
 
     def write(self, data: bytes) -> Deferred[None]: ...
 
-    def commit(self, etag: str) -> Deferred[KeyInfo | PartInfo]:
+    def commit(self, etag: str, checksum: str = "") -> Deferred[KeyInfo | PartInfo]:
         """Make the key (or the part) visible, atomically replacing any older
-        version, once its data is durable.  Parts give ``PartInfo``."""
+        version, once its data is durable.  Parts give ``PartInfo``.
+        ``checksum`` is an S3 additional checksum, ``algorithm:base64``."""
 
     def abort(self) -> Deferred[None]:
         """Drop the open key and reclaim its blocks.  Safe to call twice."""
@@ -60,7 +61,7 @@ class CopyWriter(Protocol):
     def read(self) -> Deferred[ObjectReader]:
         """Read the copied bytes (to hash them)."""
 
-    def commit(self, etag: str) -> Deferred[KeyInfo | PartInfo]: ...
+    def commit(self, etag: str, checksum: str = "") -> Deferred[KeyInfo | PartInfo]: ...
 
     def abort(self) -> Deferred[None]: ...
 
@@ -88,6 +89,9 @@ class ObjectStore(Protocol):
     def delete_bucket(self, name: str) -> Deferred[None]: ...
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]: ...
+
+    def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
+        """The secret of an access key (Ozone's S3SecretTable), or None."""
 
     def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]: ...
 
@@ -168,6 +172,7 @@ class MetadataStore(Protocol):
         size: int,
         etag: str,
         modified: float,
+        checksum: str = "",
     ) -> Deferred[KeyInfo | PartInfo]: ...
 
     def abort_open_key(self, client_id: int) -> Deferred[None]: ...

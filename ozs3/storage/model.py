@@ -72,6 +72,8 @@ class KeyInfo:
     modified: float
     meta: ObjectMeta
     blocks: tuple[BlockLocation, ...] = ()
+    # An S3 additional checksum, "algorithm:base64" ("...-N" for multipart).
+    checksum: str = ""
 
 
 @attrs.frozen
@@ -126,6 +128,7 @@ class PartInfo:
     size: int
     etag: str
     modified: float
+    checksum: str = ""
 
 
 @attrs.frozen

@@ -47,12 +47,17 @@ class GatewayProcess:
         reactor: str | None = None,
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        listen: bool = True,
+        tls: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.reactor = reactor
         self.args = list(args)
         self.env = env or {}
+        # listen=False: the configuration names the listeners (port must match).
+        self.listen = listen
+        self.tls = tls
         self.log_path = os.path.join(
             os.path.dirname(data_dir.rstrip("/")), f"gateway-{self.port}.log"
         )
@@ -63,11 +68,9 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> GatewayProcess:
-        args = [
-            "--data-dir", self.data_dir,
-            "--listen", f"tcp:{self.port}:interface=127.0.0.1",
-            *self.args,
-        ]  # fmt: skip
+        args = ["--data-dir", self.data_dir, *self.args]
+        if self.listen:
+            args += ["--listen", f"tcp:{self.port}:interface=127.0.0.1"]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             twistd_command(args, self.reactor),
@@ -90,9 +93,18 @@ class GatewayProcess:
 
     def ready(self) -> bool:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            if self.tls:
+                import ssl
+
+                context = ssl._create_unverified_context()
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    "127.0.0.1", self.port, timeout=2, context=context
+                )
+            else:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             conn.request("GET", "/")
-            ok = conn.getresponse().status == 200
+            # Any S3 answer (403 when security is on) means it is serving.
+            ok = conn.getresponse().status in (200, 403)
             conn.close()
             return ok
         except OSError:

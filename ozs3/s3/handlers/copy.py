@@ -112,7 +112,7 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
     except BaseException:
         await writer.abort()
         raise
-    info = await writer.commit(source.etag)
+    info = await writer.commit(source.etag, source.checksum)
     return S3Response(
         200, dict(XML), copy_result_xml("CopyObjectResult", info.etag, info.modified)
     )

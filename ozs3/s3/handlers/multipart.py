@@ -8,7 +8,6 @@ from ...storage.interfaces import KeyWriter
 from ...storage.model import PartTarget, UploadQuery
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import quote_etag
 from ..names import check_key
 from ..xml import (
     complete_upload_xml,
@@ -18,7 +17,13 @@ from ..xml import (
     parse_complete,
 )
 from .bucket import XML, encoding_is_url, int_arg
-from .obj import check_body_headers, object_meta, receive_body, where
+from .obj import (
+    check_body_headers,
+    object_meta,
+    receive_body,
+    stored_response_headers,
+    where,
+)
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
@@ -75,7 +80,7 @@ async def admit_upload_part(gw: S3Gateway, call: Call) -> KeyWriter:
 
 async def upload_part(gw: S3Gateway, call: Call) -> S3Response:
     info = await receive_body(gw, call, admit_upload_part)
-    return S3Response(200, {"etag": quote_etag(info.etag)})
+    return S3Response(200, stored_response_headers(info))
 
 
 async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
@@ -86,9 +91,8 @@ async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     parts = parse_complete(call.body)
     info = await gw.store.complete_upload(bucket, key, uid, parts)
     location = f"/{bucket}/{key}"
-    return S3Response(
-        200, dict(XML), complete_upload_xml(location, bucket, key, info.etag)
-    )
+    body = complete_upload_xml(location, bucket, key, info.etag, info.checksum)
+    return S3Response(200, dict(XML), body)
 
 
 async def abort_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:

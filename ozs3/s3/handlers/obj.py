@@ -6,8 +6,10 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from ...digests import Checksum, decode_stored, encode_stored
 from ...storage.interfaces import KeyWriter
 from ...storage.model import KeyInfo, ObjectMeta, PartInfo
+from .. import checksums
 from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import (
@@ -96,6 +98,7 @@ def check_body_headers(gw: S3Gateway, call: Call) -> int | None:
     assert call.s3.key is not None
     check_key(call.s3.key)
     content_md5(call.headers.get("content-md5"))
+    checksums.requested(call.headers.get)
     size = _declared_size(call)
     if size is not None and size > gw.config.max_object_size:
         raise S3Error(
@@ -116,7 +119,16 @@ def check_body_headers(gw: S3Gateway, call: Call) -> int | None:
 
 async def put_object(gw: S3Gateway, call: Call) -> S3Response:
     info = await receive_body(gw, call, admit_put_object)
-    return S3Response(200, {"etag": quote_etag(info.etag)})
+    return S3Response(200, stored_response_headers(info))
+
+
+def stored_response_headers(info: KeyInfo | PartInfo) -> dict[str, str]:
+    """ETag, and the additional checksum if one was stored (as S3 echoes it)."""
+    headers = {"etag": quote_etag(info.etag)}
+    stored = decode_stored(info.checksum)
+    if stored is not None:
+        headers[checksums.HEADER + stored[0]] = stored[1]
+    return headers
 
 
 async def receive_body(
@@ -131,30 +143,45 @@ async def receive_body(
         try:
             if call.body:
                 await writer.write(call.body)
+            algorithm, _ = checksums.requested(call.headers.get)
+            checksum = Checksum(algorithm) if algorithm else None
+            if checksum is not None:
+                checksum.update(call.body)
             md5 = hashlib.md5(call.body).digest()
             sha = hashlib.sha256(call.body).digest()
-            _verify(call, md5, sha, len(call.body))
+            stored = _verify(call, md5, sha, len(call.body), checksum, {})
         except BaseException:
             await writer.abort()
             raise
-        info = await writer.commit(md5.hex())
+        info = await writer.commit(md5.hex(), stored)
     else:
         upload = call.upload
         digests = await upload.when_done()
         try:
-            _verify(call, digests.md5, digests.sha256, digests.size)
+            stored = _verify(
+                call, digests.md5, digests.sha256, digests.size, digests.checksum,
+                digests.trailers,
+            )  # fmt: skip
         except S3Error:
             aborting = upload.abort()
             if aborting is not None:
                 await aborting
             raise
         assert upload.writer is not None
-        info = await upload.writer.commit(digests.md5.hex())
+        info = await upload.writer.commit(digests.md5.hex(), stored)
     return info
 
 
-def _verify(call: Call, md5: bytes, sha256: bytes | None, size: int) -> None:
-    """The body's checks, after it is stored and before it is committed."""
+def _verify(
+    call: Call,
+    md5: bytes,
+    sha256: bytes | None,
+    size: int,
+    checksum: Checksum | None,
+    trailers: dict[str, str],
+) -> str:
+    """The body's checks, after it is stored and before it is committed.
+    Returns the additional checksum to store with it (or "")."""
     declared = _declared_size(call)
     if declared is not None and declared != size:
         raise S3Error(
@@ -176,6 +203,19 @@ def _verify(call: Call, md5: bytes, sha256: bytes | None, size: int) -> None:
                 "S3ComputedContentSHA256": sha256.hex(),
             },
         )
+    if checksum is None:
+        return ""
+    algorithm = checksum.algorithm
+    name = checksums.HEADER + algorithm
+    expected = call.headers.get(name)
+    if expected is None:
+        expected = trailers.get(name)
+        if expected is None:
+            raise S3Error(
+                "InvalidRequest", f"The {name} trailer was declared but not sent."
+            )
+    checksums.verify(algorithm, expected, checksum)
+    return encode_stored(algorithm, checksum.b64())
 
 
 def object_headers(info: KeyInfo) -> dict[str, str]:
@@ -213,6 +253,14 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
             headers[header] = value
     rng = parse_range(call.headers.get("range"), info.size)
     status, start, length = 200, 0, info.size
+    stored = decode_stored(info.checksum)
+    mode = (call.headers.get("x-amz-checksum-mode") or "").upper()
+    if stored is not None and mode == "ENABLED" and rng is None:
+        # Whole-object reads only: a range's bytes would not match.
+        headers[checksums.HEADER + stored[0]] = stored[1]
+        headers["x-amz-checksum-type"] = (
+            "COMPOSITE" if "-" in stored[1] else "FULL_OBJECT"
+        )
     if rng is not None:
         status, start, length = 206, rng[0], rng[1] - rng[0] + 1
         headers["content-range"] = f"bytes {rng[0]}-{rng[1]}/{info.size}"

@@ -15,4 +15,8 @@ XML = {"content-type": "application/xml"}
 
 async def list_buckets(gw: S3Gateway, call: Call) -> S3Response:
     buckets = await gw.store.list_buckets()
+    principal = call.principal
+    if principal is not None and not principal.admin:
+        # Isolation: users see only their own buckets.
+        buckets = [b for b in buckets if b.owner == principal.access_key]
     return S3Response(200, dict(XML), list_buckets_xml(buckets, call.access_key))

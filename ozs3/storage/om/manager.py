@@ -43,6 +43,7 @@ from ..model import (
 )
 from .listing import list_page
 from .multipart import MultipartTables
+from .secrets import get_secret
 from .tables import (
     SCHEMA,
     decode_blocks,
@@ -113,16 +114,17 @@ class OzoneManager(MultipartTables):
     ) -> tuple[int, KeyInfo]:
         bucket_id = self._bucket_row(conn, bucket)[0]
         row = conn.execute(
-            "SELECT size, etag, modified, meta, blocks FROM keys "
+            "SELECT size, etag, modified, meta, blocks, checksum FROM keys "
             "WHERE bucket_id=? AND key=?",
             (bucket_id, key.encode()),
         ).fetchone()
         if row is None:
             raise KeyNotFound(key)
-        size, etag, modified, meta, blocks = row
+        size, etag, modified, meta, blocks, checksum = row
         info = KeyInfo(
-            bucket, key, size, etag, modified, decode_meta(meta), decode_blocks(blocks)
-        )
+            bucket, key, size, etag, modified, decode_meta(meta),
+            decode_blocks(blocks), checksum,
+        )  # fmt: skip
         return bucket_id, info
 
     @staticmethod
@@ -136,6 +138,7 @@ class OzoneManager(MultipartTables):
         meta: str,
         blocks: Sequence[BlockLocation],
         parts: str = "[]",
+        checksum: str = "",
     ) -> None:
         """Insert or replace a key; the replaced version's blocks are released."""
         old = conn.execute(
@@ -144,8 +147,18 @@ class OzoneManager(MultipartTables):
         if old is not None:
             release(conn, decode_blocks(old[0]))
         conn.execute(
-            "INSERT OR REPLACE INTO keys VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            (bucket_id, key, size, etag, modified, meta, encode_blocks(blocks), parts),
+            "INSERT OR REPLACE INTO keys VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                bucket_id,
+                key,
+                size,
+                etag,
+                modified,
+                meta,
+                encode_blocks(blocks),
+                parts,
+                checksum,
+            ),
         )
 
     # -- volumes and buckets -------------------------------------------------
@@ -347,8 +360,11 @@ class OzoneManager(MultipartTables):
         size: int,
         etag: str,
         modified: float,
+        checksum: str = "",
     ) -> Deferred[KeyInfo | PartInfo]:
-        d = self._run(self._commit_key, client_id, blocks, size, etag, modified)
+        d = self._run(
+            self._commit_key, client_id, blocks, size, etag, modified, checksum
+        )
         return d.addCallback(self._committed)
 
     @staticmethod
@@ -365,6 +381,7 @@ class OzoneManager(MultipartTables):
         size: int,
         etag: str,
         modified: float,
+        checksum: str,
     ) -> KeyInfo | PartInfo | StorageError:
         row = conn.execute(
             "SELECT o.bucket_id, o.key, o.meta, o.blocks, o.upload_id, o.part_number, "
@@ -385,12 +402,15 @@ class OzoneManager(MultipartTables):
         if upload_id is not None:
             return self._commit_part(
                 conn, bucket_id, key, upload_id, part_number, blocks, size, etag,
-                modified,
+                modified, checksum,
             )  # fmt: skip
-        self._put_key(conn, bucket_id, key, size, etag, modified, meta, blocks)
-        return KeyInfo(
-            bucket, key.decode(), size, etag, modified, decode_meta(meta), tuple(blocks)
+        self._put_key(
+            conn, bucket_id, key, size, etag, modified, meta, blocks, checksum=checksum
         )
+        return KeyInfo(
+            bucket, key.decode(), size, etag, modified, decode_meta(meta),
+            tuple(blocks), checksum,
+        )  # fmt: skip
 
     def abort_open_key(self, client_id: int) -> Deferred[None]:
         return self._run(self._abort_open_key, client_id)
@@ -469,6 +489,11 @@ class OzoneManager(MultipartTables):
             truncated=page.truncated,
             next_marker=page.next_marker.decode() if page.next_marker else None,
         )
+
+    # -- S3 secrets (Ozone's S3SecretTable) ------------------------------------
+
+    def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
+        return self._run(lambda conn: get_secret(conn, access_key))
 
     # -- block reclamation (Ozone's deleted table + block deleting service) --
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred
 
+from ...digests import composite
 from ..errors import InvalidPart, InvalidPartOrder, PartTooSmall, UploadNotFound
 from ..model import (
     BlockLocation,
@@ -106,6 +107,7 @@ class MultipartTables:
         size: int,
         etag: str,
         modified: float,
+        checksum: str,
     ) -> PartInfo | UploadNotFound:
         if not conn.execute(
             "SELECT 1 FROM uploads WHERE bucket_id=? AND key=? AND upload_id=?",
@@ -121,10 +123,18 @@ class MultipartTables:
         if old is not None:
             release(conn, decode_blocks(old[0]))
         conn.execute(
-            "INSERT OR REPLACE INTO parts VALUES(?, ?, ?, ?, ?, ?)",
-            (upload_id, part_number, size, etag, modified, encode_blocks(blocks)),
+            "INSERT OR REPLACE INTO parts VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (
+                upload_id,
+                part_number,
+                size,
+                etag,
+                modified,
+                encode_blocks(blocks),
+                checksum,
+            ),
         )
-        return PartInfo(part_number, size, etag, modified)
+        return PartInfo(part_number, size, etag, modified, checksum)
 
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> Deferred[None]:
         return self._run(self._abort_upload, bucket, key, upload_id)
@@ -174,9 +184,10 @@ class MultipartTables:
         if any(b <= a for a, b in itertools.pairwise(numbers)):
             raise InvalidPartOrder(upload_id)
         stored = {
-            n: (size, etag, decode_blocks(blocks))
-            for n, size, etag, blocks in conn.execute(
-                "SELECT part_number, size, etag, blocks FROM parts WHERE upload_id=?",
+            n: (size, etag, decode_blocks(blocks), checksum)
+            for n, size, etag, blocks, checksum in conn.execute(
+                "SELECT part_number, size, etag, blocks, checksum FROM parts "
+                "WHERE upload_id=?",
                 (upload_id,),
             )
         }
@@ -193,15 +204,18 @@ class MultipartTables:
             blocks.extend(found[2])
             etags.append(found[1])
         final_etag = multipart_etag(etags)
+        checksum = composite([stored[n][3] for n in numbers])
         now = time.time()
         layout = json.dumps([[n, stored[n][0]] for n in numbers])
         self._drop_upload(conn, upload_id, keep=numbers)
         self._put_key(
-            conn, bucket_id, key.encode(), size, final_etag, now, meta, blocks, layout
-        )
+            conn, bucket_id, key.encode(), size, final_etag, now, meta, blocks, layout,
+            checksum,
+        )  # fmt: skip
         return KeyInfo(
-            bucket, key, size, final_etag, now, decode_meta(meta), tuple(blocks)
-        )
+            bucket, key, size, final_etag, now, decode_meta(meta), tuple(blocks),
+            checksum,
+        )  # fmt: skip
 
     def list_parts(
         self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
@@ -220,7 +234,7 @@ class MultipartTables:
         bucket_id = self._bucket_row(conn, bucket)[0]
         meta, initiated, _ = self._upload_row(conn, bucket_id, key, upload_id)
         rows = conn.execute(
-            "SELECT part_number, size, etag, modified FROM parts "
+            "SELECT part_number, size, etag, modified, checksum FROM parts "
             "WHERE upload_id=? AND part_number > ? ORDER BY part_number LIMIT ?",
             (upload_id, marker, max_parts + 1),
         ).fetchall()

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS keys(
     bucket_id INTEGER NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL,
     etag TEXT NOT NULL, modified REAL NOT NULL, meta TEXT NOT NULL,
     blocks TEXT NOT NULL, parts TEXT NOT NULL DEFAULT '[]',
+    checksum TEXT NOT NULL DEFAULT '',
     PRIMARY KEY(bucket_id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS open_keys(
     client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
@@ -42,6 +43,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS uploads_by_id ON uploads(upload_id);
 CREATE TABLE IF NOT EXISTS parts(
     upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL,
     etag TEXT NOT NULL, modified REAL NOT NULL, blocks TEXT NOT NULL,
+    checksum TEXT NOT NULL DEFAULT '',
     PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blocks(
     container_id INTEGER NOT NULL, local_id INTEGER NOT NULL, refs INTEGER NOT NULL,
@@ -50,6 +52,8 @@ CREATE TABLE IF NOT EXISTS deleted_blocks(
     container_id INTEGER NOT NULL, local_id INTEGER NOT NULL,
     PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS s3_secrets(
+    access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, created REAL NOT NULL);
 """
 
 # SCM-lite placement: consecutive blocks share a container directory.

@@ -1,0 +1,101 @@
+"""Who is asking, and may they: authentication and bucket authorization.
+
+Security off (``ozone.security.enabled=false``): signatures are parsed only
+to learn the access key, and everyone may do everything.  Security on: every
+request must carry a valid SigV4 (header or presigned query) or SigV2
+(header or query) signature made with the secret ``ozs3 s3 getsecret``
+issued; a bucket belongs to whoever created it, and only they and the users
+in ``ozone.administrators`` reach it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..storage.errors import BucketNotFound
+from .auth import signature_info
+from .context import Call
+from .errors import S3Error
+from .sigv2 import parse_sigv2, verify_sigv2
+from .sigv4 import HttpRequest, SigningContext, parse_sigv4, verify_sigv4
+
+if TYPE_CHECKING:
+    from .app import S3Gateway
+
+
+@attrs.frozen
+class Principal:
+    access_key: str
+    admin: bool
+    # For signed aws-chunked bodies: the context their chunk signatures
+    # chain from.
+    signing: SigningContext | None = None
+
+
+def http_request(call: Call) -> HttpRequest:
+    return HttpRequest(
+        call.s3.method, call.raw_path, call.raw_query, call.headers.pairs
+    )
+
+
+def _is_admin(gw: S3Gateway, access_key: str) -> bool:
+    admins = gw.config.administrators
+    return "*" in admins or access_key in admins
+
+
+async def _secret(gw: S3Gateway, access_key: str) -> str:
+    secret = await gw.store.get_s3_secret(access_key)
+    if secret is None:
+        raise S3Error(
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            extra={"AWSAccessKeyId": access_key},
+        )
+    return secret
+
+
+async def authenticate(gw: S3Gateway, call: Call) -> Principal:
+    if not gw.config.security_enabled:
+        sig = signature_info(call.headers.get("authorization"), call.s3.query)
+        return Principal(sig.access_key, admin=True)
+    req = http_request(call)
+    now = time.time()
+    v4 = parse_sigv4(req)
+    if v4 is not None:
+        key = v4.credential.access_key
+        context = verify_sigv4(req, v4, await _secret(gw, key), now)
+        return Principal(key, _is_admin(gw, key), context)
+    v2 = parse_sigv2(req)
+    if v2 is not None:
+        key = v2.access_key
+        prefix = f"/{call.s3.bucket}" if call.s3.style == "virtual" else ""
+        verify_sigv2(req, v2, await _secret(gw, key), now, resource_prefix=prefix)
+        return Principal(key, _is_admin(gw, key))
+    raise S3Error("AccessDenied", "Anonymous access is not allowed.")
+
+
+async def check_bucket_access(gw: S3Gateway, call: Call, bucket: str) -> None:
+    """AccessDenied unless the caller owns ``bucket`` (or is an admin).
+    A missing bucket passes: the operation itself answers NoSuchBucket."""
+    principal = call.principal
+    if principal is None or principal.admin:
+        return
+    try:
+        info = await gw.store.get_bucket(bucket)
+    except BucketNotFound:
+        return
+    if info.owner != principal.access_key:
+        raise S3Error("AccessDenied")
+
+
+async def authorize(gw: S3Gateway, call: Call) -> None:
+    if call.op in ("ListBuckets", "CreateBucket") or call.s3.bucket is None:
+        return
+    await check_bucket_access(gw, call, call.s3.bucket)
+    if call.op in ("CopyObject", "UploadPartCopy"):
+        from .handlers.copy import copy_source
+
+        await check_bucket_access(gw, call, copy_source(call)[0])
