@@ -225,9 +225,11 @@ def _header_amz_date(req: HttpRequest) -> str:
         raise S3Error("AccessDenied", _NO_DATE)
     # The string to sign carries the time in ISO 8601 basic form whichever
     # header supplied it (botocore signs a Date header exactly so).
-    return datetime.datetime.fromtimestamp(int(when), datetime.UTC).strftime(
-        "%Y%m%dT%H%M%SZ"
-    )
+    try:
+        when_utc = datetime.datetime.fromtimestamp(int(when), datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise S3Error("AccessDenied", _NO_DATE) from None
+    return when_utc.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _parse_header(req: HttpRequest, authorization: str) -> SigV4Auth:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections import deque
 from collections.abc import Iterator, Sequence
 from io import BytesIO
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.internet.interfaces import ITCPTransport
 from twisted.python.failure import Failure
-from twisted.web import server
+from twisted.web import http, server
 from twisted.web.http_headers import Headers
 
 from .._executor import Executor
@@ -221,14 +222,15 @@ class UploadSink:
             batch = bytes(batch) if isinstance(batch, memoryview) else batch
             self._busy = True
             self.size += n
-            # Hashing and storing run in parallel threads: both release the GIL.
-            d = gatherResults(
-                [
-                    self._hash_executor.run(self._hash, batch),
-                    self.writer.write(batch),
-                ],
-                consumeErrors=True,
-            )
+            # MD5, the other digests and storing run in parallel threads (all
+            # release the GIL): MD5, the slowest, is alone on its thread.
+            work = [
+                self._hash_executor.run(self._md5.update, batch),
+                self.writer.write(batch),
+            ]
+            if self._extra_digests:
+                work.append(self._hash_executor.run(self._hash_extra, batch))
+            d = gatherResults(work, consumeErrors=True)
             d.addCallbacks(self._written, self._batch_failed)
             self._maybe_resume()
         elif self._eof and not self._finished:
@@ -250,8 +252,11 @@ class UploadSink:
                 w.callback(self._result)
             self._waiters.clear()
 
-    def _hash(self, batch: bytes) -> None:
-        self._md5.update(batch)
+    @property
+    def _extra_digests(self) -> bool:
+        return bool(self._sha256 or self._checksum or self._signatures)
+
+    def _hash_extra(self, batch: bytes) -> None:
         if self._sha256 is not None:
             self._sha256.update(batch)
         if self._checksum is not None:
@@ -489,11 +494,38 @@ class S3HTTPRequest(server.Request):
         super().connectionLost(reason)
 
 
+# Query parameters whose values must never reach a log: signatures and tokens.
+_SECRET_PARAMS = re.compile(
+    rb"((?:^|&)(?:X-Amz-Signature|Signature|X-Amz-Security-Token)=)[^&]*",
+    re.IGNORECASE,
+)
+
+
+def redact_uri(uri: bytes) -> bytes:
+    path, sep, query = uri.partition(b"?")
+    if not sep:
+        return uri
+    return path + b"?" + _SECRET_PARAMS.sub(rb"\1REDACTED", query)
+
+
+def access_log_line(timestamp: str, request: Any) -> str:
+    """Twisted's combined log format, with presigned URLs' signatures
+    redacted (the Authorization header is never logged)."""
+    uri = request.uri
+    request.uri = redact_uri(uri)
+    try:
+        return str(http.combinedLogFormatter(timestamp, request))
+    finally:
+        request.uri = uri
+
+
 class S3Site(server.Site):
     """A Site whose requests stream uploads into ``gateway``."""
 
     def __init__(self, gateway: S3Gateway, timeout: float) -> None:
-        super().__init__(gateway.resource(), timeout=timeout)
+        super().__init__(
+            gateway.resource(), timeout=timeout, logFormatter=access_log_line
+        )
         self.gateway = gateway
         self.requestFactory = self._make_request  # type: ignore[assignment]
         self.parsePOSTFormSubmission = False
