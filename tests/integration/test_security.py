@@ -390,3 +390,89 @@ def test_no_secret_or_signature_in_logs(secure, alice) -> None:
     assert "REDACTED" in log
     assert secret not in log
     assert "AWS4-HMAC-SHA256 Credential" not in log
+
+
+def test_bad_signature_refused_before_body(secure) -> None:
+    """With Expect: 100-continue, a PUT signed with the wrong secret gets its
+    403 before any body byte is sent."""
+    import socket
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method="PUT", url=f"{secure.endpoint}/alice-bkt/huge",
+                     headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})  # fmt: skip
+    S3SigV4Auth(Credentials("alice", "wrong-secret"), "s3", "us-east-1").add_auth(req)
+    head = "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+    s = socket.create_connection(("127.0.0.1", secure.port), timeout=10)
+    s.sendall(f"PUT /alice-bkt/huge HTTP/1.1\r\nHost: 127.0.0.1:{secure.port}\r\n{head}"
+              "Content-Length: 1073741824\r\nExpect: 100-continue\r\n\r\n".encode())  # fmt: skip
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert data.startswith(b"HTTP/1.1 403"), data[:200]
+    assert b"100 Continue" not in data
+
+
+@pytest.mark.slow
+def test_tampered_chunk_in_1gib_signed_upload(secure, alice) -> None:
+    """A 1 GiB STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload with one bad chunk
+    in the middle is refused and the old object stays byte-identical."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from ozs3.s3.sigv4 import SigningContext, chunk_signature, signing_key
+    from tests.support.storecheck import block_files
+
+    secret = alice._request_signer._credentials.secret_key
+    alice.create_bucket(Bucket="alice-gib")
+    alice.put_object(Bucket="alice-gib", Key="gib", Body=b"the old object")
+    before = block_files(secure.data_dir)
+    size, chunk = 1024 * MiB, 1024 * 1024
+    n = size // chunk
+    sig_len = len(";chunk-signature=") + 64
+    framed_len = n * (len(b"%x" % chunk) + sig_len + 4 + chunk) + 1 + sig_len + 4
+    req = AWSRequest(method="PUT", url=f"{secure.endpoint}/alice-gib/gib", headers={
+        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "content-encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(size),
+        "content-length": str(framed_len),
+    })  # fmt: skip
+    SigV4Auth(Credentials("alice", secret), "s3", "us-east-1").add_auth(req)
+    amz_date = req.headers["x-amz-date"]
+    seed = req.headers["Authorization"].rsplit("Signature=", 1)[1]
+    ctx = SigningContext(signing_key(secret, amz_date[:8], "us-east-1", "s3"), amz_date,
+                         f"{amz_date[:8]}/us-east-1/s3/aws4_request", seed)  # fmt: skip
+    payload = os.urandom(chunk)
+    payload_hash = hashlib.sha256(payload).hexdigest()
+
+    def body() -> Iterator[bytes]:
+        previous = seed
+        for i in range(n + 1):
+            data = payload if i < n else b""
+            sig = chunk_signature(ctx, previous, payload_hash if data else
+                                  hashlib.sha256(b"").hexdigest())  # fmt: skip
+            previous = sig
+            if i == n // 2:
+                data = b"X" + data[1:]  # tampered after signing
+            yield b"%x;chunk-signature=%s\r\n" % (len(data), sig.encode()) + data + b"\r\n"
+
+    conn = http.client.HTTPConnection("127.0.0.1", secure.port, timeout=120)
+    t = time.monotonic()
+    conn.request("PUT", "/alice-gib/gib", body=body(), headers=dict(req.headers.items()))
+    r = conn.getresponse()
+    status, resp = r.status, r.read()
+    conn.close()
+    print(f"refused after {time.monotonic() - t:.1f}s")
+    assert status == 403 and b"SignatureDoesNotMatch" in resp, resp[:300]
+    assert alice.get_object(Bucket="alice-gib", Key="gib")["Body"].read() == b"the old object"
+    deadline = time.monotonic() + 10
+    while block_files(secure.data_dir) != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert block_files(secure.data_dir) == before
