@@ -100,16 +100,18 @@ def test_trailer_checksum_verified(gateway, s3, bucket, good) -> None:
 def test_multipart_checksums_in_list_parts_and_complete(s3, bucket) -> None:
     """Parts uploaded with CRC32 report it in ListParts; Complete reports the
     composite value (checksum of the part checksums, then -N)."""
-    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC32")[
-        "UploadId"
-    ]
+    uid = s3.create_multipart_upload(
+        Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC32"
+    )["UploadId"]
     bodies = [os.urandom(5 * MiB), os.urandom(1234)]
     parts = []
     for n, b in enumerate(bodies, 1):
         r = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=n, Body=b,
                            ChecksumAlgorithm="CRC32")  # fmt: skip
         assert r["ChecksumCRC32"] == _b64(zlib.crc32(b).to_bytes(4, "big"))
-        parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+        parts.append(
+            {"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]}
+        )
     listed = s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)["Parts"]
     assert [p["ChecksumCRC32"] for p in listed] == [p["ChecksumCRC32"] for p in parts]
     out = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid,

@@ -27,7 +27,9 @@ SECURE = {
 }
 
 
-def admin(data_dir: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def admin(
+    data_dir: str, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     r = subprocess.run(
         [sys.executable, "-m", "ozs3.admin", "--data-dir", data_dir, *args],
         capture_output=True, text=True, env=child_env(), cwd=REPO, timeout=60,
@@ -85,8 +87,12 @@ def test_valid_secret_full_cycle(secure, alice, tmp_path) -> None:
 
     alice.create_bucket(Bucket="alice-bkt")
     alice.put_object(Bucket="alice-bkt", Key="k", Body=b"secret data")
-    assert alice.get_object(Bucket="alice-bkt", Key="k")["Body"].read() == b"secret data"
-    assert [c["Key"] for c in alice.list_objects_v2(Bucket="alice-bkt")["Contents"]] == ["k"]
+    assert (
+        alice.get_object(Bucket="alice-bkt", Key="k")["Body"].read() == b"secret data"
+    )
+    assert [
+        c["Key"] for c in alice.list_objects_v2(Bucket="alice-bkt")["Contents"]
+    ] == ["k"]
     data = os.urandom(11 * MiB)
     src = tmp_path / "f"
     src.write_bytes(data)
@@ -131,7 +137,15 @@ def test_revoked_key_fails_at_once(secure) -> None:
     with pytest.raises(ClientError) as e:
         c.list_buckets()
     assert _code(e) == "InvalidAccessKeyId"
-    admin(secure.data_dir, "s3", "setsecret", "--user", "temp", "--secret", "chosen-secret")
+    admin(
+        secure.data_dir,
+        "s3",
+        "setsecret",
+        "--user",
+        "temp",
+        "--secret",
+        "chosen-secret",
+    )
     client(secure, "temp", "chosen-secret").list_buckets()
 
 
@@ -274,10 +288,14 @@ def _signed_streaming_put(gw, key, secret, bucket, name, body, tamper_at=None): 
         previous = sig
         if tamper_at is not None and i == tamper_at and data:
             data = bytes([data[0] ^ 1]) + data[1:]
-        framed += b"%x;chunk-signature=%s\r\n" % (len(data), sig.encode()) + data + b"\r\n"
+        framed += (
+            b"%x;chunk-signature=%s\r\n" % (len(data), sig.encode()) + data + b"\r\n"
+        )
     assert len(framed) == encoded_len, (len(framed), encoded_len)
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
-    conn.request("PUT", f"/{bucket}/{name}", body=framed, headers=dict(req.headers.items()))
+    conn.request(
+        "PUT", f"/{bucket}/{name}", body=framed, headers=dict(req.headers.items())
+    )
     r = conn.getresponse()
     out = r.status, r.read()
     conn.close()
@@ -290,7 +308,9 @@ def test_signed_streaming_chunks(secure, alice) -> None:
     last, is SignatureDoesNotMatch and leaves the old object untouched."""
     secret = alice._request_signer._credentials.secret_key
     body = os.urandom(8 * MiB + 100)
-    status, resp = _signed_streaming_put(secure, "alice", secret, "alice-bkt", "stream", body)
+    status, resp = _signed_streaming_put(
+        secure, "alice", secret, "alice-bkt", "stream", body
+    )
     assert status == 200, resp
     assert alice.get_object(Bucket="alice-bkt", Key="stream")["Body"].read() == body
     last = len(body) // 65536
@@ -461,17 +481,26 @@ def test_tampered_chunk_in_1gib_signed_upload(secure, alice) -> None:
             previous = sig
             if i == n // 2:
                 data = b"X" + data[1:]  # tampered after signing
-            yield b"%x;chunk-signature=%s\r\n" % (len(data), sig.encode()) + data + b"\r\n"
+            yield (
+                b"%x;chunk-signature=%s\r\n" % (len(data), sig.encode())
+                + data
+                + b"\r\n"
+            )
 
     conn = http.client.HTTPConnection("127.0.0.1", secure.port, timeout=120)
     t = time.monotonic()
-    conn.request("PUT", "/alice-gib/gib", body=body(), headers=dict(req.headers.items()))
+    conn.request(
+        "PUT", "/alice-gib/gib", body=body(), headers=dict(req.headers.items())
+    )
     r = conn.getresponse()
     status, resp = r.status, r.read()
     conn.close()
     print(f"refused after {time.monotonic() - t:.1f}s")
     assert status == 403 and b"SignatureDoesNotMatch" in resp, resp[:300]
-    assert alice.get_object(Bucket="alice-gib", Key="gib")["Body"].read() == b"the old object"
+    assert (
+        alice.get_object(Bucket="alice-gib", Key="gib")["Body"].read()
+        == b"the old object"
+    )
     deadline = time.monotonic() + 10
     while block_files(secure.data_dir) != before and time.monotonic() < deadline:
         time.sleep(0.1)
