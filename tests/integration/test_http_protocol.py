@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 
 from tests.support.gateway import GatewayProcess
+from tests.support.rawhttp import read_response_head
 
 
 def _request(
@@ -46,14 +47,7 @@ def _raw(gw: GatewayProcess) -> socket.socket:
     return s
 
 
-def _read_response_head(s: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
+_read_response_head = read_response_head
 
 
 def test_every_response_has_request_id(gateway, s3, bucket) -> None:

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import AwsCli
 from tests.support.gateway import REPO, GatewayProcess, child_env
+from tests.support.rawhttp import read_response_head
 
 MiB = 1024 * 1024
 SECURE = {
@@ -428,12 +429,7 @@ def test_bad_signature_refused_before_body(secure) -> None:
     s = socket.create_connection(("127.0.0.1", secure.port), timeout=10)
     s.sendall(f"PUT /alice-bkt/huge HTTP/1.1\r\nHost: 127.0.0.1:{secure.port}\r\n{head}"
               "Content-Length: 1073741824\r\nExpect: 100-continue\r\n\r\n".encode())  # fmt: skip
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = read_response_head(s)
     s.close()
     assert data.startswith(b"HTTP/1.1 403"), data[:200]
     assert b"100 Continue" not in data
