@@ -23,6 +23,17 @@ def _table(*rows: tuple[str, int, str]) -> dict[str, S3ErrorCode]:
 # (AWS code, HTTP status, AWS's default message).  Member names are the codes.
 CODES: Mapping[str, S3ErrorCode] = _table(
     ("AccessDenied", 403, "Access Denied"),
+    ("AccessControlListNotSupported", 400, "The bucket does not allow ACLs"),
+    ("InvalidStorageClass", 400, "The storage class you specified is not valid"),
+    ("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),
+    ("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"),
+    ("NoSuchTagSet", 404, "The TagSet does not exist"),
+    ("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),
+    (
+        "ServerSideEncryptionConfigurationNotFoundError",
+        404,
+        "The server side encryption configuration was not found",
+    ),
     (
         "AuthorizationHeaderMalformed",
         400,

@@ -180,3 +180,25 @@ def is_aws_chunked(get: Callable[[str], str | None]) -> bool:
     encodings = (get("content-encoding") or "").lower()
     sha = get("x-amz-content-sha256") or ""
     return "aws-chunked" in encodings or sha.startswith("STREAMING-")
+
+
+# These buckets enforce bucket-owner ownership: the owner has FULL_CONTROL
+# and no other grant exists.  Canned ACLs that say just that are accepted.
+ACCEPTED_ACLS = frozenset({"private", "bucket-owner-full-control"})
+STORAGE_CLASSES = frozenset(
+    {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+     "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS"}
+)  # fmt: skip
+
+
+def check_canned_acl(get: Callable[[str], str | None], names: Iterable[str]) -> None:
+    """x-amz-acl / x-amz-grant-* and x-amz-storage-class on a write: only
+    what these buckets are may be asked for.  ``names``: the header names."""
+    acl = get("x-amz-acl")
+    if (acl is not None and acl not in ACCEPTED_ACLS) or any(
+        n.startswith("x-amz-grant-") for n in names
+    ):
+        raise S3Error("AccessControlListNotSupported")
+    storage_class = get("x-amz-storage-class")
+    if storage_class is not None and storage_class not in STORAGE_CLASSES:
+        raise S3Error("InvalidStorageClass")

@@ -44,6 +44,19 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
     ("POST", "object", "uploadId"): "CompleteMultipartUpload",
     ("DELETE", "object", "uploadId"): "AbortMultipartUpload",
     ("GET", "object", "uploadId"): "ListParts",
+    # Features these buckets do not have, answered as S3 answers for them.
+    ("GET", "bucket", "versioning"): "GetBucketVersioning",
+    ("GET", "bucket", "versions"): "ListObjectVersions",
+    ("GET", "bucket", "acl"): "GetBucketAcl",
+    ("PUT", "bucket", "acl"): "PutBucketAcl",
+    ("GET", "object", "acl"): "GetObjectAcl",
+    ("PUT", "object", "acl"): "PutObjectAcl",
+    ("GET", "bucket", "policy"): "GetBucketPolicy",
+    ("GET", "bucket", "cors"): "GetBucketCors",
+    ("GET", "bucket", "tagging"): "GetBucketTagging",
+    ("GET", "bucket", "lifecycle"): "GetBucketLifecycleConfiguration",
+    ("GET", "bucket", "encryption"): "GetBucketEncryption",
+    ("GET", "object", "tagging"): "GetObjectTagging",
 }
 
 # With x-amz-copy-source, these operations become copies.

@@ -382,3 +382,81 @@ def copy_result_xml(tag: str, etag: str, modified: float) -> bytes:
     _sub(root, "LastModified", iso8601(modified))
     _sub(root, "ETag", quote_etag(etag))
     return _dump(root)
+
+
+def versioning_xml() -> bytes:
+    """A bucket whose versioning was never enabled: no Status at all."""
+    return _dump(_root("VersioningConfiguration"))
+
+
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def acl_xml(owner: str) -> bytes:
+    root = etree.Element("AccessControlPolicy", nsmap={None: NS, "xsi": _XSI})
+    _owner(root, owner)
+    grant = _sub(_sub(root, "AccessControlList"), "Grant")
+    grantee = _sub(grant, "Grantee")
+    grantee.set(f"{{{_XSI}}}type", "CanonicalUser")
+    _sub(grantee, "ID", owner)
+    _sub(grantee, "DisplayName", owner)
+    _sub(grant, "Permission", "FULL_CONTROL")
+    return _dump(root)
+
+
+def parse_acl_grants(body: bytes) -> list[tuple[str, str]]:
+    """(grantee ID or URI, permission) of an AccessControlPolicy body."""
+    root = parse_document(body, "AccessControlPolicy")
+    grants = []
+    for acl in _children(root, "AccessControlList"):
+        for grant in _children(acl, "Grant"):
+            who = ""
+            for grantee in _children(grant, "Grantee"):
+                who = _text(grantee, "ID") or _text(grantee, "URI") or ""
+            grants.append((who, (_text(grant, "Permission") or "").strip()))
+    return grants
+
+
+def empty_tagging_xml() -> bytes:
+    root = _root("Tagging")
+    _sub(root, "TagSet")
+    return _dump(root)
+
+
+def list_versions_xml(
+    bucket: str,
+    listing: KeyListing,
+    prefix: str,
+    delimiter: str,
+    key_marker: str,
+    max_keys: int,
+    url: bool,
+    owner: str,
+) -> bytes:
+    root = _root("ListVersionsResult")
+    _sub(root, "Name", bucket)
+    _sub(root, "Prefix", _enc(prefix, url))
+    _sub(root, "KeyMarker", _enc(key_marker, url))
+    _sub(root, "VersionIdMarker", "")
+    if listing.truncated and listing.next_marker is not None:
+        _sub(root, "NextKeyMarker", _enc(listing.next_marker, url))
+        _sub(root, "NextVersionIdMarker", "null")
+    _sub(root, "MaxKeys", str(max_keys))
+    if delimiter:
+        _sub(root, "Delimiter", _enc(delimiter, url))
+    if url:
+        _sub(root, "EncodingType", "url")
+    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
+    for k in listing.keys:
+        el = _sub(root, "Version")
+        _sub(el, "Key", _enc(k.key, url))
+        _sub(el, "VersionId", "null")
+        _sub(el, "IsLatest", "true")
+        _sub(el, "LastModified", iso8601(k.modified))
+        _sub(el, "ETag", quote_etag(k.etag))
+        _sub(el, "Size", str(k.size))
+        _sub(el, "StorageClass", "STANDARD")
+        _owner(el, owner)
+    for p in listing.common_prefixes:
+        _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
+    return _dump(root)

@@ -78,8 +78,8 @@ def test_head_error_has_no_body(gateway, bucket) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     [("DELETE", "/{b}?cors"), ("GET", "/{b}/k?torrent"), ("PUT", "/{b}?policy"),
-     ("GET", "/{b}?versioning"), ("POST", "/{b}/k?restore"), ("PUT", "/{b}/k?acl"),
-     ("POST", "/{b}"), ("GET", "/{b}?lifecycle"), ("POST", "/{b}/k?select"),
+     ("PUT", "/{b}?versioning"), ("POST", "/{b}/k?restore"), ("PUT", "/{b}?website"),
+     ("POST", "/{b}"), ("GET", "/{b}?logging"), ("POST", "/{b}/k?select"),
      ("PUT", "/{b}?uploads"), ("DELETE", "/{b}?delete")],
 )  # fmt: skip
 def test_unknown_subresource_is_not_implemented(

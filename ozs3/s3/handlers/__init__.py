@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import bucket, copy, multipart, obj, service
+from . import bucket, compat, copy, multipart, obj, service
 
 if TYPE_CHECKING:
     from ..context import Call, S3Response
@@ -33,6 +33,18 @@ HANDLERS: dict[str, Handler] = {
     "AbortMultipartUpload": multipart.abort_multipart_upload,
     "ListParts": multipart.list_parts,
     "ListMultipartUploads": multipart.list_multipart_uploads,
+    "GetBucketVersioning": compat.get_bucket_versioning,
+    "ListObjectVersions": compat.list_object_versions,
+    "GetBucketAcl": compat.get_acl,
+    "PutBucketAcl": compat.put_acl,
+    "GetObjectAcl": compat.get_acl,
+    "PutObjectAcl": compat.put_acl,
+    "GetBucketPolicy": compat.get_bucket_policy,
+    "GetBucketCors": compat.get_bucket_cors,
+    "GetBucketTagging": compat.get_bucket_tagging,
+    "GetBucketLifecycleConfiguration": compat.get_bucket_lifecycle,
+    "GetBucketEncryption": compat.get_bucket_encryption,
+    "GetObjectTagging": compat.get_object_tagging,
 }
 
 # Pre-body admission for streamed operations: returns the open KeyWriter.

@@ -11,7 +11,7 @@ from ...storage.errors import BucketAlreadyExists
 from ...storage.model import ListQuery
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import content_md5
+from ..headers import check_canned_acl, content_md5
 from ..names import check_bucket_name
 from ..xml import (
     delete_result_xml,
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 XML = {"content-type": "application/xml"}
-# Canned ACLs that mean what a bucket without ACLs already is.
-ACCEPTED_ACLS = frozenset({"private", "bucket-owner-full-control"})
 
 
 def _bucket(call: Call) -> str:
@@ -39,9 +37,7 @@ def _bucket(call: Call) -> str:
 async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
     name = _bucket(call)
     check_bucket_name(name)
-    acl = call.headers.get("x-amz-acl")
-    if acl is not None and acl not in ACCEPTED_ACLS:
-        raise S3Error("NotImplemented", f"Canned ACL {acl!r} is not supported.")
+    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     parse_create_bucket(call.body)  # validates; every location is this one
     try:
         await gw.store.create_bucket(name, call.access_key)

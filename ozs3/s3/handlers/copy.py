@@ -16,7 +16,7 @@ from ...storage.interfaces import CopyWriter
 from ...storage.model import KeyInfo
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import evaluate_conditionals
+from ..headers import check_canned_acl, evaluate_conditionals
 from ..names import check_key
 from ..producer import STEP
 from ..xml import copy_result_xml
@@ -81,6 +81,7 @@ def check_copy_conditions(call: Call, source: KeyInfo) -> None:
 async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     check_key(key)
+    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     src_bucket, src_key = copy_source(call)
     directive = (call.headers.get("x-amz-metadata-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):

@@ -8,6 +8,7 @@ from ...storage.interfaces import KeyWriter
 from ...storage.model import PartTarget, UploadQuery
 from ..context import Call, S3Response
 from ..errors import S3Error
+from ..headers import check_canned_acl
 from ..names import check_key
 from ..xml import (
     complete_upload_xml,
@@ -57,6 +58,7 @@ def part_target(call: Call) -> PartTarget:
 async def create_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     check_key(key)
+    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     upload = await gw.store.create_upload(
         bucket, key, object_meta(call), call.access_key
     )

@@ -16,6 +16,7 @@ from ..headers import (
     META_PREFIX,
     RESPONSE_OVERRIDES,
     STORED_HEADERS,
+    check_canned_acl,
     content_md5,
     evaluate_conditionals,
     http_date,
@@ -97,6 +98,7 @@ def check_body_headers(gw: S3Gateway, call: Call) -> int | None:
     returns the declared object size, if known."""
     assert call.s3.key is not None
     check_key(call.s3.key)
+    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     content_md5(call.headers.get("content-md5"))
     checksums.requested(call.headers.get)
     size = _declared_size(call)

@@ -1,0 +1,103 @@
+"""Answers for S3 features these buckets do not have, given the way S3
+gives them for a bucket without that feature — what s3cmd, rclone, fsspec,
+s3fs-fuse and the SDKs ask before they get on with their work.
+
+Versioning is never enabled; ACLs are "bucket owner enforced" (the owner has
+FULL_CONTROL, canned ``private`` is accepted, any other grant is refused with
+AccessControlListNotSupported); there are no policies, CORS rules, tags,
+lifecycle rules or default encryption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from ...storage.model import ListQuery
+from ..context import Call, S3Response
+from ..errors import S3Error
+from ..headers import check_canned_acl
+from ..xml import acl_xml, empty_tagging_xml, list_versions_xml, versioning_xml
+from .bucket import XML, encoding_is_url, int_arg
+
+if TYPE_CHECKING:
+    from ..app import S3Gateway
+
+
+async def _owner(gw: S3Gateway, call: Call) -> str:
+    assert call.s3.bucket is not None
+    info = await gw.store.get_bucket(call.s3.bucket)
+    if call.s3.key is not None:
+        await gw.store.lookup_key(call.s3.bucket, call.s3.key)
+    return info.owner
+
+
+async def get_bucket_versioning(gw: S3Gateway, call: Call) -> S3Response:
+    await _owner(gw, call)
+    return S3Response(200, dict(XML), versioning_xml())
+
+
+async def get_acl(gw: S3Gateway, call: Call) -> S3Response:
+    """GetBucketAcl and GetObjectAcl: the owner has FULL_CONTROL."""
+    return S3Response(200, dict(XML), acl_xml(await _owner(gw, call)))
+
+
+async def put_acl(gw: S3Gateway, call: Call) -> S3Response:
+    """PutBucketAcl and PutObjectAcl: only what is already true is accepted."""
+    owner = await _owner(gw, call)
+    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    if call.body.strip():
+        from ..xml import parse_acl_grants
+
+        grants = parse_acl_grants(call.body)
+        if grants != [(owner, "FULL_CONTROL")]:
+            raise S3Error(
+                "AccessControlListNotSupported", "The bucket does not allow ACLs"
+            )
+    return S3Response(200)
+
+
+def _missing(code: str) -> Callable[[S3Gateway, Call], Awaitable[S3Response]]:
+    async def handler(gw: S3Gateway, call: Call) -> S3Response:
+        await _owner(gw, call)
+        assert call.s3.bucket is not None
+        raise S3Error(code, extra={"BucketName": call.s3.bucket})
+
+    return handler
+
+
+get_bucket_policy = _missing("NoSuchBucketPolicy")
+get_bucket_cors = _missing("NoSuchCORSConfiguration")
+get_bucket_tagging = _missing("NoSuchTagSet")
+get_bucket_lifecycle = _missing("NoSuchLifecycleConfiguration")
+get_bucket_encryption = _missing("ServerSideEncryptionConfigurationNotFoundError")
+
+
+async def get_object_tagging(gw: S3Gateway, call: Call) -> S3Response:
+    await _owner(gw, call)
+    return S3Response(200, dict(XML), empty_tagging_xml())
+
+
+async def list_object_versions(gw: S3Gateway, call: Call) -> S3Response:
+    """Every key's one version, "null", as S3 lists a never-versioned bucket."""
+    s3 = call.s3
+    assert s3.bucket is not None
+    url = encoding_is_url(call)
+    prefix = s3.arg("prefix") or ""
+    delimiter = s3.arg("delimiter") or ""
+    max_keys = min(int_arg(call, "max-keys", 1000), gw.config.max_keys_limit)
+    marker = s3.arg("key-marker") or ""
+    version_marker = s3.arg("version-id-marker") or ""
+    if version_marker and version_marker != "null":
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid version id specified",
+            extra={"ArgumentName": "version-id-marker"},
+        )
+    listing = await gw.store.list_keys(
+        s3.bucket, ListQuery(prefix, delimiter, marker, max_keys)
+    )
+    body = list_versions_xml(
+        s3.bucket, listing, prefix, delimiter, marker, max_keys, url, call.access_key
+    )
+    return S3Response(200, dict(XML), body)
