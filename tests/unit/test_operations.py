@@ -92,10 +92,10 @@ def test_lookup_from_parsed_requests(method, uri, op):
         ("DELETE", b"/bkt?uploads"),
         ("DELETE", b"/bkt?uploadId=abc"),
         ("GET", b"/bkt/k?torrent"),
-        ("GET", b"/bkt/k?acl"),
+        ("GET", b"/bkt/k?retention"),
         ("GET", b"/bkt/k?uploads"),
         ("GET", b"/bkt?uploadId=abc"),
-        ("GET", b"/bkt?versions"),
+        ("GET", b"/bkt?website"),
         ("GET", b"/?acl"),
         ("GET", b"/?uploads"),
         ("PUT", b"/bkt?versioning"),
@@ -252,7 +252,7 @@ def test_lookup_copy_source_only_changes_copyable_ops(entry, op):
 
 @pytest.mark.parametrize(
     ("method", "uri"),
-    [("PUT", b"/bkt/k?tagging"), ("PUT", b"/bkt/k?acl"), ("POST", b"/bkt/k")],
+    [("PUT", b"/bkt/k?tagging"), ("PUT", b"/bkt/k?legal-hold"), ("POST", b"/bkt/k")],
 )
 def test_lookup_copy_source_does_not_rescue_unknown(method, uri):
     """copy_source never turns an unimplemented request into an operation."""
