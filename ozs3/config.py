@@ -40,6 +40,13 @@ DEFAULTS: dict[str, str] = {
     "ozone.s3g.max.object.size": "5GB",
     "ozone.s3g.max.xml.body.size": "4MB",
     "ozone.s3g.request.timeout": "60s",
+    # The web admin port: /prom, /health, /conf.
+    "ozone.s3g.webadmin.http-address": "0.0.0.0:19878",
+    "ozone.s3g.webadmin.http.enabled": "true",
+    # One JSON line per request; empty: <data dir>/logs/s3g-audit.log.
+    "ozone.s3g.audit.log.file": "",
+    # On SIGTERM, how long in-flight requests may take before they are cut.
+    "ozone.s3g.shutdown.timeout": "30s",
 }
 
 # Keys in ozs3's own namespace must be known: a typo there is an error, while
@@ -79,6 +86,9 @@ class Config:
     max_object_size: int
     max_xml_body: int
     request_timeout: float
+    admin_listen: tuple[str, ...]
+    audit_log: str
+    shutdown_timeout: float
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
 
@@ -265,6 +275,24 @@ def load_config(
         ),
         request_timeout=parse_seconds(
             "ozone.s3g.request.timeout", get("ozone.s3g.request.timeout")
+        ),
+        admin_listen=(
+            (
+                address_to_endpoint(
+                    "ozone.s3g.webadmin.http-address",
+                    get("ozone.s3g.webadmin.http-address"),
+                ),
+            )
+            if parse_bool(
+                "ozone.s3g.webadmin.http.enabled",
+                get("ozone.s3g.webadmin.http.enabled"),
+            )
+            else ()
+        ),
+        audit_log=get("ozone.s3g.audit.log.file")
+        or os.path.join(data_dirs[0], "logs", "s3g-audit.log"),
+        shutdown_timeout=parse_seconds(
+            "ozone.s3g.shutdown.timeout", get("ozone.s3g.shutdown.timeout")
         ),
         raw=merged,
     )

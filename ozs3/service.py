@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -11,10 +12,14 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
+from twisted.web.server import Site
 
 from ._deferred import async_to_deferred
 from ._executor import ThreadPoolExecutor
 from .config import Config
+from .ops.admin_http import admin_resource
+from .ops.audit import AuditLog
+from .ops.metrics import GatewayMetrics
 from .s3.app import S3Gateway
 from .s3.streaming import S3Site
 from .storage.client import EmbeddedObjectStore
@@ -51,9 +56,23 @@ class GatewayService(MultiService):
         )
         self.gateway = S3Gateway(self.store, config, self.hash_executor, reactor)
         self.site = S3Site(self.gateway, timeout=config.request_timeout)
+        self.metrics = GatewayMetrics()
+        self.metrics.in_flight.set_function(lambda: len(self.gateway.active))
+        self.audit: AuditLog | None = None
+        self.gateway.observers.append(self._observe)
+        self._store_open = False
+        admin_site = Site(
+            admin_resource(
+                self.metrics, self._refresh_metrics, lambda: self._store_open,
+                config.raw,
+            )
+        )  # fmt: skip
         self._listeners = [
             StreamServerEndpointService(serverFromString(reactor, desc), self.site)
             for desc in config.listen
+        ] + [
+            StreamServerEndpointService(serverFromString(reactor, desc), admin_site)
+            for desc in config.admin_listen
         ]
         for listener in self._listeners:
             # Failing to listen must stop twistd with an error, not log and idle.
@@ -71,7 +90,9 @@ class GatewayService(MultiService):
 
     @async_to_deferred
     async def _open_store(self) -> None:
+        self.audit = AuditLog(os.path.abspath(self.config.audit_log))
         await self.store.start()
+        self._store_open = True
         for listener in self._listeners:
             listener.startService()
         self.log.info(
@@ -88,19 +109,68 @@ class GatewayService(MultiService):
         self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
         self.reactor.stop()
 
+    def _refresh_metrics(self) -> Deferred[None]:
+        return self.om.stats().addCallback(lambda s: self.metrics.set_store(*s))
+
+    def _observe(self, request: Any, completed: bool) -> None:
+        """One finished request: metrics and the audit log."""
+        call = getattr(request, "s3_call", None)
+        operation = call.op if call is not None else "Invalid"
+        status = int(request.code) if completed else 499  # client went away
+        if call is not None and call.upload is not None:
+            got = call.upload.size
+        else:
+            got = len(call.body) if call is not None else 0
+        sent = int(request.sentLength or 0)
+        seconds = time.monotonic() - request.started
+        self.metrics.observe(operation, status, seconds, got, sent)
+        if self.audit is not None:
+            peer = request.getClientAddress()
+            self.audit.record(
+                request_id=getattr(request, "s3_request_id", "-"),
+                remote=getattr(peer, "host", "-"),
+                user=call.access_key if call is not None else "-",
+                operation=operation,
+                bucket=(call.s3.bucket or "") if call is not None else "",
+                key=(call.s3.key or "") if call is not None else "",
+                style=call.s3.style if call is not None else "",
+                status=status,
+                bytes_in=got,
+                bytes_out=sent,
+                duration_ms=round(seconds * 1000, 2),
+            )
+
     @async_to_deferred
     async def _stop(self) -> None:
         from twisted.application.service import Service
+        from twisted.internet.task import deferLater
 
         Service.stopService(self)
+        # Graceful: stop accepting, let in-flight requests finish within the
+        # shutdown timeout, then cut what remains (its uploads are aborted:
+        # nothing partial becomes visible, start-up reclaims the rest).
         for listener in self._listeners:
             if listener.running:
                 await listener.stopService()
+        deadline = time.monotonic() + self.config.shutdown_timeout
+        while self.gateway.active and time.monotonic() < deadline:
+            await deferLater(self.reactor, 0.05, lambda: None)
+        if self.gateway.active:
+            self.log.warn(
+                "shutdown: cutting {n} requests still in flight",
+                n=len(self.gateway.active),
+            )
+            for request in list(self.gateway.active):
+                if request.transport is not None:
+                    request.transport.abortConnection()
+            await deferLater(self.reactor, 0.2, lambda: None)
         pending = self.store.wait_idle()
         if pending is not None:
             await pending
         for ex in (self.hash_executor, self.io_executor, self.om_executor):
             ex.stop()
+        if self.audit is not None:
+            self.audit.close()
 
     def stopService(self) -> Deferred[None]:
         return self._stop()

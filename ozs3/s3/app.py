@@ -79,6 +79,10 @@ class S3Gateway:
         self.config = config
         self.hash_executor = hash_executor
         self.clock = clock
+        # Requests being served (for metrics and graceful shutdown), and who
+        # hears of each one as it ends (metrics, audit log).
+        self.active: set[Any] = set()
+        self.observers: list[Any] = []
 
     def resource(self) -> IResource:
         resource: IResource = self.app.resource()  # type: ignore[assignment]
@@ -167,6 +171,7 @@ class S3Gateway:
         try:
             if call is None:
                 call = self.new_call(request, request.method, request.uri)
+                request.s3_call = call  # type: ignore[attr-defined]
                 call.length = _declared_length(request)
                 call.body = request.content.read() if request.content else b""
             if call.principal is None:

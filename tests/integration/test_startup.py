@@ -36,7 +36,9 @@ def test_make_service_builds_listeners(tmp_path) -> None:
     opts.parseOptions(["--data-dir", str(tmp_path), "--listen", "tcp:0",
                        "--listen", "tcp:0:interface=127.0.0.1"])  # fmt: skip
     service = makeService(opts)
-    assert len(service._listeners) == 2  # type: ignore[attr-defined]
+    # Two S3 listeners plus the web admin port.
+    assert len(service._listeners) == 3  # type: ignore[attr-defined]
+    assert service.config.admin_listen == ("tcp:19878",)  # type: ignore[attr-defined]
     assert service.config.data_dir == str(tmp_path)  # type: ignore[attr-defined]
 
 

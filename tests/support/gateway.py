@@ -54,7 +54,12 @@ class GatewayProcess:
         self.port = port or free_port()
         self.reactor = reactor
         self.args = list(args)
-        self.env = env or {}
+        self.env = dict(env or {})
+        self.admin_port = free_port()
+        self.env.setdefault(
+            "OZONE-SITE.XML_ozone.s3g.webadmin.http-address",
+            f"127.0.0.1:{self.admin_port}",
+        )
         # listen=False: the configuration names the listeners (port must match).
         self.listen = listen
         self.tls = tls

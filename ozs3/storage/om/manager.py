@@ -490,6 +490,17 @@ class OzoneManager(MultipartTables):
             next_marker=page.next_marker.decode() if page.next_marker else None,
         )
 
+    def stats(self) -> Deferred[tuple[int, int, int]]:
+        """(committed keys, their bytes, open multipart uploads): for metrics."""
+        return self._run(self._stats)
+
+    def _stats(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
+        keys, size = conn.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM keys"
+        ).fetchone()
+        (uploads,) = conn.execute("SELECT count(*) FROM uploads").fetchone()
+        return int(keys), int(size), int(uploads)
+
     # -- S3 secrets (Ozone's S3SecretTable) ------------------------------------
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:

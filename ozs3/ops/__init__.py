@@ -1,0 +1,1 @@
+"""Running the gateway as a service: metrics, audit log, admin HTTP port."""

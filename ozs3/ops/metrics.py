@@ -1,0 +1,61 @@
+"""Prometheus metrics (prometheus-client, in a registry of our own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "ozs3_requests", "S3 requests by operation and HTTP status",
+            ["operation", "status"], registry=r,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "ozs3_request_duration_seconds", "S3 request latency by operation",
+            ["operation"], registry=r,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                     2.5, 5, 10, 30, 60, 300),
+        )  # fmt: skip
+        self.bytes_in = Counter(
+            "ozs3_received_bytes", "Request body bytes received", registry=r
+        )
+        self.bytes_out = Counter(
+            "ozs3_sent_bytes", "Response body bytes sent", registry=r
+        )
+        self.in_flight = Gauge(
+            "ozs3_requests_in_flight", "Requests being served", registry=r
+        )
+        self.open_uploads = Gauge(
+            "ozs3_open_multipart_uploads", "Multipart uploads not completed or aborted",
+            registry=r,
+        )  # fmt: skip
+        self.store_keys = Gauge("ozs3_store_keys", "Committed keys", registry=r)
+        self.store_bytes = Gauge(
+            "ozs3_store_bytes", "Bytes in committed keys", registry=r
+        )
+
+    def observe(
+        self, operation: str, status: int, seconds: float, got: int, sent: int
+    ) -> None:
+        self.requests.labels(operation, str(status)).inc()
+        self.latency.labels(operation).observe(seconds)
+        self.bytes_in.inc(got)
+        self.bytes_out.inc(sent)
+
+    def set_store(self, keys: int, size: int, uploads: int) -> None:
+        self.store_keys.set(keys)
+        self.store_bytes.set(size)
+        self.open_uploads.set(uploads)
+
+    def render(self) -> bytes:
+        from prometheus_client import generate_latest
+
+        return bytes(generate_latest(self.registry))
+
+
+Refresh = Callable[[], object]
