@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real clients the suite drives: Debian's s3fs-fuse, rclone, s3cmd; curl;
-# Node.js for the AWS SDK for JavaScript.
+# chromium for the bucket browser; systemd-analyze and docker-compose to
+# check the service files; Node.js for the AWS SDK for JavaScript.
 missing=()
-for cmd in s3fs rclone s3cmd fusermount3 curl; do
+for cmd in s3fs rclone s3cmd fusermount3 curl chromium chromedriver systemd-analyze \
+           docker-compose; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
 done
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -18,7 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-        s3fs rclone s3cmd fuse3 curl $(command -v node >/dev/null || echo nodejs npm)
+        s3fs rclone s3cmd fuse3 curl chromium chromium-driver systemd docker-compose \
+        $(command -v node >/dev/null || echo nodejs npm)
 fi
 
 pip install -q '.[test]'
