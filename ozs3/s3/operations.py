@@ -83,6 +83,10 @@ def lookup(req: S3Request, copy_source: bool = False) -> str:
     if req.method not in _METHODS:
         raise S3Error("MethodNotAllowed", extra={"Method": req.method})
     sub = subresource_of(req)
+    if (req.method, req.level, sub) == ("GET", "bucket", None) and req.arg(
+        "browser"
+    ) == "true":
+        return "BucketBrowser"
     op = OPERATIONS.get((req.method, req.level, sub))
     if op is not None and copy_source:
         op = COPIES.get(op, op)

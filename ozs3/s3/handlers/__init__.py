@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import bucket, compat, copy, multipart, obj, service
+from . import browser, bucket, compat, copy, multipart, obj, service
 
 if TYPE_CHECKING:
     from ..context import Call, S3Response
@@ -45,6 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "GetBucketLifecycleConfiguration": compat.get_bucket_lifecycle,
     "GetBucketEncryption": compat.get_bucket_encryption,
     "GetObjectTagging": compat.get_object_tagging,
+    "BucketBrowser": browser.bucket_browser,
 }
 
 # Pre-body admission for streamed operations: returns the open KeyWriter.
