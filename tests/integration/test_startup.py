@@ -87,7 +87,10 @@ def test_config_file_and_env_override(tmp_path) -> None:
         f"<property><name>ozone.metadata.dirs</name><value>{tmp_path / 'fromxml'}</value></property>"
         "</configuration>"
     )
-    env = {"OZONE-SITE.XML_ozone.s3g.http-address": f"127.0.0.1:{env_port}"}
+    env = {
+        "OZONE-SITE.XML_ozone.s3g.http-address": f"127.0.0.1:{env_port}",
+        "OZONE-SITE.XML_ozone.s3g.webadmin.http-address": f"127.0.0.1:{free_port()}",
+    }
     proc = subprocess.Popen(
         twistd_command(["--config", "ozone-site.xml"]), cwd=str(tmp_path),
         env=child_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -114,8 +117,12 @@ def test_no_configuration_listens_on_9878_with_local_data(tmp_path) -> None:
             s.bind(("0.0.0.0", 9878))
         except OSError:
             pytest.fail("port 9878 is busy on this machine; cannot check the default")
+    # Everything default but the admin port (19878 may be taken here).
+    admin = {
+        "OZONE-SITE.XML_ozone.s3g.webadmin.http-address": f"127.0.0.1:{free_port()}"
+    }
     proc = subprocess.Popen(
-        twistd_command([]), cwd=str(tmp_path), env=child_env(),
+        twistd_command([]), cwd=str(tmp_path), env=child_env(admin),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -140,7 +147,10 @@ def test_port_in_use_exits_nonzero(tmp_path) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        r = _run(["--listen", f"tcp:{port}:interface=127.0.0.1"], str(tmp_path))
+        r = _run(["--listen", f"tcp:{port}:interface=127.0.0.1"], str(tmp_path),
+                 env={"OZONE-SITE.XML_ozone.s3g.webadmin.http-address":
+                      f"127.0.0.1:{free_port()}"})  # fmt: skip
+    assert f"{port}" in r.stdout + r.stderr
     assert r.returncode != 0
     assert "Address already in use" in r.stdout + r.stderr or "CannotListen" in (
         r.stdout + r.stderr
