@@ -1,0 +1,183 @@
+"""Hostile input against the real gateway: path-like keys, oversize headers,
+big chunked XML bodies, slowloris connections, a bounded load soak."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.integration.conftest import make_client
+from tests.support.gateway import GatewayProcess
+from tests.support.rawhttp import read_response_head
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def hgw(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    gw = GatewayProcess(str(tmp_path_factory.mktemp("hostile") / "data"),
+                        env={"OZONE-SITE.XML_ozone.s3g.request.timeout": "2s"}).start()  # fmt: skip
+    make_client(gw.endpoint).create_bucket(Bucket="hostile")
+    yield gw
+    gw.stop()
+    assert not gw.tracebacks(), gw.log()
+
+
+def test_path_like_keys_never_touch_the_file_system(hgw) -> None:
+    """Keys like ../../etc/passwd are just keys: stored, listed, read back;
+    the data directory holds only numbered block files."""
+    s3 = make_client(hgw.endpoint)
+    keys = [
+        "../../etc/passwd",
+        "../outside",
+        "/abs/path",
+        "a/./b/../c",
+        "..",
+        "%2e%2e/x",
+    ]
+    for k in keys:
+        s3.put_object(Bucket="hostile", Key=k, Body=k.encode())
+    for k in keys:
+        assert s3.get_object(Bucket="hostile", Key=k)["Body"].read() == k.encode()
+    listed = {c["Key"] for c in s3.list_objects_v2(Bucket="hostile")["Contents"]}
+    assert set(keys) <= listed
+    root = os.path.dirname(hgw.data_dir)
+    for dirpath, _, files in os.walk(os.path.join(hgw.data_dir, "hdds")):
+        for name in files:
+            assert name.removesuffix(".block").isdigit(), os.path.join(dirpath, name)
+    assert not os.path.exists(os.path.join(root, "outside"))
+    assert not os.path.exists(os.path.join(os.path.dirname(root), "outside"))
+
+
+def test_nul_and_control_characters_in_keys_are_refused(hgw) -> None:
+    """A key with NUL is InvalidArgument (XML could not list it)."""
+    s = socket.create_connection(("127.0.0.1", hgw.port), timeout=10)
+    s.sendall(b"PUT /hostile/a%00b HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
+    head = read_response_head(s)
+    s.close()
+    assert head.startswith(b"HTTP/1.1 400"), head
+
+
+def test_oversize_headers_refused_and_service_continues(hgw) -> None:
+    """A 20 KiB header is refused (400 or closed) without harm to others."""
+    s = socket.create_connection(("127.0.0.1", hgw.port), timeout=10)
+    s.sendall(
+        b"GET /hostile HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
+    )
+    head = read_response_head(s)
+    s.close()
+    assert head == b"" or head.startswith(b"HTTP/1.1 400"), head[:100]
+    assert make_client(hgw.endpoint).list_objects_v2(Bucket="hostile")["KeyCount"] >= 0
+
+
+def test_big_chunked_xml_body_refused_before_parsing(hgw) -> None:
+    """A DeleteObjects body over the XML cap, sent chunked (no length to
+    refuse by), is cut off at the cap: MaxMessageLengthExceeded."""
+    s = socket.create_connection(("127.0.0.1", hgw.port), timeout=10)
+    s.sendall(
+        b"POST /hostile?delete HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    piece = b"<Delete>" + b" " * (MiB - 8)
+    head = b""
+    try:
+        for _ in range(8):
+            s.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+    except OSError:
+        pass
+    s.settimeout(10)
+    head = read_response_head(s)
+    s.close()
+    assert head.startswith(b"HTTP/1.1 400"), head[:200]
+    assert b"MaxMessageLengthExceeded" in head
+
+
+def test_slowloris_connections_time_out_without_starving_others(hgw) -> None:
+    """50 connections that send half a request and stall are closed after the
+    idle timeout (2 s here) while ordinary requests are served meanwhile."""
+    stalled = []
+    for _ in range(50):
+        s = socket.create_connection(("127.0.0.1", hgw.port), timeout=10)
+        s.sendall(b"GET /hostile HTTP/1.1\r\nHost: x\r\n")  # never finished
+        stalled.append(s)
+    s3 = make_client(hgw.endpoint)
+    t = time.monotonic()
+    for i in range(20):
+        s3.put_object(Bucket="hostile", Key=f"ok{i}", Body=b"x")
+    assert time.monotonic() - t < 5
+    time.sleep(4)
+    closed = 0
+    for s in stalled:
+        s.settimeout(2)
+        try:
+            if s.recv(100) == b"":
+                closed += 1
+        except OSError:
+            closed += 1
+        s.close()
+    assert closed == len(stalled)
+
+
+def _fds(gw: GatewayProcess) -> int:
+    assert gw.proc is not None
+    return len(os.listdir(f"/proc/{gw.proc.pid}/fd"))
+
+
+def test_load_soak_short(hgw) -> None:
+    """200 concurrent connections of mixed small and large requests for a
+    bounded time (OZS3_SOAK_SECONDS, 10 s in CI): no request fails, memory
+    stays flat, no file descriptor leaks."""
+    seconds = float(os.environ.get("OZS3_SOAK_SECONDS", "10"))
+    body_small, body_big = os.urandom(4096), os.urandom(2 * MiB)
+    fds_before = _fds(hgw)
+    errors: list[str] = []
+    done = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", hgw.port, timeout=60)
+        i = 0
+        while time.monotonic() < stop:
+            body = body_big if (n + i) % 50 == 0 else body_small
+            key = f"/hostile/soak/{n}/{i % 5}"
+            try:
+                conn.request("PUT", key, body=body)
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(f"PUT {r.status}")
+                conn.request("GET", key)
+                r = conn.getresponse()
+                if r.status != 200 or r.read() != body:
+                    errors.append(f"GET {r.status}")
+            except OSError as e:
+                errors.append(repr(e))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", hgw.port, timeout=60)
+            i += 1
+            with lock:
+                done[0] += 2
+        conn.close()
+
+    hgw.reset_peak_rss()
+    rss_start = hgw.rss()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:5]
+    assert done[0] > 200
+    peak = hgw.peak_rss()
+    time.sleep(1.5)  # keep-alive connections close; the idle timeout is 2 s
+    time.sleep(1.5)
+    print(f"\nsoak: {done[0]} requests in {seconds:.0f} s over 200 connections, "
+          f"RSS {rss_start / MiB:.0f} -> peak {peak / MiB:.0f} MiB")  # fmt: skip
+    assert peak < 150 * MiB
+    assert _fds(hgw) <= fds_before + 5
