@@ -22,7 +22,7 @@ from twisted.logger import Logger
 from .._deferred import async_to_deferred
 from .._executor import Executor
 from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
-from .errors import BlockNotFound
+from .errors import BlockNotFound, StorageError
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
     BlockID,
@@ -310,6 +310,16 @@ class EmbeddedKeyWriter:
             return await self._store.om.commit_key(
                 self.client_id, self._done, self.size, etag, time.time(), checksum
             )
+        except StorageError:
+            raise  # the OM committed its own cleanup
+        except BaseException:
+            # The commit transaction itself failed (disk full, I/O error):
+            # release the blocks now if the OM can; start-up would otherwise.
+            try:
+                await self._store.om.abort_open_key(self.client_id)
+            except Exception:
+                self._store.log.failure("could not release an uncommitted key")
+            raise
         finally:
             self._store.kick_reclaim()
 

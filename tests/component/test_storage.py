@@ -214,3 +214,96 @@ def test_listing_through_om(store) -> None:
     page = result_of(store.list_keys("b", ListQuery(prefix="a/", max_keys=1)))
     assert [k.key for k in page.keys] == ["a/1"] and page.truncated
     assert page.next_marker == "a/1"
+
+
+class _FailingBlocks:
+    """A datanode whose Nth chunk write or block sync fails like a disk."""
+
+    def __init__(self, real: LocalBlockStore, fail_write_at: int = 0,
+                 fail_sync: bool = False, error: int = 5) -> None:  # fmt: skip
+        self._real = real
+        self._writes = 0
+        self._fail_write_at = fail_write_at
+        self._fail_sync = fail_sync
+        self._errno = error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def create_block(self, block_id):  # type: ignore[no-untyped-def]
+        writer = self._real.create_block(block_id)
+        outer = self
+
+        class Writer:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(writer, name)
+
+            def write_chunk(self, data):  # type: ignore[no-untyped-def]
+                outer._writes += 1
+                if outer._writes == outer._fail_write_at:
+                    from ozs3.storage.datanode.store import _io_error
+
+                    raise _io_error(
+                        OSError(outer._errno, os.strerror(outer._errno)), "w"
+                    )
+                return writer.write_chunk(data)
+
+            def put_block(self):  # type: ignore[no-untyped-def]
+                if outer._fail_sync:
+                    from ozs3.storage.datanode.store import _io_error
+
+                    raise _io_error(
+                        OSError(outer._errno, os.strerror(outer._errno)), "s"
+                    )
+                return writer.put_block()
+
+        return Writer()
+
+
+@pytest.mark.parametrize(
+    ("fail_write_at", "fail_sync", "error", "expected"),
+    [(3, False, 5, "StorageIOError"), (2, False, 28, "NoSpace"),
+     (0, True, 5, "StorageIOError"), (0, True, 28, "NoSpace")],
+)  # fmt: skip
+def test_injected_disk_faults_commit_nothing_and_free_blocks(
+    tmp_path, fail_write_at, fail_sync, error, expected
+) -> None:
+    """EIO/ENOSPC while writing chunks or syncing a block: the write or commit
+    fails with a storage error, the old version stays, no block is left."""
+    s = make_store(str(tmp_path), block_size=64 * KiB)
+    result_of(s.create_bucket("b", "o"))
+    put(s, "b", "k", b"old version")
+    s.datanode = _FailingBlocks(s.datanode, fail_write_at, fail_sync, error)  # type: ignore[assignment]
+    before = set(s.datanode.block_files())
+    w = result_of(s.open_key("b", "k", ObjectMeta(), None))
+    with pytest.raises(Exception) as e:
+        for _ in range(6):
+            result_of(w.write(os.urandom(20 * KiB)))
+        result_of(w.commit("e"))
+    assert type(e.value).__name__ == expected
+    result_of(w.abort())
+    result_of(s.reclaim())
+    assert read(s, "b", "k") == b"old version"
+    assert set(s.datanode.block_files()) == before
+
+
+def test_commit_transaction_failure_releases_blocks(tmp_path, monkeypatch) -> None:
+    """If the OM's commit transaction itself fails (e.g. its disk is full),
+    the key stays invisible and its blocks are released at once."""
+    import sqlite3
+
+    s = make_store(str(tmp_path))
+    result_of(s.create_bucket("b", "o"))
+    w = result_of(s.open_key("b", "k", ObjectMeta(), None))
+    result_of(w.write(os.urandom(100 * KiB)))
+
+    def full(*args: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(s.om, "_commit_key", full)
+    with pytest.raises(sqlite3.OperationalError):
+        result_of(w.commit("e"))
+    result_of(s.reclaim())
+    with pytest.raises(KeyNotFound):
+        result_of(s.lookup_key("b", "k"))
+    assert s.datanode.block_files() == []

@@ -74,6 +74,16 @@ def test_oversize_headers_refused_and_service_continues(hgw) -> None:
     assert make_client(hgw.endpoint).list_objects_v2(Bucket="hostile")["KeyCount"] >= 0
 
 
+def test_oversize_request_line_refused(hgw) -> None:
+    """A 20 KiB request line (a huge URI) is refused; service continues."""
+    s = socket.create_connection(("127.0.0.1", hgw.port), timeout=10)
+    s.sendall(b"GET /hostile/" + b"k" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = read_response_head(s)
+    s.close()
+    assert head == b"" or head.startswith(b"HTTP/1.1 4"), head[:100]
+    assert make_client(hgw.endpoint).list_objects_v2(Bucket="hostile")["KeyCount"] >= 0
+
+
 def test_big_chunked_xml_body_refused_before_parsing(hgw) -> None:
     """A DeleteObjects body over the XML cap, sent chunked (no length to
     refuse by), is cut off at the cap: MaxMessageLengthExceeded."""
