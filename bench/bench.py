@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -287,6 +287,35 @@ def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
     return out
 
 
+def _each_part(endpoint: str, signer: Signer, nparts: int, parallel: int,
+               job: Callable[[Client, int], None]) -> None:  # fmt: skip
+    """Run ``job(client, part_number)`` for parts 1..nparts on ``parallel``
+    threads, each with its own connection; the first error is raised."""
+    todo = list(range(1, nparts + 1))
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        c = Client(endpoint, signer)
+        while True:
+            with lock:
+                if not todo or errors:
+                    return
+                n = todo.pop(0)
+            try:
+                job(c, n)
+            except Exception as e:  # reported below
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker) for _ in range(parallel)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        raise RuntimeError(errors[0])
+
+
 def multipart(endpoint: str, signer: Signer, bucket: str, size: int, part: int,
               parallel: int) -> list[dict[str, object]]:  # fmt: skip
     """Multipart upload (``parallel`` parts at once) and a parallel ranged
@@ -303,35 +332,17 @@ def multipart(endpoint: str, signer: Signer, bucket: str, size: int, part: int,
     root = ElementTree.fromstring(c.call("POST", f"/{bucket}/multi", query="uploads"))
     uid = next(e.text for e in root.iter() if e.tag.endswith("UploadId"))
     etags: dict[int, str] = {}
-    errors: list[str] = []
-    lock = threading.Lock()
-    todo = list(range(1, nparts + 1))
 
-    def up() -> None:
-        cc = Client(endpoint, signer)
-        while True:
-            with lock:
-                if not todo or errors:
-                    return
-                n = todo.pop(0)
-            try:
-                r = cc.request("PUT", f"/{bucket}/multi",
-                               query=f"partNumber={n}&uploadId={uid}", body=body(n))  # fmt: skip
-                r.read()
-                if r.status != 200:
-                    raise RuntimeError(f"part {n}: {r.status}")
-                etags[n] = r.getheader("ETag") or ""
-            except Exception as e:  # reported below
-                errors.append(repr(e))
+    def up(cc: Client, n: int) -> None:
+        r = cc.request("PUT", f"/{bucket}/multi",
+                       query=f"partNumber={n}&uploadId={uid}", body=body(n))  # fmt: skip
+        r.read()
+        if r.status != 200:
+            raise RuntimeError(f"part {n}: {r.status}")
+        etags[n] = r.getheader("ETag") or ""
 
     t = time.perf_counter()
-    threads = [threading.Thread(target=up) for _ in range(parallel)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    if errors:
-        raise RuntimeError(errors[0])
+    _each_part(endpoint, signer, nparts, parallel, up)
     xml_body = (
         "<CompleteMultipartUpload>"
         + "".join(
@@ -343,32 +354,19 @@ def multipart(endpoint: str, signer: Signer, bucket: str, size: int, part: int,
     c.call("POST", f"/{bucket}/multi", query=f"uploadId={uid}", body=xml_body.encode())
     up_rate = size / (time.perf_counter() - t) / 1e6
     want = {n: zlib.crc32(body(n)) for n in range(1, nparts + 1)}
-    todo = list(range(1, nparts + 1))
 
-    def down() -> None:
-        cc = Client(endpoint, signer)
-        while True:
-            with lock:
-                if not todo or errors:
-                    return
-                n = todo.pop(0)
-            lo = (n - 1) * part
-            r = cc.request("GET", f"/{bucket}/multi",
-                           headers={"range": f"bytes={lo}-{lo + part - 1}"})  # fmt: skip
-            crc = 0
-            while chunk := r.read(4 * MiB):
-                crc = zlib.crc32(chunk, crc)
-            if r.status != 206 or crc != want[n]:
-                errors.append(f"range {n}: status {r.status}, bytes differ")
+    def down(cc: Client, n: int) -> None:
+        lo = (n - 1) * part
+        r = cc.request("GET", f"/{bucket}/multi",
+                       headers={"range": f"bytes={lo}-{lo + part - 1}"})  # fmt: skip
+        crc = 0
+        while chunk := r.read(4 * MiB):
+            crc = zlib.crc32(chunk, crc)
+        if r.status != 206 or crc != want[n]:
+            raise RuntimeError(f"range {n}: status {r.status}, bytes differ")
 
     t = time.perf_counter()
-    threads = [threading.Thread(target=down) for _ in range(parallel)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    if errors:
-        raise RuntimeError(errors[0])
+    _each_part(endpoint, signer, nparts, parallel, down)
     down_rate = size / (time.perf_counter() - t) / 1e6
     c.call("DELETE", f"/{bucket}/multi")
     common = {"size_MiB": size // MiB, "part_MiB": part // MiB, "parallel": parallel}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -56,6 +54,3 @@ class GatewayMetrics:
         from prometheus_client import generate_latest
 
         return bytes(generate_latest(self.registry))
-
-
-Refresh = Callable[[], object]

@@ -28,7 +28,6 @@ class AwsChunkedDecoder:
         self._line = bytearray()
         self._remaining = 0
         self._trailer_bytes = 0
-        self.chunk_signatures: list[str | None] = []
         # (declared size, signature) of every chunk, the final empty one too:
         # what a verifier of signed chunks walks alongside the payload.
         self.chunks: list[tuple[int, str | None]] = []
@@ -36,6 +35,10 @@ class AwsChunkedDecoder:
         # Trailer lines in the order sent, as (lower-case name, value).
         self.trailer_lines: list[tuple[str, str]] = []
         self.decoded = 0
+
+    @property
+    def chunk_signatures(self) -> list[str | None]:
+        return [signature for _, signature in self.chunks]
 
     @property
     def done(self) -> bool:
@@ -98,7 +101,6 @@ class AwsChunkedDecoder:
             name, _, value = ext.partition(b"=")
             if name.strip() == b"chunk-signature":
                 signature = value.strip().decode("ascii", "replace")
-        self.chunk_signatures.append(signature)
         self.chunks.append((size, signature))
         if size == 0:
             self._state = _TRAILER
