@@ -67,7 +67,9 @@ def client(gw: GatewayProcess, key: str, secret: str, **config: object):  # type
 
 @pytest.fixture(scope="module")
 def alice(secure):  # type: ignore[no-untyped-def]
-    return client(secure, "alice", getsecret(secure.data_dir, "alice"))
+    c = client(secure, "alice", getsecret(secure.data_dir, "alice"))
+    c.create_bucket(Bucket="alice-bkt")  # tests below may run alone
+    return c
 
 
 def _code(e: pytest.ExceptionInfo[ClientError]) -> str:
@@ -86,7 +88,7 @@ def test_valid_secret_full_cycle(secure, alice, tmp_path) -> None:
     """put, get, list, multipart and delete with a getsecret secret."""
     from boto3.s3.transfer import TransferConfig
 
-    alice.create_bucket(Bucket="alice-bkt")
+    alice.head_bucket(Bucket="alice-bkt")
     alice.put_object(Bucket="alice-bkt", Key="k", Body=b"secret data")
     assert (
         alice.get_object(Bucket="alice-bkt", Key="k")["Body"].read() == b"secret data"
@@ -308,18 +310,21 @@ def test_signed_streaming_chunks(secure, alice) -> None:
     verified: an intact 8 MiB upload stores; one tampered chunk, first or
     last, is SignatureDoesNotMatch and leaves the old object untouched."""
     secret = alice._request_signer._credentials.secret_key
+    alice.create_bucket(Bucket="alice-stream")
     body = os.urandom(8 * MiB + 100)
     status, resp = _signed_streaming_put(
-        secure, "alice", secret, "alice-bkt", "stream", body
+        secure, "alice", secret, "alice-stream", "stream", body
     )
     assert status == 200, resp
-    assert alice.get_object(Bucket="alice-bkt", Key="stream")["Body"].read() == body
+    assert alice.get_object(Bucket="alice-stream", Key="stream")["Body"].read() == body
     last = len(body) // 65536
     for where in (0, last):
-        status, resp = _signed_streaming_put(secure, "alice", secret, "alice-bkt",
+        status, resp = _signed_streaming_put(secure, "alice", secret, "alice-stream",
                                              "stream", os.urandom(len(body)), where)  # fmt: skip
         assert status == 403 and b"SignatureDoesNotMatch" in resp, resp
-        assert alice.get_object(Bucket="alice-bkt", Key="stream")["Body"].read() == body
+        assert (
+            alice.get_object(Bucket="alice-stream", Key="stream")["Body"].read() == body
+        )
 
 
 def test_security_off_behaviour_unchanged(s3, bucket) -> None:
