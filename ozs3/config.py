@@ -35,7 +35,7 @@ DEFAULTS: dict[str, str] = {
     "ozone.scm.block.size": "256MB",
     "ozone.scm.chunk.size": "4MB",
     "ozone.client.bytes.per.checksum": "16KB",
-    "ozone.client.checksum.type": "CRC32",
+    "ozone.client.checksum.type": "CRC32C",
     "ozone.s3g.list.max.keys.limit": "1000",
     "ozone.s3g.max.object.size": "5GB",
     "ozone.s3g.max.xml.body.size": "4MB",
@@ -63,7 +63,7 @@ _UNITS = {
 }
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?B?)\s*$", re.IGNORECASE)
 _TIME_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_CHECKSUM_TYPES = ("CRC32", "NONE")
+_CHECKSUM_TYPES = ("CRC32C", "CRC32", "NONE")
 
 
 class ConfigError(ValueError):

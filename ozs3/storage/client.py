@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 
 from .._deferred import async_to_deferred
@@ -358,25 +358,31 @@ class EmbeddedObjectReader:
         self.remaining = length
 
     def read(self, max_bytes: int) -> Deferred[bytes]:
-        return self._io.run(self._read, max_bytes)
-
-    def _read(self, max_bytes: int) -> bytes:
-        out: list[bytes] = []
+        # The range is claimed here, on the caller's thread, and only the
+        # pread + verify runs in the pool: several reads may be in flight
+        # at once (they fire in any order; each knows its own bytes).
         want = min(max_bytes, self.remaining)
-        while want > 0:
-            i = self._block_index(self._offset)
-            run, start = self._blocks[i], self._starts[i]
-            within = self._offset - start
-            data = self._readers[i].read(
-                run.offset + within, min(want, run.length - within)
-            )
-            if not data:
-                break
-            out.append(data)
-            self._offset += len(data)
-            self.remaining -= len(data)
-            want -= len(data)
-        return out[0] if len(out) == 1 else b"".join(out)
+        if want <= 0:
+            return succeed(b"")
+        i = self._block_index(self._offset)
+        run, start = self._blocks[i], self._starts[i]
+        reader = self._readers[i]
+        at = run.offset + self._offset - start
+        # Within one chunk, ending on a multiple of max_bytes from its start:
+        # after a ranged read's first piece, reads are whole aligned windows
+        # (one pread each, no slicing).
+        c_start, c_end = reader.chunk_bounds(at)
+        n = min(
+            want,
+            run.length - (self._offset - start),
+            c_end - at,
+            max_bytes - (at - c_start) % max_bytes,
+        )
+        if n <= 0:  # the block file is shorter than its run: the caller fails
+            return succeed(b"")
+        self._offset += n
+        self.remaining -= n
+        return self._io.run(reader.read_exact, at, n)
 
     def _block_index(self, offset: int) -> int:
         lo, hi = 0, len(self._starts) - 1

@@ -17,7 +17,6 @@ from .model import (
     BlockID,
     BlockLocation,
     BucketInfo,
-    ChunkInfo,
     DeleteResult,
     KeyInfo,
     KeyListing,
@@ -72,7 +71,8 @@ class ObjectReader(Protocol):
     remaining: int
 
     def read(self, max_bytes: int) -> Deferred[bytes]:
-        """The next bytes of the range (``b""`` once it is done)."""
+        """The next bytes of the range, at most ``max_bytes`` and possibly
+        fewer (a chunk at a time), ``b""`` once it is done."""
 
     def close(self) -> None: ...
 
@@ -194,7 +194,8 @@ class BlockStore(Protocol):
 class BlockWriter(Protocol):
     length: int
 
-    def write_chunk(self, data: bytes | memoryview) -> ChunkInfo: ...
+    def write_chunk(self, data: bytes | memoryview) -> None:
+        """Append ``data`` (cut into chunks of chunk.size)."""
 
     def put_block(self) -> BlockLocation:
         """Record the chunk list and make the block durable (fsync)."""
@@ -207,5 +208,14 @@ class BlockReader(Protocol):
 
     def read(self, offset: int, length: int) -> bytes:
         """Bytes at ``offset``, checksum-verified, or ``ChecksumMismatch``."""
+
+    def read_some(self, offset: int, max_len: int) -> bytes:
+        """Like ``read``, but stops at the end of the chunk holding ``offset``."""
+
+    def chunk_bounds(self, offset: int) -> tuple[int, int]:
+        """Start and end of the chunk holding ``offset``."""
+
+    def read_exact(self, offset: int, length: int) -> bytes:
+        """``length`` bytes within one chunk (see ``chunk_bounds``)."""
 
     def close(self) -> None: ...

@@ -24,7 +24,7 @@ from ozs3.storage.errors import (
     ChecksumMismatch,
     KeyNotFound,
 )
-from ozs3.storage.model import ListQuery, ObjectMeta
+from ozs3.storage.model import BlockID, ListQuery, ObjectMeta
 from ozs3.storage.om.manager import OzoneManager
 
 KiB = 1024
@@ -39,10 +39,11 @@ def result_of(d: Deferred[Any]) -> Any:
     return box[0]
 
 
-def make_store(path: str, block_size: int = 64 * KiB) -> EmbeddedObjectStore:
+def make_store(path: str, block_size: int = 64 * KiB,
+               checksum_type: str = "CRC32C") -> EmbeddedObjectStore:  # fmt: skip
     ex = SyncExecutor()
     om = OzoneManager(os.path.join(path, "om", "om.db"), "s3v", ex)
-    dn = LocalBlockStore(os.path.join(path, "hdds"), 16 * KiB, 4 * KiB, "CRC32")
+    dn = LocalBlockStore(os.path.join(path, "hdds"), 16 * KiB, 4 * KiB, checksum_type)
     store = EmbeddedObjectStore(om, dn, ex, block_size)
     result_of(store.start())
     return store
@@ -69,9 +70,9 @@ def read(store: EmbeddedObjectStore, bucket: str, key: str, offset: int = 0,
     return out
 
 
-@pytest.fixture
-def store(tmp_path) -> EmbeddedObjectStore:
-    s = make_store(str(tmp_path))
+@pytest.fixture(params=["CRC32C", "CRC32", "NONE"])
+def store(tmp_path, request) -> EmbeddedObjectStore:
+    s = make_store(str(tmp_path), checksum_type=request.param)
     result_of(s.create_bucket("b", "owner"))
     return s
 
@@ -134,6 +135,8 @@ def test_uncommitted_key_is_invisible(store) -> None:
 def test_flipped_bit_fails_the_read(store) -> None:
     """A corrupted byte is caught by its chunk checksum; reads of other
     windows still succeed."""
+    if store.datanode.checksum_type == "NONE":
+        pytest.skip("nothing to catch it with")
     data = os.urandom(40 * KiB)
     info = put(store, "b", "c", data, pieces=1)
     path = store.datanode.block_path(info.blocks[0].block_id)
@@ -145,6 +148,39 @@ def test_flipped_bit_fails_the_read(store) -> None:
     with pytest.raises(ChecksumMismatch):
         read(store, "b", "c")
     assert read(store, "b", "c", 0, 16 * KiB) == data[: 16 * KiB]
+
+
+def test_blocks_keep_the_checksum_type_they_were_written_with(tmp_path) -> None:
+    """Changing ozone.client.checksum.type leaves older blocks readable and
+    still verified by their own type."""
+    old = make_store(str(tmp_path), checksum_type="CRC32")
+    result_of(old.create_bucket("b", "o"))
+    data = os.urandom(50 * KiB)
+    info = put(old, "b", "k", data)
+    old.om.close()
+    new = make_store(str(tmp_path), checksum_type="CRC32C")
+    assert read(new, "b", "k") == data
+    path = new.datanode.block_path(info.blocks[0].block_id)
+    with open(path, "r+b") as f:
+        f.seek(3)
+        byte = f.read(1)
+        f.seek(3)
+        f.write(bytes([byte[0] ^ 0x80]))
+    with pytest.raises(ChecksumMismatch):
+        read(new, "b", "k")
+
+
+def test_reads_stop_at_chunk_ends(store) -> None:
+    """A reader hands out whole chunks (one pread, no copying) once aligned:
+    the first read of a range ends at its chunk's end."""
+    data = os.urandom(60 * KiB)
+    info = put(store, "b", "r", data, pieces=1)  # chunks of 16 KiB
+    r = result_of(store.open_reader(info, 5 * KiB, 50 * KiB))
+    sizes = []
+    while chunk := result_of(r.read(64 * KiB)):
+        sizes.append(len(chunk))
+    r.close()
+    assert sizes == [11 * KiB, 16 * KiB, 16 * KiB, 7 * KiB]
 
 
 def test_truncated_block_fails_the_read(store) -> None:
@@ -307,3 +343,39 @@ def test_commit_transaction_failure_releases_blocks(tmp_path, monkeypatch) -> No
     with pytest.raises(KeyNotFound):
         result_of(s.lookup_key("b", "k"))
     assert s.datanode.block_files() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["CRC32C", "CRC32"]),
+    sizes=st.lists(st.integers(1, 40 * KiB), min_size=1, max_size=8),
+)
+def test_chunks_are_cut_at_chunk_size_whatever_the_writes(tmp_path_factory, kind,
+                                                          sizes) -> None:  # fmt: skip
+    """Writes of any sizes make chunks of exactly chunk.size (16 KiB here)
+    but the last, with window sums continued across writes: the footer's
+    sums equal those of the bytes, window by window."""
+    import zlib
+
+    from awscrt import checksums
+
+    dn = LocalBlockStore(str(tmp_path_factory.mktemp("dn")), 16 * KiB, 4 * KiB, kind)
+    data = os.urandom(sum(sizes))
+    w = dn.create_block(BlockID(1, 1))
+    pos = 0
+    for n in sizes:
+        w.write_chunk(data[pos : pos + n])
+        pos += n
+    w.put_block()
+    r = dn.open_block(BlockID(1, 1))
+    assert [c.length for c in r.chunks[:-1]] == [16 * KiB] * (len(r.chunks) - 1)
+    assert sum(c.length for c in r.chunks) == len(data)
+    f = zlib.crc32 if kind == "CRC32" else checksums.crc32c
+    for c in r.chunks:
+        want = b"".join(
+            f(data[i : min(i + 4 * KiB, c.offset + c.length)]).to_bytes(4, "big")
+            for i in range(c.offset, c.offset + c.length, 4 * KiB)
+        )
+        assert c.checksums == want
+    assert r.read(0, len(data)) == data
+    r.close()

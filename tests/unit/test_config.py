@@ -55,7 +55,7 @@ def test_load_config_defaults():
     assert c.block_size == 256 * MIB
     assert c.chunk_size == 4 * MIB
     assert c.bytes_per_checksum == 16 * KIB
-    assert c.checksum_type == "CRC32"
+    assert c.checksum_type == "CRC32C"
     assert c.max_keys_limit == 1000
     assert c.max_object_size == 5 * GIB
     assert c.max_xml_body == 4 * MIB

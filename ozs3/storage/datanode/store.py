@@ -12,12 +12,16 @@ Every call here blocks; the client runs them in its I/O executor.
 from __future__ import annotations
 
 import base64
+import bisect
 import errno
 import json
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from typing import NamedTuple
+
+from awscrt import checksums as crt_checksums
 
 from ..errors import BlockNotFound, ChecksumMismatch, NoSpace, StorageIOError
 from ..model import BlockID, BlockLocation, ChecksumData, ChunkInfo
@@ -26,12 +30,14 @@ _FOOTER = struct.Struct(">Q8s")
 _MAGIC = b"OZS3BLK1"
 
 
-def _crc32_windows(data: memoryview, bpc: int) -> tuple[bytes, ...]:
-    # 4-byte big-endian CRC32 per window, exactly as Ozone's Checksum does.
-    return tuple(
-        zlib.crc32(data[i : i + bpc]).to_bytes(4, "big")
-        for i in range(0, len(data), bpc)
-    )
+# Ozone's ChecksumTypes, each a 4-byte big-endian sum per window as Ozone's
+# Checksum computes it.  CRC32C is the default: awscrt computes it with the
+# CPU's CRC instruction, about 8x zlib's CRC32 on the machines measured, so
+# verifying every byte of a GET costs little next to the read itself.
+_WINDOW_SUM: dict[str, Callable[..., int]] = {
+    "CRC32": zlib.crc32,
+    "CRC32C": crt_checksums.crc32c,
+}
 
 
 def _io_error(e: OSError, what: str) -> Exception:
@@ -126,30 +132,51 @@ class LocalBlockWriter:
         self._fd: int | None = fd
         self.length = 0
         self.chunks: list[ChunkInfo] = []
+        # The chunk being filled: where it starts, its windows' sums so far.
+        self._chunk_start = 0
+        self._sums: list[int] = []
 
-    def write_chunk(self, data: bytes | memoryview) -> ChunkInfo:
-        """Write ``data`` as one or more chunks (each at most chunk.size)."""
+    def write_chunk(self, data: bytes | memoryview) -> None:
+        """Append ``data``.  Chunks are cut at chunk.size whatever the sizes
+        of the writes, so readers get whole chunks of that size."""
         view = memoryview(data)
+        self._write_all(view)
         store = self._store
-        info = None
-        for start in range(0, len(view), store.chunk_size):
-            piece = view[start : start + store.chunk_size]
-            if store.checksum_type == "CRC32":
-                sums = _crc32_windows(piece, store.bytes_per_checksum)
-            else:
-                sums = ()
-            self._write_all(piece)
-            info = ChunkInfo(
-                offset=self.length,
-                length=len(piece),
+        window_sum = _WINDOW_SUM.get(store.checksum_type)
+        bpc, size = store.bytes_per_checksum, store.chunk_size
+        pos = 0
+        while pos < len(view):
+            if self.length - self._chunk_start == size:
+                self._cut_chunk()
+            filled = self.length - self._chunk_start
+            take = min(len(view) - pos, size - filled)
+            if window_sum is not None:
+                piece, i = view[pos : pos + take], 0
+                if filled % bpc:
+                    # Finish the last window: a CRC continues over more bytes.
+                    i = min(bpc - filled % bpc, take)
+                    self._sums[-1] = window_sum(piece[:i], self._sums[-1])
+                self._sums.extend(
+                    window_sum(piece[j : j + bpc]) for j in range(i, take, bpc)
+                )
+            self.length += take
+            pos += take
+
+    def _cut_chunk(self) -> None:
+        store = self._store
+        self.chunks.append(
+            ChunkInfo(
+                offset=self._chunk_start,
+                length=self.length - self._chunk_start,
                 checksum=ChecksumData(
-                    store.checksum_type, store.bytes_per_checksum, sums
+                    store.checksum_type,
+                    store.bytes_per_checksum,
+                    tuple(s.to_bytes(4, "big") for s in self._sums),
                 ),
             )
-            self.chunks.append(info)
-            self.length += len(piece)
-        assert info is not None, "empty chunk"
-        return info
+        )
+        self._chunk_start = self.length
+        self._sums = []
 
     def _write_all(self, piece: memoryview) -> None:
         assert self._fd is not None, "block already closed"
@@ -161,6 +188,8 @@ class LocalBlockWriter:
             raise _io_error(e, f"write block {self.block_id}") from e
 
     def put_block(self) -> BlockLocation:
+        if self.length > self._chunk_start:
+            self._cut_chunk()
         footer = json.dumps(
             {
                 "blockID": [self.block_id.container_id, self.block_id.local_id],
@@ -229,27 +258,50 @@ class LocalBlockReader:
                 for off, ln, typ, bpc, sums in meta["chunks"]
             ]
             self.length = int(meta["size"])
+            self._chunk_starts = [c.offset for c in self.chunks]
         except (ValueError, KeyError, TypeError) as e:
             raise ChecksumMismatch(f"block {block_id} footer is corrupt") from e
 
     def read(self, offset: int, length: int) -> bytes:
         """Return ``length`` bytes at ``offset``, verifying every window read."""
-        assert self._fd is not None
         end = min(offset + length, self.length)
         out: list[bytes] = []
-        for c in self.chunks:
-            c_end = c.offset + c.length
-            if c_end <= offset or c.offset >= end:
-                continue
-            lo, hi = max(offset, c.offset), min(end, c_end)
-            out.append(self._read_verified(c, lo, hi))
-        return b"".join(out)
+        while offset < end:
+            data = self.read_some(offset, end - offset)
+            out.append(data)
+            offset += len(data)
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def chunk_bounds(self, offset: int) -> tuple[int, int]:
+        """Where the chunk holding ``offset`` starts and ends."""
+        if offset >= self.length:
+            return self.length, self.length
+        c = self.chunks[bisect.bisect_right(self._chunk_starts, offset) - 1]
+        return c.offset, min(c.offset + c.length, self.length)
+
+    def read_some(self, offset: int, max_len: int) -> bytes:
+        """Up to ``max_len`` verified bytes at ``offset``, never past the end
+        of the chunk holding ``offset``: a reader that goes on from there
+        reads whole chunks, one ``pread`` each, with no slicing or joining."""
+        end = self.chunk_bounds(offset)[1]
+        return self.read_exact(offset, min(max_len, end - offset))
+
+    def read_exact(self, offset: int, length: int) -> bytes:
+        """``length`` verified bytes at ``offset``, all within one chunk."""
+        if length <= 0:
+            return b""
+        c = self.chunks[bisect.bisect_right(self._chunk_starts, offset) - 1]
+        if offset + length > c.offset + c.length:
+            raise ValueError("read_exact crosses a chunk boundary")
+        return self._read_verified(c, offset, offset + length)
 
     def _read_verified(self, c: _Chunk, lo: int, hi: int) -> bytes:
         assert self._fd is not None
         bpc = c.bytes_per_checksum
-        verify = c.type == "CRC32"
-        if verify:
+        window_sum = _WINDOW_SUM.get(c.type)
+        if window_sum is None and c.type != "NONE":
+            raise ChecksumMismatch(f"block {self.block_id}: unknown type {c.type!r}")
+        if window_sum is not None:
             first = (lo - c.offset) // bpc
             last = (hi - c.offset - 1) // bpc
             a_lo = c.offset + first * bpc
@@ -262,13 +314,13 @@ class LocalBlockReader:
             raise _io_error(e, f"read block {self.block_id}") from e
         if len(data) != a_hi - a_lo:
             raise ChecksumMismatch(f"block {self.block_id} is truncated")
-        if verify:
+        if window_sum is not None:
             view = memoryview(data)
             sums = c.checksums
             for n, i in enumerate(range(0, len(view), bpc)):
                 at = 4 * (first + n)
                 if (
-                    zlib.crc32(view[i : i + bpc]).to_bytes(4, "big")
+                    window_sum(view[i : i + bpc]).to_bytes(4, "big")
                     != sums[at : at + 4]
                 ):
                     raise ChecksumMismatch(
