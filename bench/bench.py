@@ -39,6 +39,7 @@ class Signer:
 
     def __init__(self, access: str, secret: str, region: str = "us-east-1") -> None:
         self.access, self.secret, self.region = access, secret, region
+        self._keys: dict[str, bytes] = {}  # signing key by day
 
     def headers(self, method: str, host: str, path: str, query: str = "",
                 extra: dict[str, str] | None = None) -> dict[str, str]:  # fmt: skip
@@ -61,9 +62,12 @@ class Signer:
         scope = f"{day}/{self.region}/s3/aws4_request"
         sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
                          hashlib.sha256(creq.encode()).hexdigest()])  # fmt: skip
-        key = ("AWS4" + self.secret).encode()
-        for part in (day, self.region, "s3", "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = self._keys.get(day)
+        if key is None:
+            key = ("AWS4" + self.secret).encode()
+            for part in (day, self.region, "s3", "aws4_request"):
+                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            self._keys[day] = key
         sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
         headers["authorization"] = (
             f"AWS4-HMAC-SHA256 Credential={self.access}/{scope}, "
@@ -251,46 +255,34 @@ def big_put_get(
 
 def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
               concurrency: int) -> list[dict[str, object]]:  # fmt: skip
-    payload = os.urandom(4096)
-    payload_crc = crc(payload)
-    per = max(1, ops // concurrency)
-    results: dict[str, list[float]] = {"PUT": [], "GET": [], "HEAD": [], "DELETE": []}
-    lock = threading.Lock()
-    errors: list[str] = []
+    """4 KiB PUT, GET (verified), HEAD, DELETE of ``ops`` keys over
+    ``concurrency`` keep-alive connections (see loadgen: one thread)."""
+    from loadgen import run
 
-    def worker(n: int, method: str) -> None:
-        c = Client(endpoint, signer)
-        lat = []
-        try:
-            for i in range(per):
-                path = f"/{bucket}/small/{n}/{i}"
-                t = time.perf_counter()
-                if method == "PUT":
-                    c.call("PUT", path, body=payload)
-                elif method == "GET":
-                    if crc(c.call("GET", path)) != payload_crc:
-                        raise RuntimeError("GET returned different bytes")
-                else:
-                    c.call(method, path)
-                lat.append(time.perf_counter() - t)
-        except Exception as e:  # report, do not hide
-            errors.append(repr(e))
-        with lock:
-            results[method] += lat
+    payload = os.urandom(4096)
+    per = max(1, ops // concurrency)
+    u = urlsplit(endpoint)
+    host, port = u.hostname or "127.0.0.1", u.port or 80
+    hostport = f"{host}:{port}"
+
+    def sign(method: str, path: str, extra: dict[str, str]) -> dict[str, str]:
+        return signer.headers(method, hostport, path, "", extra)
+
+    def check(method: str, path: str, status: int, body: bytes) -> None:
+        if status not in (200, 204):
+            raise RuntimeError(f"{method} {path}: {status} {body[:200]!r}")
+        if method == "GET" and body != payload:
+            raise RuntimeError(f"GET {path} returned different bytes")
 
     out = []
     for method in ("PUT", "GET", "HEAD", "DELETE"):
-        threads = [threading.Thread(target=worker, args=(n, method))
-                   for n in range(concurrency)]  # fmt: skip
-        t = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        dt = time.perf_counter() - t
-        if errors:
-            raise RuntimeError(errors[0])
-        lat = sorted(results[method])
+        jobs = [
+            [(method, f"/{bucket}/small/{n}/{i}", payload if method == "PUT" else b"")
+             for i in range(per)]
+            for n in range(concurrency)
+        ]  # fmt: skip
+        lat, dt = run(host, port, sign, jobs, check)
+        lat.sort()
         out.append({
             "workload": f"{method.lower()}_4KiB", "concurrency": concurrency,
             "ops_per_s": round(len(lat) / dt, 1),

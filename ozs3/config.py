@@ -42,6 +42,8 @@ DEFAULTS: dict[str, str] = {
     "ozone.s3g.request.timeout": "60s",
     # The web admin port: /prom, /health, /conf.
     "ozone.s3g.webadmin.http-address": "0.0.0.0:19878",
+    # ozs3's own: gateway processes sharing the listening sockets and store.
+    "ozone.s3g.workers": "1",
     "ozone.s3g.webadmin.http.enabled": "true",
     # One JSON line per request; empty: <data dir>/logs/s3g-audit.log.
     "ozone.s3g.audit.log.file": "",
@@ -89,6 +91,7 @@ class Config:
     admin_listen: tuple[str, ...]
     audit_log: str
     shutdown_timeout: float
+    workers: int = 1
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
 
@@ -245,9 +248,16 @@ def load_config(
         raise ConfigError("ozone.s3g.list.max.keys.limit: not an integer") from None
     if max_keys < 1:
         raise ConfigError("ozone.s3g.list.max.keys.limit: must be at least 1")
+    try:
+        workers = int(get("ozone.s3g.workers"))
+    except ValueError:
+        raise ConfigError("ozone.s3g.workers: not an integer") from None
+    if not 1 <= workers <= 64:
+        raise ConfigError("ozone.s3g.workers: must be between 1 and 64")
     if not listen:
         listen = _listeners(get)
     return Config(
+        workers=workers,
         listen=tuple(listen),
         domains=tuple(
             d.strip().strip("[]").lower()

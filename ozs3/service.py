@@ -1,9 +1,13 @@
 """The gateway as a twistd service tree: thread pools, the embedded store
-(OM + datanode) and one listening endpoint per ``--listen``."""
+(OM + datanode) and one listening endpoint per ``--listen``.
+
+As one of ``--workers N`` (see ``workers.py``) it serves sockets its
+supervisor opened and passed down, instead of listening itself."""
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 from typing import Any
 
@@ -30,8 +34,18 @@ from .storage.om.manager import OzoneManager
 class GatewayService(MultiService):
     log = Logger()
 
-    def __init__(self, config: Config, reactor: Any = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        reactor: Any = None,
+        slot: int | None = None,
+        listen_fds: tuple[int, ...] = (),
+        ready_fd: int | None = None,
+    ) -> None:
         super().__init__()
+        self.slot = slot
+        self._listen_fds = listen_fds
+        self._ready_fd = ready_fd
         if reactor is None:
             from twisted.internet import reactor as default_reactor
 
@@ -40,10 +54,21 @@ class GatewayService(MultiService):
         self.reactor = reactor
         data = os.path.abspath(config.data_dir)
         self.om_executor = ThreadPoolExecutor(reactor, 1, "ozs3-om")
-        self.io_executor = ThreadPoolExecutor(reactor, 4, "ozs3-io")
+        self.om_read_executor = ThreadPoolExecutor(reactor, 2, "ozs3-om-read")
+        # Many I/O threads: concurrent fsyncs of small blocks share the file
+        # system's journal commits, so more in flight means more per commit.
+        self.io_executor = ThreadPoolExecutor(reactor, 16, "ozs3-io")
         self.hash_executor = ThreadPoolExecutor(reactor, 2, "ozs3-hash")
+        self._executors = [
+            self.om_executor, self.om_read_executor, self.io_executor,
+            self.hash_executor,
+        ]  # fmt: skip
         self.om = OzoneManager(
-            os.path.join(data, "om", "om.db"), config.volume, self.om_executor
+            os.path.join(data, "om", "om.db"),
+            config.volume,
+            self.om_executor,
+            self.om_read_executor,
+            slot=slot,
         )
         self.datanode = LocalBlockStore(
             os.path.join(data, "hdds"),
@@ -52,7 +77,7 @@ class GatewayService(MultiService):
             config.checksum_type,
         )
         self.store = EmbeddedObjectStore(
-            self.om, self.datanode, self.io_executor, config.block_size
+            self.om, self.datanode, self.io_executor, config.block_size, reactor
         )
         self.gateway = S3Gateway(self.store, config, self.hash_executor, reactor)
         self.site = S3Site(self.gateway, timeout=config.request_timeout)
@@ -67,9 +92,10 @@ class GatewayService(MultiService):
                 config.raw,
             )
         )  # fmt: skip
+        s3_endpoints = [] if listen_fds else config.listen
         self._listeners = [
             StreamServerEndpointService(serverFromString(reactor, desc), self.site)
-            for desc in config.listen
+            for desc in s3_endpoints
         ] + [
             StreamServerEndpointService(serverFromString(reactor, desc), admin_site)
             for desc in config.admin_listen
@@ -83,7 +109,7 @@ class GatewayService(MultiService):
         from twisted.application.service import Service
 
         Service.startService(self)
-        for ex in (self.om_executor, self.io_executor, self.hash_executor):
+        for ex in self._executors:
             ex.start()
         self.ready: Deferred[None] = self._open_store()
         self.ready.addErrback(self._fatal)
@@ -91,16 +117,36 @@ class GatewayService(MultiService):
     @async_to_deferred
     async def _open_store(self) -> None:
         self.audit = AuditLog(os.path.abspath(self.config.audit_log))
-        await self.store.start()
+        # A worker reclaims only its own slot: the others are serving.
+        await self.store.start(every_slot=self.slot is None)
         self._store_open = True
         for listener in self._listeners:
             listener.startService()
+        self._adopted = [self._adopt(fd) for fd in self._listen_fds]
         self.log.info(
-            "ozs3 serving S3 on {listen}, data in {data}, volume {volume}",
-            listen=", ".join(self.config.listen),
+            "ozs3 {who} serving S3 on {listen}, data in {data}, volume {volume}",
+            who="gateway" if self.slot is None else f"worker {self.slot}",
+            listen=", ".join(
+                [f"{p.getHost().host}:{p.getHost().port}" for p in self._adopted]
+                or self.config.listen
+            ),
             data=os.path.abspath(self.config.data_dir),
             volume=self.config.volume,
         )
+        if self._ready_fd is not None:
+            os.write(self._ready_fd, b"ready\n")
+            os.close(self._ready_fd)
+
+    def _adopt(self, fd: int) -> Any:
+        """Serve a listening socket inherited from the supervisor."""
+        family = socket.socket(fileno=os.dup(fd))
+        try:
+            af = family.family
+        finally:
+            family.close()
+        port = self.reactor.adoptStreamPort(fd, af, self.site)
+        os.close(fd)  # the port holds its own duplicate
+        return port
 
     def _fatal(self, f: Any) -> None:
         self.log.failure("ozs3 cannot start", f)
@@ -152,6 +198,8 @@ class GatewayService(MultiService):
         for listener in self._listeners:
             if listener.running:
                 await listener.stopService()
+        for port in getattr(self, "_adopted", []):
+            await port.stopListening()
         deadline = time.monotonic() + self.config.shutdown_timeout
         while self.gateway.active and time.monotonic() < deadline:
             await deferLater(self.reactor, 0.05, lambda: None)
@@ -167,7 +215,9 @@ class GatewayService(MultiService):
         pending = self.store.wait_idle()
         if pending is not None:
             await pending
-        for ex in (self.hash_executor, self.io_executor, self.om_executor):
+        if self.slot is None and self._store_open:
+            await self.store.mark_clean()
+        for ex in reversed(self._executors):
             ex.stop()
         if self.audit is not None:
             self.audit.close()

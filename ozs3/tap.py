@@ -22,12 +22,30 @@ class Options(usage.Options):
         ["data-dir", "d", None, "Data directory (overrides ozone.metadata.dirs)."],
         ["domain", None, None, "Virtual-host domain(s), comma separated "
          "(overrides ozone.s3g.domain.name)."],
+        ["workers", "w", None, "Gateway processes sharing the sockets and the "
+         "store (overrides ozone.s3g.workers; default 1: this process serves)."],
+        # Set by the supervisor of --workers for each worker it starts.
+        ["worker-slot", None, None, "(internal) this worker's slot."],
+        ["ready-fd", None, None, "(internal) fd to report readiness on."],
     ]  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
         self["listen"] = []
+        self["listen-fd"] = []
         self.config: Config | None = None
+
+    def opt_listen_fd(self, fd: str) -> None:
+        """(internal) an inherited listening socket to serve (repeatable)."""
+        self["listen-fd"].append(int(fd))
+
+    def child_args(self) -> list[str]:
+        """The options a worker gets: the same configuration sources."""
+        out = []
+        for name in ("config", "data-dir", "domain"):
+            if self[name] is not None:
+                out += [f"--{name}", self[name]]
+        return out
 
     def parseOptions(self, options: list[str] | None = None) -> None:
         # twistd answers a UsageError with the whole help text; a gateway
@@ -57,10 +75,16 @@ class Options(usage.Options):
             overrides["ozone.metadata.dirs"] = self["data-dir"]
         if self["domain"] is not None:
             overrides["ozone.s3g.domain.name"] = self["domain"]
+        if self["workers"] is not None:
+            overrides["ozone.s3g.workers"] = self["workers"]
         try:
             self.config = load_config(
                 site_xml, os.environ, overrides, tuple(self["listen"])
             )
+            if self["worker-slot"] is None:
+                from .workers import check_workers_config
+
+                check_workers_config(self.config)
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
         from twisted.internet import reactor
@@ -77,7 +101,20 @@ class Options(usage.Options):
 
 def makeService(options: Any) -> IService:
     from .service import GatewayService
+    from .workers import WorkerSupervisor
 
-    assert options.config is not None
-    service: IService = GatewayService(options.config)  # type: ignore[assignment]
+    config = options.config
+    assert config is not None
+    service: Any
+    if options["worker-slot"] is not None:
+        service = GatewayService(
+            config,
+            slot=int(options["worker-slot"]),
+            listen_fds=tuple(options["listen-fd"]),
+            ready_fd=int(options["ready-fd"]) if options["ready-fd"] else None,
+        )
+    elif config.workers > 1:
+        service = WorkerSupervisor(config, options.child_args())
+    else:
+        service = GatewayService(config)
     return service

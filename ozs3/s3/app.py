@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 from typing import Any
 
 from klein import Klein
@@ -42,7 +43,8 @@ _ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRA
 def _request_id(request: Any) -> str:
     rid = getattr(request, "s3_request_id", None)
     if rid is None:
-        rid = os.urandom(8).hex().upper()
+        # Unique, not secret: no getrandom() syscall per request.
+        rid = f"{random.getrandbits(64):016X}"
         request.s3_request_id = rid
     return str(rid)
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 HIGH_WATER = 2 << 20
 LOW_WATER = 512 << 10
 BATCH = 1 << 20
+INLINE_HASH = 64 << 10
 LINGER_SECONDS = 5.0
 
 
@@ -222,14 +223,26 @@ class UploadSink:
             batch = bytes(batch) if isinstance(batch, memoryview) else batch
             self._busy = True
             self.size += n
-            # MD5, the other digests and storing run in parallel threads (all
-            # release the GIL): MD5, the slowest, is alone on its thread.
-            work = [
-                self._hash_executor.run(self._md5.update, batch),
-                self.writer.write(batch),
-            ]
-            if self._extra_digests:
-                work.append(self._hash_executor.run(self._hash_extra, batch))
+            if n < INLINE_HASH:
+                # A small body: hashing it here costs less than a trip to a
+                # thread (and its GIL hand-offs).
+                try:
+                    self._md5.update(batch)
+                    self._hash_extra(batch)
+                except Exception:  # a chunk signature that does not match
+                    self._busy = False
+                    self._fail(Failure())
+                    return
+                work = [self.writer.write(batch)]
+            else:
+                # MD5, the other digests and storing run in parallel threads
+                # (all release the GIL): MD5, the slowest, is alone on its own.
+                work = [
+                    self._hash_executor.run(self._md5.update, batch),
+                    self.writer.write(batch),
+                ]
+                if self._extra_digests:
+                    work.append(self._hash_executor.run(self._hash_extra, batch))
             d = gatherResults(work, consumeErrors=True)
             d.addCallbacks(self._written, self._batch_failed)
             self._maybe_resume()

@@ -13,8 +13,10 @@ blocks cannot cut a read short.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
@@ -44,6 +46,7 @@ from .om.manager import OzoneManager
 from .om.tables import slice_blocks
 
 RECLAIM_BATCH = 512
+RECLAIM_DELAY = 0.1
 
 
 class EmbeddedObjectStore:
@@ -57,21 +60,60 @@ class EmbeddedObjectStore:
         datanode: LocalBlockStore,
         io: Executor,
         block_size: int,
+        clock: Any = None,  # an IReactorTime
     ) -> None:
         self.om = om
         self.datanode = datanode
         self.volume = om.volume
         self.io = io
         self.block_size = block_size
+        # Without a clock (tests, inline use) reclamation starts at once.
+        self._clock = clock
         self._reclaiming: Deferred[None] | None = None
+        self._reclaim_timer: Any = None  # an IDelayedCall
         self._reclaim_again = False
 
     @async_to_deferred
-    async def start(self) -> None:
-        reclaimed = await self.om.start()
+    async def start(self, every_slot: bool = True) -> None:
+        """Open the store; reclaim what a crash left (see ``OzoneManager.start``).
+
+        With ``every_slot`` (nothing else runs on this store yet), after an
+        unclean stop, also delete block files the OM does not know: blocks
+        whose volatile allocation a power failure took back.
+        """
+        reclaimed = await self.om.start(every_slot)
         if reclaimed:
             self.log.info("reclaimed {n} open keys left by an earlier run", n=reclaimed)
+        if every_slot:
+            if not os.path.exists(self._clean_marker):
+                swept = await self.sweep_orphans()
+                if swept:
+                    self.log.info("deleted {n} unreferenced block files", n=swept)
+            else:
+                os.unlink(self._clean_marker)
         await self.reclaim()
+
+    @property
+    def _clean_marker(self) -> str:
+        return os.path.join(os.path.dirname(self.om.path), "clean-shutdown")
+
+    @async_to_deferred
+    async def mark_clean(self) -> None:
+        """Record a graceful stop: the next start can skip the sweep.  A last
+        durable commit first makes every volatile write before it durable."""
+        await self.om.sync()
+        with open(self._clean_marker, "w") as f:
+            f.write("ozs3 stopped cleanly\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    @async_to_deferred
+    async def sweep_orphans(self) -> int:
+        referenced = await self.om.referenced_blocks()
+        on_disk = await self.io.run(self.datanode.block_files)
+        orphans = [b for b in on_disk if b not in referenced]
+        await self.io.run(self._delete_blocks, orphans)
+        return len(orphans)
 
     # -- buckets -------------------------------------------------------------
 
@@ -133,21 +175,34 @@ class EmbeddedObjectStore:
 
     @async_to_deferred
     async def open_reader(
-        self, info: KeyInfo, offset: int, length: int
+        self, info: KeyInfo, offset: int, length: int, prefetch: int = 0
     ) -> ObjectReader:
         # Only the blocks the range touches are opened (a 3 GiB multipart
         # object has hundreds), all of them now, before any byte is read.
+        # The first ``prefetch`` bytes are read in the same trip to the I/O
+        # pool: a small object's GET needs one trip, not two.
         runs = slice_blocks(info.blocks, offset, length)
         try:
-            readers = await self.io.run(self._open_blocks, runs)
+            return await self.io.run(self._open, runs, length, prefetch)
         except BlockNotFound:
             # Overwritten (and its blocks reclaimed) between lookup and open:
             # read the version that replaced it.
             info = await self.om.lookup_key(info.bucket, info.key)
             length = min(length, max(0, info.size - offset))
             runs = slice_blocks(info.blocks, offset, length)
-            readers = await self.io.run(self._open_blocks, runs)
-        return EmbeddedObjectReader(self.io, readers, runs, 0, length)
+            return await self.io.run(self._open, runs, length, prefetch)
+
+    def _open(
+        self, runs: Sequence[BlockLocation], length: int, prefetch: int
+    ) -> EmbeddedObjectReader:
+        reader = EmbeddedObjectReader(self.io, self._open_blocks(runs), runs, 0, length)
+        if prefetch:
+            try:
+                reader.prefetch(prefetch)
+            except BaseException:
+                reader.close()
+                raise
+        return reader
 
     def _open_blocks(self, blocks: Sequence[BlockLocation]) -> list[LocalBlockReader]:
         readers: list[LocalBlockReader] = []
@@ -202,10 +257,21 @@ class EmbeddedObjectStore:
     # -- the block deleting service --------------------------------------------
 
     def kick_reclaim(self) -> None:
-        """Delete queued blocks soon; coalesces overlapping requests."""
-        if self._reclaiming is not None:
+        """Delete queued blocks soon: at most one pass per RECLAIM_DELAY,
+        however many writes ask (each pass asks the OM what to delete)."""
+        if self._reclaiming is not None or self._reclaim_timer is not None:
             self._reclaim_again = True
             return
+        if self._clock is None:
+            self._reclaim_now()
+        else:
+            self._reclaim_timer = self._clock.callLater(
+                RECLAIM_DELAY, self._reclaim_now
+            )
+
+    def _reclaim_now(self) -> None:
+        self._reclaim_timer = None
+        self._reclaim_again = False
         self._reclaiming = self.reclaim()
 
         def done(result: object) -> None:
@@ -235,7 +301,11 @@ class EmbeddedObjectStore:
             self.datanode.delete_block(i)
 
     def wait_idle(self) -> Deferred[None] | None:
-        """The reclamation in progress, if any (for orderly shutdown)."""
+        """The reclamation in progress, if any (for orderly shutdown); one
+        not started yet is left to the next start-up."""
+        if self._reclaim_timer is not None and self._reclaim_timer.active():
+            self._reclaim_timer.cancel()
+        self._reclaim_timer = None
         return self._reclaiming
 
 
@@ -283,14 +353,31 @@ class EmbeddedKeyWriter:
                 if block_id is None:
                     block_id = await store.om.allocate_block(self.client_id)
                 self.next_block = None
+                room = store.block_size
+                piece = view[:room]
+                # Creating the block file and its first bytes: one trip.
                 self._current = await store.io.run(
-                    store.datanode.create_block, block_id
+                    self._create_and_write, block_id, piece
                 )
+                self.size += len(piece)
+                view = view[room:]
+                continue
             room = store.block_size - self._current.length
             piece = view[:room]
             await store.io.run(self._current.write_chunk, piece)
             self.size += len(piece)
             view = view[room:]
+
+    def _create_and_write(
+        self, block_id: BlockID, piece: memoryview
+    ) -> LocalBlockWriter:
+        writer = self._store.datanode.create_block(block_id)
+        try:
+            writer.write_chunk(piece)
+        except BaseException:
+            writer.discard()
+            raise
+        return writer
 
     async def _close_block(self) -> None:
         if self._current is not None:
@@ -356,14 +443,32 @@ class EmbeddedObjectReader:
             pos += b.length
         self._offset = offset
         self.remaining = length
+        self._prefetched: bytes | None = None
+
+    def prefetch(self, max_bytes: int) -> None:
+        """Read the first bytes now, on this thread; ``read`` returns them."""
+        planned = self._plan(max_bytes)
+        if planned is not None:
+            reader, at, n = planned
+            self._prefetched = reader.read_exact(at, n)
 
     def read(self, max_bytes: int) -> Deferred[bytes]:
         # The range is claimed here, on the caller's thread, and only the
         # pread + verify runs in the pool: several reads may be in flight
         # at once (they fire in any order; each knows its own bytes).
+        if self._prefetched is not None:
+            data, self._prefetched = self._prefetched, None
+            return succeed(data)
+        planned = self._plan(max_bytes)
+        if planned is None:
+            return succeed(b"")
+        return self._io.run(planned[0].read_exact, planned[1], planned[2])
+
+    def _plan(self, max_bytes: int) -> tuple[LocalBlockReader, int, int] | None:
+        """Claim the next read: (block reader, offset in it, length)."""
         want = min(max_bytes, self.remaining)
         if want <= 0:
-            return succeed(b"")
+            return None
         i = self._block_index(self._offset)
         run, start = self._blocks[i], self._starts[i]
         reader = self._readers[i]
@@ -379,10 +484,10 @@ class EmbeddedObjectReader:
             max_bytes - (at - c_start) % max_bytes,
         )
         if n <= 0:  # the block file is shorter than its run: the caller fails
-            return succeed(b"")
+            return None
         self._offset += n
         self.remaining -= n
-        return self._io.run(reader.read_exact, at, n)
+        return reader, at, n
 
     def _block_index(self, offset: int) -> int:
         lo, hi = 0, len(self._starts) - 1

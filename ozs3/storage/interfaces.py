@@ -121,8 +121,9 @@ class ObjectStore(Protocol):
     def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]: ...
 
     def open_reader(
-        self, info: KeyInfo, offset: int, length: int
-    ) -> Deferred[ObjectReader]: ...
+        self, info: KeyInfo, offset: int, length: int, prefetch: int = 0
+    ) -> Deferred[ObjectReader]:
+        """A reader of the range; its first ``prefetch`` bytes already read."""
 
     def delete_key(self, bucket: str, key: str) -> Deferred[None]: ...
 

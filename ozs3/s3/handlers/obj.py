@@ -269,7 +269,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     headers["content-length"] = str(length)
     if call.s3.method == "HEAD" or length == 0:
         return S3Response(status, headers)
-    reader = await gw.store.open_reader(info, start, length)
+    reader = await gw.store.open_reader(info, start, length, prefetch=STEP)
     try:
         first = await reader.read(STEP)
     except BaseException:

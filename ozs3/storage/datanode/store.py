@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Callable
 from typing import NamedTuple
@@ -54,6 +55,40 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+class _DirSyncs:
+    """Directory fsyncs shared by the threads that need one at once.
+
+    A new block file's name is durable once its directory is fsync'd; one
+    fsync that starts after a file was created covers it, so a thread that
+    finds a sync in progress waits for the next one and every thread waiting
+    then shares it (group commit, for directory entries)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._asked: dict[str, int] = {}  # tickets handed out per directory
+        self._done: dict[str, int] = {}  # tickets covered by a finished sync
+        self._syncing: set[str] = set()
+
+    def sync(self, path: str) -> None:
+        with self._cond:
+            ticket = self._asked[path] = self._asked.get(path, 0) + 1
+            while self._done.get(path, 0) < ticket:
+                if path in self._syncing:
+                    self._cond.wait()
+                    continue
+                self._syncing.add(path)
+                covered = self._asked[path]
+                self._cond.release()
+                try:
+                    _fsync_dir(path)
+                finally:
+                    self._cond.acquire()
+                    self._syncing.discard(path)
+                    self._cond.notify_all()
+                # (on an error the raise skips this: the waiters retry)
+                self._done[path] = covered
+
+
 class LocalBlockStore:
     """One datanode's block storage under ``root``."""
 
@@ -64,6 +99,7 @@ class LocalBlockStore:
         self.chunk_size = chunk_size
         self.bytes_per_checksum = bytes_per_checksum
         self.checksum_type = checksum_type
+        self.dir_syncs = _DirSyncs()
         os.makedirs(os.path.join(root, "containers"), exist_ok=True)
 
     def block_path(self, block_id: BlockID) -> str:
@@ -83,7 +119,13 @@ class LocalBlockStore:
             if not os.path.isdir(chunks_dir):
                 os.makedirs(chunks_dir, exist_ok=True)
                 _fsync_dir(os.path.dirname(os.path.dirname(chunks_dir)))
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            except FileExistsError:
+                # The OM just allocated this ID, so no key references a file
+                # of that name: it is what a block allocation lost in a
+                # power failure left (its ID was handed out again).
+                fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         except OSError as e:
             raise _io_error(e, f"create block {block_id}") from e
         return LocalBlockWriter(self, block_id, path, fd)
@@ -213,7 +255,7 @@ class LocalBlockWriter:
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
-            _fsync_dir(os.path.dirname(self._path))
+            self._store.dir_syncs.sync(os.path.dirname(self._path))
         except OSError as e:
             raise _io_error(e, f"sync block {self.block_id}") from e
         return BlockLocation(self.block_id, self.length)

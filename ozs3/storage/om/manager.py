@@ -6,12 +6,18 @@ B-tree store from the standard library that several processes can share.
 Keys are ``BLOB``s of their UTF-8 bytes in a ``WITHOUT ROWID`` table keyed by
 ``(bucket_id, key)``, so a listing page is one index range scan.
 
-Every public method runs its SQL in one transaction on one dedicated thread
-(the ``om`` executor), which serialises them the way OM's Ratis log does.
+Writes are serialised on one dedicated thread (the ``om`` executor), the way
+OM's Ratis log serialises them, with *group commit*: the writes that arrive
+while a commit is being made wait, then go together as one SQLite
+transaction (each in its own SAVEPOINT, so one failing write undoes only
+itself) and one fsync.  Every write is durable before its Deferred fires.
+Reads run on their own threads in read transactions (WAL snapshots), so they
+never queue behind a commit's fsync.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -20,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from ..._executor import Executor
 from ..errors import (
@@ -50,6 +57,7 @@ from .tables import (
     decode_meta,
     encode_blocks,
     encode_meta,
+    migrate,
     new_block,
     release,
     retain,
@@ -59,13 +67,37 @@ from .tables import (
 
 T = TypeVar("T")
 
+# Writes per transaction at most: bounds how long one commit holds the
+# database lock (other gateway processes share it).
+MAX_GROUP = 256
+
+_Op = tuple[Callable[..., Any], tuple[Any, ...]]
+
 
 class OzoneManager(MultipartTables):
-    def __init__(self, path: str, volume: str, executor: Executor) -> None:
+    def __init__(
+        self,
+        path: str,
+        volume: str,
+        executor: Executor,
+        reads: Executor | None = None,
+        slot: int | None = None,
+    ) -> None:
         self.path = path
         self.volume = volume
+        # Which gateway worker this is (None: the only process).  Open keys
+        # carry it, so a worker restarted in its slot reclaims exactly the
+        # uploads its predecessor left, not the live ones of other workers.
+        self.slot = slot
         self._executor = executor
+        self._reads = reads or executor
         self._local = threading.local()
+        self._pending: list[
+            tuple[Callable[..., Any], tuple[Any, ...], Deferred[Any], bool]
+        ] = []
+        self._committing = False
+        self.groups = 0  # transactions committed (for metrics and tests)
+        self.grouped = 0  # writes they carried
 
     # -- plumbing ---------------------------------------------------------
 
@@ -77,28 +109,136 @@ class OzoneManager(MultipartTables):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)
+            migrate(conn)
             self._local.conn = conn
         return conn
 
-    def _run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
-        return self._executor.run(self._txn, f, *args)
+    def _writer_lock(self) -> int:
+        """The lock every process's writer holds for a whole transaction.
 
-    def _txn(self, f: Callable[..., T], *args: Any) -> T:
+        SQLite's own lock makes a waiting writer poll with sleeps of up to
+        100 ms; a kernel lock hands over the moment the holder commits.
+        """
+        fd: int | None = getattr(self._local, "lock_fd", None)
+        if fd is None:
+            fd = os.open(self.path + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._local.lock_fd = fd
+        return fd
+
+    def _run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+        """A write: ``f(conn, *args)`` in the next group commit, durable
+        (fsync'd) before the Deferred fires."""
+        return self._write(f, args, True)
+
+    def _run_volatile(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+        """A write that need not survive a power failure by itself: opening
+        a key, allocating a block, aborting.  Its group commits without an
+        fsync; the next durable commit (the key's, say) makes it durable
+        too, since WAL frames reach the disk in order.  Lost, it leaves only
+        block files nobody references, which start-up after an unclean
+        stop deletes (``EmbeddedObjectStore.start``)."""
+        return self._write(f, args, False)
+
+    def _write(self, f: Callable[..., T], args: tuple[Any, ...], durable: bool
+               ) -> Deferred[T]:  # fmt: skip
+        d: Deferred[T] = Deferred()
+        self._pending.append((f, args, d, durable))
+        if not self._committing:
+            self._next_group()
+        return d
+
+    def _next_group(self) -> None:
+        group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+        self._committing = True
+        ops = [(f, args) for f, args, _, _ in group]
+        durable = any(op[3] for op in group)
+        self._executor.run(self._commit_group, ops, durable).addBoth(
+            self._group_done, group
+        )
+
+    def _group_done(self, outcome: Any, group: list[Any]) -> None:
+        # Writes issued by these callbacks gather for the next group.
+        if isinstance(outcome, Failure):
+            # The commit itself failed: none of the writes took effect.
+            for _, _, d, _ in group:
+                d.errback(outcome)
+        else:
+            for (_, _, d, _), (ok, value) in zip(group, outcome, strict=True):
+                if ok:
+                    d.callback(value)
+                else:
+                    d.errback(value)
+        self._committing = False
+        if self._pending:
+            self._next_group()
+
+    def _commit_group(self, ops: list[_Op], durable: bool) -> list[tuple[bool, Any]]:
         conn = self._conn()
+        sync = "FULL" if durable else "NORMAL"
+        if getattr(self._local, "sync", "FULL") != sync:
+            conn.execute(f"PRAGMA synchronous={sync}")
+            self._local.sync = sync
+        lock = self._writer_lock()
+        results: list[tuple[bool, Any]] = []
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return self._commit_locked(conn, ops, results)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _commit_locked(
+        self,
+        conn: sqlite3.Connection,
+        ops: list[_Op],
+        results: list[tuple[bool, Any]],
+    ) -> list[tuple[bool, Any]]:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            result = f(conn, *args)
+            for f, args in ops:
+                conn.execute("SAVEPOINT op")
+                try:
+                    value = f(conn, *args)
+                except Exception:
+                    conn.execute("ROLLBACK TO op")
+                    results.append((False, Failure()))
+                else:
+                    results.append((True, value))
+                conn.execute("RELEASE op")
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
-        return result
+        self.groups += 1
+        self.grouped += len(ops)
+        return results
+
+    def sync(self) -> Deferred[None]:
+        """A durable commit of nothing: every write before it is on disk."""
+        return self._run(lambda conn: None)
+
+    def _read(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+        """A read: ``f(conn, *args)`` in one read transaction (a snapshot)."""
+        return self._reads.run(self._read_txn, f, *args)
+
+    def _read_txn(self, f: Callable[..., T], *args: Any) -> T:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            return f(conn, *args)
+        finally:
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+            self._local.sync = "FULL"
+        fd = getattr(self._local, "lock_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._local.lock_fd = None
 
     def _bucket_row(self, conn: sqlite3.Connection, name: str) -> tuple[Any, ...]:
         row = conn.execute(
@@ -163,22 +303,24 @@ class OzoneManager(MultipartTables):
 
     # -- volumes and buckets -------------------------------------------------
 
-    def start(self) -> Deferred[int]:
-        """Create the S3 volume and reclaim every open key left by a crash.
+    def start(self, every_slot: bool = True) -> Deferred[int]:
+        """Create the S3 volume and reclaim the open keys left by a crash:
+        all of them (nothing else is running), or this worker slot's.
 
         Returns how many open keys were reclaimed.
         """
-        return self._run(self._start)
+        return self._run(self._start, every_slot)
 
-    def _start(self, conn: sqlite3.Connection) -> int:
+    def _start(self, conn: sqlite3.Connection, every_slot: bool) -> int:
         conn.execute(
             "INSERT OR IGNORE INTO volumes VALUES(?, ?, ?)",
             (self.volume, "admin", time.time()),
         )
-        rows = conn.execute("SELECT blocks FROM open_keys").fetchall()
+        where, args = ("", ()) if every_slot else (" WHERE worker=?", (self.slot or 0,))
+        rows = conn.execute("SELECT blocks FROM open_keys" + where, args).fetchall()
         for (blocks,) in rows:
             release(conn, decode_blocks(blocks))
-        conn.execute("DELETE FROM open_keys")
+        conn.execute("DELETE FROM open_keys" + where, args)
         return len(rows)
 
     def create_bucket(self, name: str, owner: str) -> Deferred[BucketInfo]:
@@ -200,7 +342,7 @@ class OzoneManager(MultipartTables):
         return BucketInfo(self.volume, name, owner, now)
 
     def get_bucket(self, name: str) -> Deferred[BucketInfo]:
-        return self._run(self._get_bucket, name)
+        return self._read(self._get_bucket, name)
 
     def _get_bucket(self, conn: sqlite3.Connection, name: str) -> BucketInfo:
         _, owner, created = self._bucket_row(conn, name)
@@ -219,7 +361,7 @@ class OzoneManager(MultipartTables):
         conn.execute("DELETE FROM buckets WHERE id=?", (bucket_id,))
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]:
-        return self._run(self._list_buckets)
+        return self._read(self._list_buckets)
 
     def _list_buckets(self, conn: sqlite3.Connection) -> list[BucketInfo]:
         return [
@@ -240,7 +382,7 @@ class OzoneManager(MultipartTables):
         allocate: bool,
         part: PartTarget | None = None,
     ) -> Deferred[tuple[int, BlockID | None]]:
-        return self._run(self._open_key, bucket, key, meta, allocate, part)
+        return self._run_volatile(self._open_key, bucket, key, meta, allocate, part)
 
     def _open_key(
         self,
@@ -258,8 +400,8 @@ class OzoneManager(MultipartTables):
         blocks = [BlockLocation(first, 0)] if first else []
         return self._insert_open_key(conn, bucket_id, key, meta, blocks, part), first
 
-    @staticmethod
     def _insert_open_key(
+        self,
         conn: sqlite3.Connection,
         bucket_id: int,
         key: str,
@@ -269,7 +411,7 @@ class OzoneManager(MultipartTables):
     ) -> int:
         cur = conn.execute(
             "INSERT INTO open_keys(bucket_id, key, meta, created, blocks, upload_id, "
-            "part_number) VALUES(?, ?, ?, ?, ?, ?, ?)",
+            "part_number, worker) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 bucket_id,
                 key.encode(),
@@ -278,13 +420,14 @@ class OzoneManager(MultipartTables):
                 encode_blocks(blocks),
                 part.upload_id if part else None,
                 part.part_number if part else None,
+                self.slot or 0,
             ),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     def allocate_block(self, client_id: int) -> Deferred[BlockID]:
-        return self._run(self._allocate_block, client_id)
+        return self._run_volatile(self._allocate_block, client_id)
 
     @staticmethod
     def _held_blocks(
@@ -413,7 +556,7 @@ class OzoneManager(MultipartTables):
         )  # fmt: skip
 
     def abort_open_key(self, client_id: int) -> Deferred[None]:
-        return self._run(self._abort_open_key, client_id)
+        return self._run_volatile(self._abort_open_key, client_id)
 
     def _abort_open_key(self, conn: sqlite3.Connection, client_id: int) -> None:
         held = self._held_blocks(conn, client_id)
@@ -424,7 +567,7 @@ class OzoneManager(MultipartTables):
     # -- reads and deletes ---------------------------------------------------
 
     def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
-        return self._run(lambda conn: self._key_row(conn, bucket, key)[1])
+        return self._read(lambda conn: self._key_row(conn, bucket, key)[1])
 
     def delete_key(self, bucket: str, key: str) -> Deferred[None]:
         return self._run(self._delete_keys, bucket, [key]).addCallback(lambda _: None)
@@ -449,7 +592,7 @@ class OzoneManager(MultipartTables):
         return [DeleteResult(key) for key in keys]
 
     def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]:
-        return self._run(self._list_keys, bucket, query)
+        return self._read(self._list_keys, bucket, query)
 
     def _list_keys(
         self, conn: sqlite3.Connection, bucket: str, query: ListQuery
@@ -492,7 +635,7 @@ class OzoneManager(MultipartTables):
 
     def stats(self) -> Deferred[tuple[int, int, int]]:
         """(committed keys, their bytes, open multipart uploads): for metrics."""
-        return self._run(self._stats)
+        return self._read(self._stats)
 
     def _stats(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
         keys, size = conn.execute(
@@ -504,12 +647,12 @@ class OzoneManager(MultipartTables):
     # -- S3 secrets (Ozone's S3SecretTable) ------------------------------------
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
-        return self._run(lambda conn: get_secret(conn, access_key))
+        return self._read(lambda conn: get_secret(conn, access_key))
 
     # -- block reclamation (Ozone's deleted table + block deleting service) --
 
     def deleted_blocks(self, limit: int) -> Deferred[list[BlockID]]:
-        return self._run(self._deleted_blocks, limit)
+        return self._read(self._deleted_blocks, limit)
 
     def _deleted_blocks(self, conn: sqlite3.Connection, limit: int) -> list[BlockID]:
         return [
@@ -532,7 +675,7 @@ class OzoneManager(MultipartTables):
 
     def referenced_blocks(self) -> Deferred[set[BlockID]]:
         """Every block the metadata knows of (live or queued for deletion)."""
-        return self._run(self._referenced_blocks)
+        return self._read(self._referenced_blocks)
 
     def _referenced_blocks(self, conn: sqlite3.Connection) -> set[BlockID]:
         return {

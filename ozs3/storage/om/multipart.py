@@ -59,6 +59,7 @@ class MultipartTables:
 
     volume: str
     _run: Callable[..., Deferred[Any]]
+    _read: Callable[..., Deferred[Any]]
     _bucket_row: Callable[..., tuple[Any, ...]]
     _put_key: Callable[..., None]
 
@@ -220,7 +221,7 @@ class MultipartTables:
     def list_parts(
         self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
     ) -> Deferred[PartListing]:
-        return self._run(self._list_parts, bucket, key, upload_id, marker, max_parts)
+        return self._read(self._list_parts, bucket, key, upload_id, marker, max_parts)
 
     def _list_parts(
         self,
@@ -248,7 +249,7 @@ class MultipartTables:
         )
 
     def list_uploads(self, bucket: str, query: UploadQuery) -> Deferred[UploadListing]:
-        return self._run(self._list_uploads, bucket, query)
+        return self._read(self._list_uploads, bucket, query)
 
     def _list_uploads(
         self, conn: sqlite3.Connection, bucket: str, query: UploadQuery

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS keys(
 CREATE TABLE IF NOT EXISTS open_keys(
     client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
     meta TEXT NOT NULL, created REAL NOT NULL, blocks TEXT NOT NULL,
-    upload_id TEXT, part_number INTEGER);
+    upload_id TEXT, part_number INTEGER, worker INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS uploads(
     bucket_id INTEGER NOT NULL, key BLOB NOT NULL, upload_id TEXT NOT NULL,
     meta TEXT NOT NULL, initiated REAL NOT NULL, owner TEXT NOT NULL,
@@ -55,6 +55,20 @@ CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS s3_secrets(
     access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, created REAL NOT NULL);
 """
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database made by an older ozs3 up to this schema."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(open_keys)")}
+    if "worker" not in columns:
+        try:
+            conn.execute(
+                "ALTER TABLE open_keys ADD COLUMN worker INTEGER NOT NULL DEFAULT 0"
+            )
+        except sqlite3.OperationalError as e:  # another process just did it
+            if "duplicate column" not in str(e):
+                raise
+
 
 # SCM-lite placement: consecutive blocks share a container directory.
 BLOCKS_PER_CONTAINER = 1024
