@@ -254,7 +254,9 @@ def big_put_get(
 
 
 def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
-              concurrency: int) -> list[dict[str, object]]:  # fmt: skip
+              concurrency: int,
+              methods: tuple[str, ...] = ("PUT", "GET", "HEAD", "DELETE"),
+              ) -> list[dict[str, object]]:  # fmt: skip
     """4 KiB PUT, GET (verified), HEAD, DELETE of ``ops`` keys over
     ``concurrency`` keep-alive connections (see loadgen: one thread)."""
     from loadgen import run
@@ -275,7 +277,7 @@ def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
             raise RuntimeError(f"GET {path} returned different bytes")
 
     out = []
-    for method in ("PUT", "GET", "HEAD", "DELETE"):
+    for method in methods:
         jobs = [
             [(method, f"/{bucket}/small/{n}/{i}", payload if method == "PUT" else b"")
              for i in range(per)]
@@ -285,7 +287,7 @@ def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
         lat.sort()
         out.append({
             "workload": f"{method.lower()}_4KiB", "concurrency": concurrency,
-            "ops_per_s": round(len(lat) / dt, 1),
+            "ops_per_s": round(len(lat) / dt, 1), "seconds": round(dt, 3),
             "p50_ms": round(lat[len(lat) // 2] * 1000, 2),
             "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2),
         })  # fmt: skip
@@ -448,6 +450,66 @@ def listing(client: Client, bucket: str, count: int) -> list[dict[str, object]]:
     return out
 
 
+def scaling(work: str, signer: Signer, ops: int, reactor: str,
+            counts: tuple[int, ...] = (1, 2)) -> list[dict[str, object]]:  # fmt: skip
+    """4 KiB PUT then GET at concurrency 64 against ``--workers 1`` and
+    ``--workers 2`` gateways (each on a fresh store): the scaling ratio."""
+    from tests.support.gateway import GatewayProcess
+
+    out: list[dict[str, object]] = []
+    rates = {}
+    for n in counts:
+        gw = GatewayProcess(os.path.join(work, f"scale-{n}"), reactor=reactor,
+                            args=["--workers", str(n)]).start()  # fmt: skip
+        try:
+            Client(gw.endpoint, signer).call("PUT", "/scale")
+            recs = small_ops(gw.endpoint, signer, "scale", ops, 64, ("PUT", "GET"))
+        finally:
+            gw.stop(60)
+        total = sum(float(r["seconds"]) for r in recs)
+        done = sum(float(r["ops_per_s"]) * float(r["seconds"]) for r in recs)
+        rates[n] = done / total
+        out.append({"workload": "put_get_4KiB_workers", "workers": n,
+                    "concurrency": 64, "ops_per_s": round(rates[n], 1),
+                    **{f"{r['workload']}_ops_per_s": r["ops_per_s"] for r in recs}})  # fmt: skip
+    if len(counts) > 1:
+        out.append({"workload": "workers_scaling", "from": counts[0], "to": counts[-1],
+                    "ratio": round(rates[counts[-1]] / rates[counts[0]], 2)})  # fmt: skip
+    return out
+
+
+def moto_small_ops(signer: Signer, ops: int) -> list[dict[str, object]]:
+    """moto's S3 server (pip install 'moto[server]') on this machine, same
+    4 KiB workloads at concurrency 64: the reference the targets name."""
+    import subprocess
+
+    from tests.support.gateway import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                Client(endpoint, signer).call("PUT", "/moto-bench")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        recs = small_ops(endpoint, signer, "moto-bench", ops, 64)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    for r in recs:
+        r["workload"] = "moto_" + str(r["workload"])
+    return recs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--endpoint", help="benchmark this S3 endpoint instead")
@@ -467,6 +529,12 @@ def main() -> None:
     ap.add_argument("--list-keys", type=int, default=1_000_000)
     ap.add_argument("--skip-list", action="store_true")
     ap.add_argument("--reactor", default="default")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="gateway processes (ours): --workers N")  # fmt: skip
+    ap.add_argument("--scaling", action="store_true",
+                    help="also measure 4 KiB PUT+GET with 1 and 2 workers")  # fmt: skip
+    ap.add_argument("--moto", action="store_true",
+                    help="also measure moto's server here (4 KiB, c=64)")  # fmt: skip
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="ozs3-bench-")
@@ -474,7 +542,8 @@ def main() -> None:
     if args.endpoint is None:
         from tests.support.gateway import GatewayProcess
 
-        gw = GatewayProcess(os.path.join(work, "data"), reactor=args.reactor).start()
+        gw = GatewayProcess(os.path.join(work, "data"), reactor=args.reactor,
+                            args=["--workers", str(args.workers)]).start()  # fmt: skip
         endpoint = gw.endpoint
     else:
         endpoint = args.endpoint
@@ -483,7 +552,8 @@ def main() -> None:
     bucket = f"bench-{os.getpid()}"
     client.call("PUT", f"/{bucket}")
     emit({"workload": "env", "endpoint": endpoint, "cpus": os.cpu_count(),
-          "ours": gw is not None, "fsync": "every commit (durable)"})  # fmt: skip
+          "ours": gw is not None, "workers": args.workers,
+          "fsync": "every commit (durable)"})  # fmt: skip
     limits = {r["workload"]: float(r["MBps"]) for r in
               [limit_hash(512 * MiB), limit_loopback(1024 * MiB),
                *limit_disk(work, 1024 * MiB)]}  # fmt: skip
@@ -493,8 +563,11 @@ def main() -> None:
         limits["limit_md5_crc32c_one_core"], limits["limit_disk_write_fsync"]
     )
     get_limit = min(limits["limit_loopback_tcp"], limits["limit_disk_read_cached"])
-    if gw:
-        gw.reset_peak_rss()
+    # RSS is a process's: measured with one worker (the supervisor of
+    # several holds no data).
+    rss = gw if args.workers == 1 else None
+    if rss:
+        rss.reset_peak_rss()
     for rec in big_put_get(client, bucket, args.size_mib * MiB, gw):
         # ours / limit, as the performance targets are stated.
         if rec["workload"] in ("put_single", "put_single_crc32c"):
@@ -506,12 +579,24 @@ def main() -> None:
         for rec in multipart(endpoint, signer, bucket, args.multipart_mib * MiB,
                              args.part_mib * MiB, args.parallel):  # fmt: skip
             emit(rec)
-    if gw:
+    if rss:
         emit(
-            {"workload": "peak_rss_big_transfer", "MiB": round(gw.peak_rss() / MiB, 1)}
+            {"workload": "peak_rss_big_transfer", "MiB": round(rss.peak_rss() / MiB, 1)}
         )
+    ours_put_64 = None
     for concurrency in (int(c) for c in args.concurrency.split(",")):
         for rec in small_ops(endpoint, signer, bucket, args.ops, concurrency):
+            if rec["workload"] == "put_4KiB" and concurrency == 64:
+                ours_put_64 = float(rec["ops_per_s"])
+            emit(rec)
+    if args.moto:
+        for rec in moto_small_ops(signer, args.ops):
+            emit(rec)
+            if rec["workload"] == "moto_put_4KiB" and ours_put_64:
+                emit({"workload": "put_4KiB_vs_moto", "concurrency": 64,
+                      "ratio": round(ours_put_64 / float(rec["ops_per_s"]), 2)})  # fmt: skip
+    if args.scaling:
+        for rec in scaling(work, signer, args.ops, args.reactor):
             emit(rec)
     if gw and not args.skip_list:
         gw.stop()

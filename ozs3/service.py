@@ -57,7 +57,7 @@ class GatewayService(MultiService):
         self.om_read_executor = ThreadPoolExecutor(reactor, 2, "ozs3-om-read")
         # Many I/O threads: concurrent fsyncs of small blocks share the file
         # system's journal commits, so more in flight means more per commit.
-        self.io_executor = ThreadPoolExecutor(reactor, 16, "ozs3-io")
+        self.io_executor = ThreadPoolExecutor(reactor, 8, "ozs3-io")
         self.hash_executor = ThreadPoolExecutor(reactor, 2, "ozs3-hash")
         self._executors = [
             self.om_executor, self.om_read_executor, self.io_executor,
@@ -83,6 +83,8 @@ class GatewayService(MultiService):
         self.site = S3Site(self.gateway, timeout=config.request_timeout)
         self.metrics = GatewayMetrics()
         self.metrics.in_flight.set_function(lambda: len(self.gateway.active))
+        self.metrics.om_commits.set_function(lambda: self.om.groups)
+        self.metrics.om_writes.set_function(lambda: self.om.grouped)
         self.audit: AuditLog | None = None
         self.gateway.observers.append(self._observe)
         self._store_open = False
@@ -184,6 +186,7 @@ class GatewayService(MultiService):
                 bytes_in=got,
                 bytes_out=sent,
                 duration_ms=round(seconds * 1000, 2),
+                **({} if self.slot is None else {"worker": self.slot}),
             )
 
     @async_to_deferred
@@ -212,9 +215,8 @@ class GatewayService(MultiService):
                 if request.transport is not None:
                     request.transport.abortConnection()
             await deferLater(self.reactor, 0.2, lambda: None)
-        pending = self.store.wait_idle()
-        if pending is not None:
-            await pending
+        if self._store_open:
+            await self.store.drain()
         if self.slot is None and self._store_open:
             await self.store.mark_clean()
         for ex in reversed(self._executors):

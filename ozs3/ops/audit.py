@@ -1,7 +1,8 @@
 """The access/audit log: one JSON line per request.
 
 Fields: time, request_id, remote, user, operation, bucket, key, style (path
-or virtual addressing), status, bytes_in, bytes_out, duration_ms.  Never a
+or virtual addressing), status, bytes_in, bytes_out, duration_ms, and with
+``--workers``, the worker that served it.  Never a
 query string, header, secret or signature: nothing that could carry one is
 logged.
 """

@@ -32,6 +32,13 @@ class GatewayMetrics:
             "ozs3_open_multipart_uploads", "Multipart uploads not completed or aborted",
             registry=r,
         )  # fmt: skip
+        self.om_commits = Gauge(
+            "ozs3_om_commits", "OM write transactions committed (group commits)",
+            registry=r,
+        )  # fmt: skip
+        self.om_writes = Gauge(
+            "ozs3_om_writes", "OM writes those transactions carried", registry=r
+        )
         self.store_keys = Gauge("ozs3_store_keys", "Committed keys", registry=r)
         self.store_bytes = Gauge(
             "ozs3_store_bytes", "Bytes in committed keys", registry=r

@@ -1,11 +1,14 @@
 """The embedded object store: Ozone's client write and read paths over an
 in-process OM and datanode.
 
-Write: ``open_key`` (OM records an open key and pre-allocates a block) ->
-``write`` (chunks go to the datanode; a new block is allocated from OM
-whenever one fills up) -> ``commit`` (each block's chunk list is made durable
-with fsync, then one OM transaction makes the key, or the part, visible and
-releases whatever it replaced).  Copies write nothing: ``open_copy`` pins the
+Write: ``open_key`` (the OM checks the bucket, or upload, exists) ->
+``write`` (chunks go to the datanode, into block files named from this
+process's reserved block IDs, so no OM write is needed per block) ->
+``commit`` (each block's chunk list is made durable with fsync, then one OM
+transaction references the blocks, makes the key, or the part, visible and
+releases whatever it replaced).  A write that fails or is aborted deletes
+its files; one a crash cut short leaves files in a reserved range that no key
+references, which the next start deletes.  Copies write nothing: ``open_copy`` pins the
 source's blocks in an open key and the commit shares them.  Reads open every
 block of the key version up front, so a concurrent overwrite that deletes old
 blocks cannot cut a read short.
@@ -43,10 +46,11 @@ from .model import (
     UploadQuery,
 )
 from .om.manager import OzoneManager
-from .om.tables import slice_blocks
+from .om.tables import block_id_of, slice_blocks
 
 RECLAIM_BATCH = 512
 RECLAIM_DELAY = 0.1
+RESERVE = 128  # block IDs reserved per OM write
 
 
 class EmbeddedObjectStore:
@@ -72,6 +76,8 @@ class EmbeddedObjectStore:
         self._reclaiming: Deferred[None] | None = None
         self._reclaim_timer: Any = None  # an IDelayedCall
         self._reclaim_again = False
+        self._closing = False
+        self.blocks = BlockAllocator(om)
 
     @async_to_deferred
     async def start(self, every_slot: bool = True) -> None:
@@ -84,6 +90,12 @@ class EmbeddedObjectStore:
         reclaimed = await self.om.start(every_slot)
         if reclaimed:
             self.log.info("reclaimed {n} open keys left by an earlier run", n=reclaimed)
+        left = await self.om.reserved_ranges(every_slot)
+        if left:
+            n = await self.io.run(self._delete_unreferenced, left)
+            await self.om.forget_reservations([lo for lo, _, _ in left], every_slot)
+            if n:
+                self.log.info("deleted {n} blocks of uncommitted writes", n=n)
         if every_slot:
             if not os.path.exists(self._clean_marker):
                 swept = await self.sweep_orphans()
@@ -92,6 +104,14 @@ class EmbeddedObjectStore:
             else:
                 os.unlink(self._clean_marker)
         await self.reclaim()
+
+    def _delete_unreferenced(self, ranges: list[tuple[int, int, set[int]]]) -> int:
+        n = 0
+        for lo, hi, used in ranges:
+            for lid in range(lo, hi + 1):
+                if lid not in used:
+                    n += self.datanode.delete_block(block_id_of(lid))
+        return n
 
     @property
     def _clean_marker(self) -> str:
@@ -146,12 +166,8 @@ class EmbeddedObjectStore:
         size_hint: int | None,
         part: PartTarget | None = None,
     ) -> KeyWriter:
-        client_id, first = await self.om.open_key(
-            bucket, key, meta, allocate=size_hint != 0, part=part
-        )
-        writer = EmbeddedKeyWriter(self, client_id)
-        writer.next_block = first
-        return writer
+        await self.om.check_target(bucket, key, part)
+        return EmbeddedKeyWriter(self, None, target=(bucket, key, meta, part))
 
     @async_to_deferred
     async def open_copy(
@@ -259,6 +275,8 @@ class EmbeddedObjectStore:
     def kick_reclaim(self) -> None:
         """Delete queued blocks soon: at most one pass per RECLAIM_DELAY,
         however many writes ask (each pass asks the OM what to delete)."""
+        if self._closing:
+            return
         if self._reclaiming is not None or self._reclaim_timer is not None:
             self._reclaim_again = True
             return
@@ -300,29 +318,90 @@ class EmbeddedObjectStore:
         for i in ids:
             self.datanode.delete_block(i)
 
-    def wait_idle(self) -> Deferred[None] | None:
-        """The reclamation in progress, if any (for orderly shutdown); one
-        not started yet is left to the next start-up."""
+    @async_to_deferred
+    async def drain(self) -> None:
+        """For an orderly stop: no more passes are scheduled; the one in
+        progress ends and a last one deletes whatever is still queued."""
+        self._closing = True
         if self._reclaim_timer is not None and self._reclaim_timer.active():
             self._reclaim_timer.cancel()
         self._reclaim_timer = None
-        return self._reclaiming
+        while self._reclaiming is not None:
+            await self._reclaiming
+        await self.reclaim()
+
+
+class _Reservation:
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo, self.hi, self.next = lo, hi, lo
+        self.outstanding = 0  # IDs handed out, not yet committed or cleaned
+
+
+class BlockAllocator:
+    """Block IDs for this process's writes, from OM reservations of RESERVE.
+
+    A reservation is dropped once all its IDs were handed out and each of
+    their writes committed or cleaned up; until then a restart would sweep
+    its unreferenced files."""
+
+    def __init__(self, om: OzoneManager) -> None:
+        self._om = om
+        self._current: _Reservation | None = None
+        self._all: list[_Reservation] = []
+        self._refill: Deferred[None] | None = None
+
+    @async_to_deferred
+    async def allocate(self) -> BlockID:
+        while True:
+            r = self._current
+            if r is not None and r.next <= r.hi:
+                lid = r.next
+                r.next += 1
+                r.outstanding += 1
+                return block_id_of(lid)
+            if self._refill is None:
+                self._refill = self._reserve()
+            refill = self._refill
+            await refill
+
+    @async_to_deferred
+    async def _reserve(self) -> None:
+        try:
+            lo, hi = await self._om.reserve_blocks(RESERVE)
+            self._current = _Reservation(lo, hi)
+            self._all.append(self._current)
+        finally:
+            self._refill = None
+
+    def settle(self, ids: Sequence[BlockID]) -> None:
+        """These IDs' writes committed, or their files were deleted."""
+        for block_id in ids:
+            lid = block_id.local_id
+            for r in self._all:
+                if r.lo <= lid <= r.hi:
+                    r.outstanding -= 1
+                    if r.outstanding == 0 and r.next > r.hi:
+                        self._all.remove(r)
+                        self._om.drop_reservation(r.lo).addErrback(lambda _: None)
+                    break
 
 
 class EmbeddedKeyWriter:
-    """An open key (or part) being written block by block, or a copy whose
-    data is ``runs`` of its source's blocks."""
+    """A key (or part) being written block by block, or a copy whose data
+    is ``runs`` of its source's blocks, pinned by the open key ``client_id``."""
 
     def __init__(
         self,
         store: EmbeddedObjectStore,
-        client_id: int,
+        client_id: int | None,
         source: KeyInfo | None = None,
         runs: Sequence[BlockLocation] = (),
+        target: tuple[str, str, ObjectMeta, PartTarget | None] | None = None,
     ) -> None:
         self._store = store
         self.client_id = client_id
-        self.next_block: BlockID | None = None
+        self._target = target
+        self._allocated: list[BlockID] = []
         self._current: LocalBlockWriter | None = None
         self._done: list[BlockLocation] = list(runs)
         self.size = sum(r.length for r in runs)
@@ -349,24 +428,18 @@ class EmbeddedKeyWriter:
         while view:
             if self._current is None or self._current.length >= store.block_size:
                 await self._close_block()
-                block_id = self.next_block
-                if block_id is None:
-                    block_id = await store.om.allocate_block(self.client_id)
-                self.next_block = None
-                room = store.block_size
-                piece = view[:room]
+                block_id = await store.blocks.allocate()
+                self._allocated.append(block_id)
+                piece = view[: store.block_size]
                 # Creating the block file and its first bytes: one trip.
                 self._current = await store.io.run(
                     self._create_and_write, block_id, piece
                 )
-                self.size += len(piece)
-                view = view[room:]
-                continue
-            room = store.block_size - self._current.length
-            piece = view[:room]
-            await store.io.run(self._current.write_chunk, piece)
+            else:
+                piece = view[: store.block_size - self._current.length]
+                await store.io.run(self._current.write_chunk, piece)
             self.size += len(piece)
-            view = view[room:]
+            view = view[len(piece) :]
 
     def _create_and_write(
         self, block_id: BlockID, piece: memoryview
@@ -393,33 +466,71 @@ class EmbeddedKeyWriter:
             await self.abort()
             raise
         self._finished = True
+        store = self._store
         try:
-            return await self._store.om.commit_key(
+            if self._target is None:
+                return await self._commit_copy(etag, checksum)
+            bucket, key, meta, part = self._target
+            try:
+                return await store.om.commit_new(
+                    bucket, key, meta, part, self._done, self.size, etag,
+                    time.time(), checksum,
+                )  # fmt: skip
+            except StorageError:
+                raise  # committed: the OM owns the blocks (queued for deletion)
+            except BaseException:
+                # The transaction failed (disk full, I/O error): the blocks
+                # are nobody's.
+                await self._delete_files()
+                raise
+        finally:
+            store.blocks.settle(self._allocated)
+            store.kick_reclaim()
+
+    async def _commit_copy(self, etag: str, checksum: str) -> KeyInfo | PartInfo:
+        assert self.client_id is not None
+        om = self._store.om
+        try:
+            return await om.commit_key(
                 self.client_id, self._done, self.size, etag, time.time(), checksum
             )
         except StorageError:
             raise  # the OM committed its own cleanup
         except BaseException:
-            # The commit transaction itself failed (disk full, I/O error):
-            # release the blocks now if the OM can; start-up would otherwise.
+            # The commit transaction itself failed: unpin the source now if
+            # the OM can; start-up would otherwise.
             try:
-                await self._store.om.abort_open_key(self.client_id)
+                await om.abort_open_key(self.client_id)
             except Exception:
                 self._store.log.failure("could not release an uncommitted key")
             raise
-        finally:
-            self._store.kick_reclaim()
+
+    async def _delete_files(self) -> None:
+        ids = list(self._allocated)
+
+        def delete() -> None:
+            for block_id in ids:
+                self._store.datanode.delete_block(block_id)
+
+        await self._store.io.run(delete)
 
     @async_to_deferred
     async def abort(self) -> None:
         if self._finished:
             return
         self._finished = True
+        store = self._store
         if self._current is not None:
             current, self._current = self._current, None
-            await self._store.io.run(current.discard)
-        await self._store.om.abort_open_key(self.client_id)
-        self._store.kick_reclaim()
+            await store.io.run(current.discard)
+        if self.client_id is not None:
+            await store.om.abort_open_key(self.client_id)
+            store.kick_reclaim()
+            return
+        try:
+            await self._delete_files()
+        finally:
+            store.blocks.settle(self._allocated)
 
 
 class EmbeddedObjectReader:

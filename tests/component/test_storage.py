@@ -40,12 +40,14 @@ def result_of(d: Deferred[Any]) -> Any:
 
 
 def make_store(path: str, block_size: int = 64 * KiB,
-               checksum_type: str = "CRC32C") -> EmbeddedObjectStore:  # fmt: skip
+               checksum_type: str = "CRC32C", slot: int | None = None,
+               start: bool = True) -> EmbeddedObjectStore:  # fmt: skip
     ex = SyncExecutor()
-    om = OzoneManager(os.path.join(path, "om", "om.db"), "s3v", ex)
+    om = OzoneManager(os.path.join(path, "om", "om.db"), "s3v", ex, slot=slot)
     dn = LocalBlockStore(os.path.join(path, "hdds"), 16 * KiB, 4 * KiB, checksum_type)
     store = EmbeddedObjectStore(om, dn, ex, block_size)
-    result_of(store.start())
+    if start:
+        result_of(store.start(every_slot=slot is None))
     return store
 
 
@@ -205,6 +207,28 @@ def test_restart_reclaims_open_keys(tmp_path) -> None:
     assert result_of(s2.om.referenced_blocks()) == set()
 
 
+def test_a_worker_restart_sweeps_only_its_own_slot(tmp_path) -> None:
+    """Worker 1 dies mid-upload while worker 0 is mid-upload too: worker 1's
+    successor deletes its predecessor's block files, not worker 0's, and
+    worker 0's upload still commits."""
+    base = make_store(str(tmp_path))
+    result_of(base.create_bucket("b", "o"))
+    w0 = make_store(str(tmp_path), slot=0)
+    w1 = make_store(str(tmp_path), slot=1)
+    up0 = result_of(w0.open_key("b", "zero", ObjectMeta(), None))
+    result_of(up0.write(os.urandom(100 * KiB)))
+    up1 = result_of(w1.open_key("b", "one", ObjectMeta(), None))
+    result_of(up1.write(os.urandom(100 * KiB)))
+    assert len(base.datanode.block_files()) == 4
+    w1.om.close()  # worker 1 is gone; its successor starts in slot 1
+    make_store(str(tmp_path), slot=1)
+    assert len(base.datanode.block_files()) == 2
+    info = result_of(up0.commit("e0"))
+    assert info.size == 100 * KiB
+    assert {b.block_id for b in info.blocks} == set(base.datanode.block_files())
+    assert result_of(base.om.referenced_blocks()) == set(base.datanode.block_files())
+
+
 def test_bucket_rules(store) -> None:
     """Buckets: duplicate names, not-empty deletes, missing buckets."""
     with pytest.raises(BucketAlreadyExists) as e:
@@ -336,7 +360,7 @@ def test_commit_transaction_failure_releases_blocks(tmp_path, monkeypatch) -> No
     def full(*args: Any) -> Any:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(s.om, "_commit_key", full)
+    monkeypatch.setattr(s.om, "_commit_new", full)
     with pytest.raises(sqlite3.OperationalError):
         result_of(w.commit("e"))
     result_of(s.reclaim())

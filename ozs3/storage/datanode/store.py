@@ -144,11 +144,13 @@ class LocalBlockStore:
             os.close(fd)
             raise
 
-    def delete_block(self, block_id: BlockID) -> None:
+    def delete_block(self, block_id: BlockID) -> bool:
+        """Delete a block's file; whether there was one."""
         try:
             os.unlink(self.block_path(block_id))
         except FileNotFoundError:
-            pass
+            return False
+        return True
 
     def block_files(self) -> list[BlockID]:
         """Every block file on disk (for start-up audits and tests)."""

@@ -53,13 +53,14 @@ from .multipart import MultipartTables
 from .secrets import get_secret
 from .tables import (
     SCHEMA,
+    add_blocks,
     decode_blocks,
     decode_meta,
     encode_blocks,
     encode_meta,
     migrate,
-    new_block,
     release,
+    reserve_ids,
     retain,
     slice_blocks,
     unused,
@@ -374,31 +375,138 @@ class OzoneManager(MultipartTables):
 
     # -- the write path: open key -> allocate blocks -> commit ---------------
 
-    def open_key(
+    def check_target(
+        self, bucket: str, key: str, part: PartTarget | None
+    ) -> Deferred[None]:
+        """Whether a write to (bucket, key[, part]) may start: the bucket
+        and the upload exist.  Checked again by the commit."""
+        return self._read(self._check_target, bucket, key, part)
+
+    def _check_target(
+        self, conn: sqlite3.Connection, bucket: str, key: str, part: PartTarget | None
+    ) -> None:
+        bucket_id = self._bucket_row(conn, bucket)[0]
+        if part is not None:
+            self._upload_row(conn, bucket_id, key, part.upload_id)
+
+    def reserve_blocks(self, n: int) -> Deferred[tuple[int, int]]:
+        """Reserve ``n`` block IDs for this process: ``(lo, hi)``, inclusive.
+
+        Writers name block files from the reservation without asking the OM
+        again; a block becomes referenced only by the commit that makes its
+        key (or part) visible.  The reservation row lets a restart find the
+        files of writes that never committed (``reserved_ranges``)."""
+        return self._run_volatile(self._reserve_blocks, n)
+
+    def _reserve_blocks(self, conn: sqlite3.Connection, n: int) -> tuple[int, int]:
+        lo, hi = reserve_ids(conn, n)
+        conn.execute(
+            "INSERT INTO reservations VALUES(?, ?, ?)", (self.slot or 0, lo, hi)
+        )
+        return lo, hi
+
+    def drop_reservation(self, lo: int) -> Deferred[None]:
+        """Every ID of the reservation starting at ``lo`` was used and its
+        write committed or cleaned up."""
+        return self._run_volatile(self._drop_reservations, [lo])
+
+    def reserved_ranges(
+        self, every_slot: bool
+    ) -> Deferred[list[tuple[int, int, set[int]]]]:
+        """Reservations left by an earlier run (all, or this slot's): each
+        ``(lo, hi, referenced local IDs within)``."""
+        return self._read(self._reserved_ranges, every_slot)
+
+    def _reserved_ranges(
+        self, conn: sqlite3.Connection, every_slot: bool
+    ) -> list[tuple[int, int, set[int]]]:
+        where, args = ("", ()) if every_slot else (" WHERE worker=?", (self.slot or 0,))
+        out = []
+        for lo, hi in conn.execute("SELECT lo, hi FROM reservations" + where, args):
+            used = {
+                lid
+                for table in ("blocks", "deleted_blocks")
+                for (lid,) in conn.execute(
+                    f"SELECT local_id FROM {table} WHERE local_id BETWEEN ? AND ?",
+                    (lo, hi),
+                )
+            }
+            out.append((lo, hi, used))
+        return out
+
+    def forget_reservations(
+        self, los: Sequence[int], every_slot: bool
+    ) -> Deferred[None]:
+        return self._run_volatile(self._drop_reservations, los, every_slot)
+
+    def _drop_reservations(
+        self, conn: sqlite3.Connection, los: Sequence[int], every_slot: bool = False
+    ) -> None:
+        if every_slot:
+            conn.executemany(
+                "DELETE FROM reservations WHERE lo=?", [(lo,) for lo in los]
+            )
+        else:
+            conn.executemany(
+                "DELETE FROM reservations WHERE worker=? AND lo=?",
+                [(self.slot or 0, lo) for lo in los],
+            )
+
+    def commit_new(
         self,
         bucket: str,
         key: str,
         meta: ObjectMeta,
-        allocate: bool,
-        part: PartTarget | None = None,
-    ) -> Deferred[tuple[int, BlockID | None]]:
-        return self._run_volatile(self._open_key, bucket, key, meta, allocate, part)
+        part: PartTarget | None,
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+        checksum: str = "",
+    ) -> Deferred[KeyInfo | PartInfo]:
+        """Make freshly written blocks a key (or a part), durably.
 
-    def _open_key(
+        Once this transaction commits the blocks are the OM's: referenced,
+        or, if the bucket or upload went away meanwhile, queued for deletion
+        (and that error raised).  If it fails, they are nobody's."""
+        d = self._run(
+            self._commit_new, bucket, key, meta, part, blocks, size, etag, modified,
+            checksum,
+        )  # fmt: skip
+        return d.addCallback(self._committed)
+
+    def _commit_new(
         self,
         conn: sqlite3.Connection,
         bucket: str,
         key: str,
         meta: ObjectMeta,
-        allocate: bool,
         part: PartTarget | None,
-    ) -> tuple[int, BlockID | None]:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+        checksum: str,
+    ) -> KeyInfo | PartInfo | StorageError:
+        add_blocks(conn, blocks)
+        row = conn.execute(
+            "SELECT id FROM buckets WHERE volume=? AND name=?", (self.volume, bucket)
+        ).fetchone()
+        if row is None:
+            release(conn, blocks)
+            return BucketNotFound("the bucket was deleted during the upload")
+        bucket_id, raw_key = row[0], key.encode()
         if part is not None:
-            self._upload_row(conn, bucket_id, key, part.upload_id)
-        first = new_block(conn) if allocate else None
-        blocks = [BlockLocation(first, 0)] if first else []
-        return self._insert_open_key(conn, bucket_id, key, meta, blocks, part), first
+            return self._commit_part(
+                conn, bucket_id, raw_key, part.upload_id, part.part_number, blocks,
+                size, etag, modified, checksum,
+            )  # fmt: skip
+        encoded = encode_meta(meta)
+        self._put_key(
+            conn, bucket_id, raw_key, size, etag, modified, encoded, blocks,
+            checksum=checksum,
+        )  # fmt: skip
+        return KeyInfo(bucket, key, size, etag, modified, meta, tuple(blocks), checksum)
 
     def _insert_open_key(
         self,
@@ -426,9 +534,6 @@ class OzoneManager(MultipartTables):
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def allocate_block(self, client_id: int) -> Deferred[BlockID]:
-        return self._run_volatile(self._allocate_block, client_id)
-
     @staticmethod
     def _held_blocks(
         conn: sqlite3.Connection, client_id: int
@@ -438,20 +543,6 @@ class OzoneManager(MultipartTables):
             "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
         ).fetchone()
         return None if row is None else decode_blocks(row[0])
-
-    def _allocate_block(self, conn: sqlite3.Connection, client_id: int) -> BlockID:
-        held = self._held_blocks(conn, client_id)
-        if held is None:
-            raise StorageError(f"open key {client_id} is gone")
-        block_id = new_block(conn)
-        blocks = [*held, BlockLocation(block_id, 0)]
-        # Recorded before the datanode creates the file: a crash can leave an
-        # allocated block without a file, never a file nobody knows about.
-        conn.execute(
-            "UPDATE open_keys SET blocks=? WHERE client_id=?",
-            (encode_blocks(blocks), client_id),
-        )
-        return block_id
 
     def open_copy(
         self,

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS blocks(
 CREATE TABLE IF NOT EXISTS deleted_blocks(
     container_id INTEGER NOT NULL, local_id INTEGER NOT NULL,
     PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reservations(
+    worker INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,
+    PRIMARY KEY(worker, lo)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS s3_secrets(
     access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, created REAL NOT NULL);
@@ -119,6 +122,28 @@ def slice_blocks(
             out.append(BlockLocation(b.block_id, hi - lo, b.offset + (lo - pos)))
         pos += b.length
     return out
+
+
+def block_id_of(local_id: int) -> BlockID:
+    return BlockID(1 + local_id // BLOCKS_PER_CONTAINER, local_id)
+
+
+def reserve_ids(conn: sqlite3.Connection, n: int) -> tuple[int, int]:
+    """``n`` fresh local IDs, ``(lo, hi)`` inclusive, from the block counter."""
+    (hi,) = conn.execute(
+        "INSERT INTO counters(name, value) VALUES('local_id', ?) "
+        "ON CONFLICT(name) DO UPDATE SET value = value + ? RETURNING value",
+        (n, n),
+    ).fetchone()
+    return hi - n + 1, hi
+
+
+def add_blocks(conn: sqlite3.Connection, blocks: Iterable[BlockLocation]) -> None:
+    """First references to freshly written blocks (made by their commit)."""
+    conn.executemany(
+        "INSERT INTO blocks VALUES(?, ?, 1)",
+        [(b.block_id.container_id, b.block_id.local_id) for b in blocks],
+    )
 
 
 def new_block(conn: sqlite3.Connection) -> BlockID:
