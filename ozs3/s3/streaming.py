@@ -233,13 +233,13 @@ class UploadSink:
                     self._busy = False
                     self._fail(Failure())
                     return
-                work = [self.writer.write(batch)]
+                work = [self.writer.write(batch, self._eof and not self._queue)]
             else:
                 # MD5, the other digests and storing run in parallel threads
                 # (all release the GIL): MD5, the slowest, is alone on its own.
                 work = [
                     self._hash_executor.run(self._md5.update, batch),
-                    self.writer.write(batch),
+                    self.writer.write(batch, self._eof and not self._queue),
                 ]
                 if self._extra_digests:
                     work.append(self._hash_executor.run(self._hash_extra, batch))

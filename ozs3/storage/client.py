@@ -51,6 +51,7 @@ from .om.tables import block_id_of, slice_blocks
 RECLAIM_BATCH = 512
 RECLAIM_DELAY = 0.1
 RESERVE = 128  # block IDs reserved per OM write
+BUCKET_SEEN_FOR = 1.0  # seconds a bucket known to exist skips the lookup
 
 
 class EmbeddedObjectStore:
@@ -78,6 +79,7 @@ class EmbeddedObjectStore:
         self._reclaim_again = False
         self._closing = False
         self.blocks = BlockAllocator(om)
+        self._bucket_seen: dict[str, float] = {}  # bucket -> until (monotonic)
 
     @async_to_deferred
     async def start(self, every_slot: bool = True) -> None:
@@ -144,6 +146,7 @@ class EmbeddedObjectStore:
         return self.om.get_bucket(name)
 
     def delete_bucket(self, name: str) -> Deferred[None]:
+        self._bucket_seen.pop(name, None)
         return self.om.delete_bucket(name)
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]:
@@ -166,7 +169,11 @@ class EmbeddedObjectStore:
         size_hint: int | None,
         part: PartTarget | None = None,
     ) -> KeyWriter:
-        await self.om.check_target(bucket, key, part)
+        # A bucket seen a moment ago needs no lookup: if it was deleted
+        # since, the commit says so (NoSuchBucket) and frees the blocks.
+        if part is not None or self._bucket_seen.get(bucket, 0.0) < time.monotonic():
+            await self.om.check_target(bucket, key, part)
+            self._bucket_seen[bucket] = time.monotonic() + BUCKET_SEEN_FOR
         return EmbeddedKeyWriter(self, None, target=(bucket, key, meta, part))
 
     @async_to_deferred
@@ -407,6 +414,8 @@ class EmbeddedKeyWriter:
         self.size = sum(r.length for r in runs)
         self._finished = False
         self._source = source
+        self._writing = False
+        self._idle: list[Deferred[None]] = []  # abort waiting for a write
 
     @property
     def source(self) -> KeyInfo:
@@ -422,7 +431,17 @@ class EmbeddedKeyWriter:
         return self._store.open_reader(info, 0, self.size)
 
     @async_to_deferred
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: bytes, last: bool = False) -> None:
+        self._writing = True
+        try:
+            await self._write(data, last)
+        finally:
+            self._writing = False
+            waiters, self._idle = self._idle, []
+            for w in waiters:
+                w.callback(None)
+
+    async def _write(self, data: bytes, last: bool) -> None:
         store = self._store
         view = memoryview(data)
         while view:
@@ -431,26 +450,42 @@ class EmbeddedKeyWriter:
                 block_id = await store.blocks.allocate()
                 self._allocated.append(block_id)
                 piece = view[: store.block_size]
-                # Creating the block file and its first bytes: one trip.
-                self._current = await store.io.run(
-                    self._create_and_write, block_id, piece
-                )
+                current = None
             else:
-                piece = view[: store.block_size - self._current.length]
-                await store.io.run(self._current.write_chunk, piece)
+                current = self._current
+                piece = view[: store.block_size - current.length]
+            # Creating the block file, writing, and (after the body's last
+            # bytes) making the block durable: one trip to the I/O pool.
+            finish = last and len(piece) == len(view)
+            self._current, done = await store.io.run(
+                self._write_piece, current, block_id if current is None else None,
+                piece, finish,
+            )  # fmt: skip
+            if done is not None:
+                self._done.append(done)
             self.size += len(piece)
             view = view[len(piece) :]
 
-    def _create_and_write(
-        self, block_id: BlockID, piece: memoryview
-    ) -> LocalBlockWriter:
-        writer = self._store.datanode.create_block(block_id)
-        try:
+    def _write_piece(
+        self,
+        writer: LocalBlockWriter | None,
+        new_block: BlockID | None,
+        piece: memoryview,
+        finish: bool,
+    ) -> tuple[LocalBlockWriter | None, BlockLocation | None]:
+        if writer is None:
+            assert new_block is not None
+            writer = self._store.datanode.create_block(new_block)
+            try:
+                writer.write_chunk(piece)
+            except BaseException:
+                writer.discard()
+                raise
+        else:
             writer.write_chunk(piece)
-        except BaseException:
-            writer.discard()
-            raise
-        return writer
+        if finish:
+            return None, writer.put_block()
+        return writer, None
 
     async def _close_block(self) -> None:
         if self._current is not None:
@@ -520,6 +555,12 @@ class EmbeddedKeyWriter:
             return
         self._finished = True
         store = self._store
+        if self._writing:
+            # A write in flight may be creating a block file right now: let
+            # it finish, so the file is there to delete (and its fd closed).
+            idle: Deferred[None] = Deferred()
+            self._idle.append(idle)
+            await idle
         if self._current is not None:
             current, self._current = self._current, None
             await store.io.run(current.discard)

@@ -37,7 +37,9 @@ class KeyWriter(Protocol):
     ``write`` calls must not overlap; each waits for the previous one.
     """
 
-    def write(self, data: bytes) -> Deferred[None]: ...
+    def write(self, data: bytes, last: bool = False) -> Deferred[None]:
+        """Append ``data``; ``last``: no more will come (the writer may make
+        the data durable now, saving the commit a step)."""
 
     def commit(self, etag: str, checksum: str = "") -> Deferred[KeyInfo | PartInfo]:
         """Make the key (or the part) visible, atomically replacing any older

@@ -13,7 +13,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from tests.support.storecheck import block_files
+from tests.support.storecheck import block_files, wait_quiet
 
 MiB = 1024 * 1024
 
@@ -149,6 +149,7 @@ def test_reuploading_a_part_replaces_it(gateway, s3, bucket) -> None:
 def test_unlisted_and_aborted_parts_free_their_blocks(gateway, s3, bucket) -> None:
     """Parts left out of Complete, and every part of an aborted upload, are
     deleted from the datanode."""
+    wait_quiet(gateway.data_dir)  # earlier tests' deletions done
     before = block_files(gateway.data_dir)
     uid, parts = _upload(
         s3, bucket, "u", os.urandom(5 * MiB), os.urandom(10), os.urandom(10)

@@ -144,9 +144,12 @@ def test_a_killed_worker_is_replaced_and_its_upload_cleaned(tmp_path) -> None:
         time.sleep(1.0)
         for i in range(20):
             assert (
-                len(s3.get_object(Bucket="killed", Key=f"kept/{i}")["Body"].read()) == 1000
+                len(s3.get_object(Bucket="killed", Key=f"kept/{i}")["Body"].read())
+                == 1000
             )
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="killed").get("Contents", [])]
+        keys = [
+            o["Key"] for o in s3.list_objects_v2(Bucket="killed").get("Contents", [])
+        ]
         assert not [k for k in keys if k.startswith("partial/")]
         assert "ended" in gw.log()
     finally:

@@ -64,3 +64,18 @@ def assert_clean(data_dir: str) -> None:
     assert not report["refcount_mismatches"], report
     assert not report["files_without_reference"], report
     assert not report["references_without_file"], report
+
+
+def wait_quiet(data_dir: str, timeout: float = 5.0) -> None:
+    """Wait until the block-deleting task has caught up (it runs at most
+    every 0.1 s): every block file referenced, nothing queued."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        report = audit(data_dir)
+        if not report["files_without_reference"] and not report["queued_for_deletion"]:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the store did not settle: {report}")
+        time.sleep(0.05)
