@@ -58,6 +58,17 @@ def run(host: str, port: int, sign: SignFn,
         c = _Conn(s, list(reversed(todo)))
         conns.append(c)
 
+    def reconnect(c: _Conn) -> None:
+        """The server closes after each response (moto does): a new
+        connection for the next request, as any client would open."""
+        sel.unregister(c.sock)
+        c.sock.close()
+        c.sock = socket.create_connection((host, port))
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.sock.setblocking(False)
+        c.inbuf.clear()
+        sel.register(c.sock, selectors.EVENT_WRITE, c)
+
     def send_next(c: _Conn) -> bool:
         if not c.todo:
             sel.unregister(c.sock)
@@ -97,12 +108,15 @@ def run(host: str, port: int, sign: SignFn,
                 continue
             head = bytes(c.inbuf[:end]).decode("latin-1").split("\r\n")
             status = int(head[0].split(" ", 2)[1])
-            length = 0
+            length, close = 0, False
             for line in head[1:]:
                 name, _, value = line.partition(":")
-                if name.strip().lower() == "content-length":
+                name = name.strip().lower()
+                if name == "content-length":
                     length = int(value)
-                elif name.strip().lower() == "transfer-encoding":
+                elif name == "connection":
+                    close = value.strip().lower() == "close"
+                elif name == "transfer-encoding":
                     raise RuntimeError("chunked responses are not supported here")
             body_len = length if c.expect_body else 0
             if len(c.inbuf) < end + 4 + body_len:
@@ -111,5 +125,7 @@ def run(host: str, port: int, sign: SignFn,
             del c.inbuf[: end + 4 + body_len]
             latencies.append(time.perf_counter() - c.started)
             check(c.method, c.path, status, body)
+            if close and c.todo:
+                reconnect(c)
             live -= not send_next(c)
     return latencies, time.perf_counter() - start
