@@ -57,7 +57,7 @@ class GatewayService(MultiService):
         self.om_read_executor = ThreadPoolExecutor(reactor, 2, "ozs3-om-read")
         # Many I/O threads: concurrent fsyncs of small blocks share the file
         # system's journal commits, so more in flight means more per commit.
-        self.io_executor = ThreadPoolExecutor(reactor, 8, "ozs3-io")
+        self.io_executor = ThreadPoolExecutor(reactor, 4, "ozs3-io")
         self.hash_executor = ThreadPoolExecutor(reactor, 2, "ozs3-hash")
         self._executors = [
             self.om_executor, self.om_read_executor, self.io_executor,
