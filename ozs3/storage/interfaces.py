@@ -154,19 +154,30 @@ class ObjectStore(Protocol):
 
 
 class MetadataStore(Protocol):
-    """The Ozone Manager: volumes, buckets, keys, open keys, deleted blocks."""
+    """The Ozone Manager: volumes, buckets, keys, block reservations, open
+    keys (copies pinning their source), deleted blocks."""
 
-    def open_key(
+    def check_target(
+        self, bucket: str, key: str, part: PartTarget | None
+    ) -> Deferred[None]:
+        """The bucket (and upload) a write is about to go to exist."""
+
+    def reserve_blocks(self, n: int) -> Deferred[tuple[int, int]]:
+        """``n`` block IDs for this process's writes, ``(lo, hi)``."""
+
+    def commit_new(
         self,
         bucket: str,
         key: str,
         meta: ObjectMeta,
-        allocate: bool,
-        part: PartTarget | None = None,
-    ) -> Deferred[tuple[int, BlockID | None]]:
-        """Record an open key; returns its client id and, if asked, a first block."""
-
-    def allocate_block(self, client_id: int) -> Deferred[BlockID]: ...
+        part: PartTarget | None,
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+        checksum: str = "",
+    ) -> Deferred[KeyInfo | PartInfo]:
+        """Reference freshly written blocks and make them a key (or part)."""
 
     def commit_key(
         self,
@@ -191,7 +202,7 @@ class BlockStore(Protocol):
 
     def open_block(self, block_id: BlockID) -> BlockReader: ...
 
-    def delete_block(self, block_id: BlockID) -> None: ...
+    def delete_block(self, block_id: BlockID) -> bool: ...
 
 
 class BlockWriter(Protocol):

@@ -146,16 +146,6 @@ def add_blocks(conn: sqlite3.Connection, blocks: Iterable[BlockLocation]) -> Non
     )
 
 
-def new_block(conn: sqlite3.Connection) -> BlockID:
-    (value,) = conn.execute(
-        "INSERT INTO counters(name, value) VALUES('local_id', 1) "
-        "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
-    ).fetchone()
-    block_id = BlockID(1 + value // BLOCKS_PER_CONTAINER, value)
-    conn.execute("INSERT INTO blocks VALUES(?, ?, 1)", (block_id.container_id, value))
-    return block_id
-
-
 def _ids(blocks: Iterable[BlockLocation | BlockID]) -> list[BlockID]:
     return [b.block_id if isinstance(b, BlockLocation) else b for b in blocks]
 
