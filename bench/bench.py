@@ -127,6 +127,8 @@ def raw_get(client: Client, path: str) -> tuple[int, int, int]:
     ~15% more CPU, which on two cores the server then lacks)."""
     import socket
 
+    from loadgen import parse_head
+
     headers = client.signer.headers("GET", client.hostport, path)
     head = f"GET {quote(path, safe='/-_.~')} HTTP/1.1\r\nHost: {client.hostport}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
@@ -142,12 +144,7 @@ def raw_get(client: Client, path: str) -> tuple[int, int, int]:
                 raise RuntimeError("connection closed before the headers")
             data += more
         top, _, rest = data.partition(b"\r\n\r\n")
-        lines = top.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        length = next(
-            int(v) for k, _, v in (x.partition(":") for x in lines[1:])
-            if k.strip().lower() == "content-length"
-        )  # fmt: skip
+        status, length, _ = parse_head(top)
         n, value = len(rest), crc(rest)
         while n < length:
             got = sock.recv_into(buf, min(len(buf), length - n))

@@ -41,6 +41,24 @@ class _Conn:
         self.expect_body = True
 
 
+def parse_head(head: bytes) -> tuple[int, int, bool]:
+    """A response's status line and headers (without the blank line):
+    (status, Content-Length, whether the server closes after it)."""
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length, close = 0, False
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "connection":
+            close = value.strip().lower() == "close"
+        elif name == "transfer-encoding":
+            raise RuntimeError("chunked responses are not supported here")
+    return status, length, close
+
+
 def run(host: str, port: int, sign: SignFn,
         jobs: list[list[tuple[str, str, bytes]]],
         check: Callable[[str, str, int, bytes], None]) -> tuple[list[float], float]:  # fmt: skip
@@ -106,18 +124,7 @@ def run(host: str, port: int, sign: SignFn,
             end = c.inbuf.find(b"\r\n\r\n")
             if end < 0:
                 continue
-            head = bytes(c.inbuf[:end]).decode("latin-1").split("\r\n")
-            status = int(head[0].split(" ", 2)[1])
-            length, close = 0, False
-            for line in head[1:]:
-                name, _, value = line.partition(":")
-                name = name.strip().lower()
-                if name == "content-length":
-                    length = int(value)
-                elif name == "connection":
-                    close = value.strip().lower() == "close"
-                elif name == "transfer-encoding":
-                    raise RuntimeError("chunked responses are not supported here")
+            status, length, close = parse_head(bytes(c.inbuf[:end]))
             body_len = length if c.expect_body else 0
             if len(c.inbuf) < end + 4 + body_len:
                 continue

@@ -101,8 +101,7 @@ class WorkerSupervisor(Service):
             from twisted.internet import reactor as default_reactor
 
             reactor = default_reactor
-        check_workers_config(config)
-        self.config = config
+        self.config = config  # checked by check_workers_config (tap.py)
         self.child_args = child_args
         self.reactor = reactor
         self.workers: dict[int, _Worker] = {}

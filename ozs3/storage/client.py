@@ -541,13 +541,8 @@ class EmbeddedKeyWriter:
             raise
 
     async def _delete_files(self) -> None:
-        ids = list(self._allocated)
-
-        def delete() -> None:
-            for block_id in ids:
-                self._store.datanode.delete_block(block_id)
-
-        await self._store.io.run(delete)
+        store = self._store
+        await store.io.run(store._delete_blocks, list(self._allocated))
 
     @async_to_deferred
     async def abort(self) -> None:

@@ -338,6 +338,10 @@ class OzoneManager(MultipartTables):
 
     # -- volumes and buckets -------------------------------------------------
 
+    def _slot_filter(self, every_slot: bool) -> tuple[str, tuple[int, ...]]:
+        """A WHERE clause (and its arguments) for this slot's rows, or all."""
+        return ("", ()) if every_slot else (" WHERE worker=?", (self.slot or 0,))
+
     def start(self, every_slot: bool = True) -> Deferred[int]:
         """Create the S3 volume and reclaim the open keys left by a crash:
         all of them (nothing else is running), or this worker slot's.
@@ -351,7 +355,7 @@ class OzoneManager(MultipartTables):
             "INSERT OR IGNORE INTO volumes VALUES(?, ?, ?)",
             (self.volume, "admin", time.time()),
         )
-        where, args = ("", ()) if every_slot else (" WHERE worker=?", (self.slot or 0,))
+        where, args = self._slot_filter(every_slot)
         rows = conn.execute("SELECT blocks FROM open_keys" + where, args).fetchall()
         for (blocks,) in rows:
             release(conn, decode_blocks(blocks))
@@ -455,7 +459,7 @@ class OzoneManager(MultipartTables):
     def _reserved_ranges(
         self, conn: sqlite3.Connection, every_slot: bool
     ) -> list[tuple[int, int, set[int]]]:
-        where, args = ("", ()) if every_slot else (" WHERE worker=?", (self.slot or 0,))
+        where, args = self._slot_filter(every_slot)
         out = []
         for lo, hi in conn.execute("SELECT lo, hi FROM reservations" + where, args):
             used = {
@@ -534,18 +538,45 @@ class OzoneManager(MultipartTables):
                 release(conn, blocks)
                 return BucketNotFound("the bucket was deleted during the upload")
             bucket_id = self._group_buckets[bucket] = row[0]
-        raw_key = key.encode()
-        if part is not None:
+        return self._make_visible(
+            conn, bucket, bucket_id, key.encode(), encode_meta(meta),
+            part.upload_id if part else None, part.part_number if part else None,
+            blocks, size, etag, modified, checksum, meta,
+        )  # fmt: skip
+
+    def _make_visible(
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        bucket_id: int,
+        raw_key: bytes,
+        meta_text: str,
+        upload_id: str | None,
+        part_number: int | None,
+        blocks: Sequence[BlockLocation],
+        size: int,
+        etag: str,
+        modified: float,
+        checksum: str,
+        meta: ObjectMeta | None = None,
+    ) -> KeyInfo | PartInfo | StorageError:
+        """The last step of every commit: the part of its upload, or the key,
+        replacing (and releasing) any older version."""
+        if upload_id is not None:
+            assert part_number is not None
             return self._commit_part(
-                conn, bucket_id, raw_key, part.upload_id, part.part_number, blocks,
-                size, etag, modified, checksum,
+                conn, bucket_id, raw_key, upload_id, part_number, blocks, size,
+                etag, modified, checksum,
             )  # fmt: skip
-        encoded = encode_meta(meta)
         self._put_key(
-            conn, bucket_id, raw_key, size, etag, modified, encoded, blocks,
+            conn, bucket_id, raw_key, size, etag, modified, meta_text, blocks,
             checksum=checksum,
         )  # fmt: skip
-        return KeyInfo(bucket, key, size, etag, modified, meta, tuple(blocks), checksum)
+        return KeyInfo(
+            bucket, raw_key.decode(), size, etag, modified,
+            meta if meta is not None else decode_meta(meta_text), tuple(blocks),
+            checksum,
+        )  # fmt: skip
 
     def _insert_open_key(
         self,
@@ -672,17 +703,9 @@ class OzoneManager(MultipartTables):
         if bucket is None:
             release(conn, blocks)
             return BucketNotFound("the bucket was deleted during the upload")
-        if upload_id is not None:
-            return self._commit_part(
-                conn, bucket_id, key, upload_id, part_number, blocks, size, etag,
-                modified, checksum,
-            )  # fmt: skip
-        self._put_key(
-            conn, bucket_id, key, size, etag, modified, meta, blocks, checksum=checksum
-        )
-        return KeyInfo(
-            bucket, key.decode(), size, etag, modified, decode_meta(meta),
-            tuple(blocks), checksum,
+        return self._make_visible(
+            conn, bucket, bucket_id, key, meta, upload_id, part_number, blocks,
+            size, etag, modified, checksum,
         )  # fmt: skip
 
     def abort_open_key(self, client_id: int) -> Deferred[None]:
