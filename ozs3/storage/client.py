@@ -27,7 +27,7 @@ from twisted.logger import Logger
 from .._deferred import async_to_deferred
 from .._executor import Executor
 from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
-from .errors import BlockNotFound, StorageError
+from .errors import BlockNotFound
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
     BlockID,
@@ -511,12 +511,13 @@ class EmbeddedKeyWriter:
                     bucket, key, meta, part, self._done, self.size, etag,
                     time.time(), checksum,
                 )  # fmt: skip
-            except StorageError:
-                raise  # committed: the OM owns the blocks (queued for deletion)
-            except BaseException:
-                # The transaction failed (disk full, I/O error): the blocks
-                # are nobody's.
-                await self._delete_files()
+            except BaseException as e:
+                # Committed (a refusal whose cleanup committed, or a commit
+                # whose log sync failed): the OM owns the blocks, referenced
+                # or queued for deletion.  Otherwise the transaction took no
+                # effect (disk full, I/O error): the blocks are nobody's.
+                if not getattr(e, "after_commit", False):
+                    await self._delete_files()
                 raise
         finally:
             store.blocks.settle(self._allocated)
@@ -529,9 +530,9 @@ class EmbeddedKeyWriter:
             return await om.commit_key(
                 self.client_id, self._done, self.size, etag, time.time(), checksum
             )
-        except StorageError:
-            raise  # the OM committed its own cleanup
-        except BaseException:
+        except BaseException as e:
+            if getattr(e, "after_commit", False):
+                raise  # the OM committed the key, or its own cleanup
             # The commit transaction itself failed: unpin the source now if
             # the OM can; start-up would otherwise.
             try:

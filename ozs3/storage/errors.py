@@ -7,6 +7,11 @@ from __future__ import annotations
 class StorageError(Exception):
     """Base of every error the storage layer raises on purpose."""
 
+    # Whether the OM transaction that raised it committed: what it wrote
+    # stands (a writer's blocks are the OM's now, to keep or to reclaim).
+    # False: the transaction took no effect, or there was none.
+    after_commit = False
+
 
 class BucketNotFound(StorageError):
     pass
@@ -42,6 +47,14 @@ class NoSpace(StorageError):
 
 class StorageIOError(StorageError):
     """Any other I/O error from a datanode or the metadata store."""
+
+
+class NotDurable(StorageIOError):
+    """The OM transaction committed (its writes are visible) but making it
+    durable failed (the log's fsync raised): it may not survive a power
+    failure, and must not be undone as if it had failed."""
+
+    after_commit = True
 
 
 class UploadNotFound(StorageError):

@@ -403,3 +403,49 @@ def test_chunks_are_cut_at_chunk_size_whatever_the_writes(tmp_path_factory, kind
         assert c.checksums == want
     assert r.read(0, len(data)) == data
     r.close()
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_failed_log_sync_after_commit_keeps_the_committed_key(
+    tmp_path, monkeypatch, multipart
+) -> None:
+    """The WAL fdatasync after COMMIT raises (EIO): the key (or part) is
+    committed and visible, so the writer must not delete its blocks.  The
+    commit reports the doubt (NotDurable, a 500), the key reads back whole,
+    and after a restart too."""
+    import errno
+
+    from ozs3.storage.errors import NotDurable
+    from ozs3.storage.model import PartTarget
+
+    s = make_store(str(tmp_path))
+    result_of(s.create_bucket("b", "o"))
+    data = os.urandom(150 * KiB)  # three blocks of 64 KiB
+    part = None
+    if multipart:
+        upload = result_of(s.create_upload("b", "k", ObjectMeta(), "o"))
+        part = PartTarget(upload.upload_id, 1)
+    w = result_of(s.open_key("b", "k", ObjectMeta(), len(data), part))
+    result_of(w.write(data))
+    real_sync = s.om._sync_wal
+    failed: list[int] = []
+
+    def failing_sync() -> None:
+        if not failed:
+            failed.append(1)
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_sync()
+
+    monkeypatch.setattr(s.om, "_sync_wal", failing_sync)
+    with pytest.raises(NotDurable):
+        result_of(w.commit("0" * 32))
+    assert failed
+    result_of(s.reclaim())
+    if multipart:
+        info = result_of(s.complete_upload("b", "k", upload.upload_id, [(1, "0" * 32)]))
+        assert info.size == len(data)
+    assert read(s, "b", "k") == data
+    assert len(s.datanode.block_files()) == 3
+    s.om.close()
+    again = make_store(str(tmp_path))  # an unclean restart: the full sweep
+    assert read(again, "b", "k") == data

@@ -35,6 +35,8 @@ from ..errors import (
     BucketNotEmpty,
     BucketNotFound,
     KeyNotFound,
+    NoSpace,
+    NotDurable,
     StorageError,
 )
 from ..model import (
@@ -68,6 +70,15 @@ from .tables import (
 )
 
 T = TypeVar("T")
+
+
+def sqlite_error(e: sqlite3.Error) -> Exception:
+    """SQLite's error as a storage error where one fits: a full disk is
+    NoSpace (503, the client may retry), not an internal error."""
+    if getattr(e, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
+        return NoSpace(f"the OM database: {e}")
+    return e
+
 
 # Writes per transaction at most: bounds how long one commit holds the
 # database lock (other gateway processes share it).
@@ -178,21 +189,37 @@ class OzoneManager(MultipartTables):
             self._next_group()
 
     def _commit_group(self, ops: list[_Op], durable: bool) -> list[tuple[bool, Any]]:
-        conn = self._conn()
-        lock = self._writer_lock()
         results: list[tuple[bool, Any]] = []
-        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            self._commit_locked(conn, ops, results)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            conn = self._conn()
+            lock = self._writer_lock()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._commit_locked(conn, ops, results)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        except sqlite3.Error as e:
+            mapped = sqlite_error(e)
+            if mapped is e:
+                raise
+            raise mapped from e
         if durable:
             # synchronous=NORMAL: COMMIT appended the group's WAL frames
             # without an fsync, so the lock is not held across one.  This
             # fsync makes them durable before anyone is told (frames reach
             # the disk in order; another process's later frames may come
             # along).  A checkpoint first syncs the WAL itself.
-            self._sync_wal()
+            try:
+                self._sync_wal()
+            except OSError as e:
+                # COMMIT is done: every write of the group took effect and
+                # is visible; only its durability is in doubt.  Say so, so
+                # that no caller undoes (say, deletes the blocks of) a
+                # write that stands.
+                unsynced = Failure(
+                    NotDurable(f"syncing the OM log failed: {e.strerror}")
+                )
+                return [(False, unsynced) if ok else (ok, v) for ok, v in results]
         return results
 
     def _sync_wal(self) -> None:
@@ -241,9 +268,12 @@ class OzoneManager(MultipartTables):
             conn.execute("SAVEPOINT op")
             try:
                 value = f(conn, *args)
-            except Exception:
+            except Exception as e:
                 conn.execute("ROLLBACK TO op")
-                results.append((False, Failure()))
+                if isinstance(e, sqlite3.Error):
+                    results.append((False, Failure(sqlite_error(e))))
+                else:
+                    results.append((False, Failure()))
             else:
                 results.append((True, value))
             conn.execute("RELEASE op")
@@ -674,6 +704,7 @@ class OzoneManager(MultipartTables):
     @staticmethod
     def _committed(info: KeyInfo | PartInfo | StorageError) -> KeyInfo | PartInfo:
         if isinstance(info, StorageError):
+            info.after_commit = True  # its cleanup (releasing blocks) committed
             raise info
         return info
 
