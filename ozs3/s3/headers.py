@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from .errors import S3Error
+from .numbers import MAX_DIGITS
 
 META_PREFIX = "x-amz-meta-"
 # S3 caps user metadata (names + values) at 2 KiB.
@@ -32,7 +33,11 @@ RESPONSE_OVERRIDES = {
     "response-content-encoding": "content-encoding",
 }
 
-_RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# ASCII only: re's \d and \s match any Unicode digit and space (which int()
+# accepts), and re.I alone folds "\u017f" (long s) to "s".
+_RANGE_RE = re.compile(
+    r"[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*", re.I | re.A
+)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -41,12 +46,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     multi-range headers are ignored, as RFC 9110 and S3 do."""
     if header is None:
         return None
-    m = _RANGE_RE.match(header)
+    m = _RANGE_RE.fullmatch(header)
     if not m:
         return None
     first, last = m.group(1), m.group(2)
-    if not first and not last:
-        return None
+    if (not first and not last) or max(len(first), len(last)) > MAX_DIGITS:
+        return None  # no bytes named, or a number no object size reaches
     if not first:
         n = int(last)
         if n == 0 or size == 0:

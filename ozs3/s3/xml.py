@@ -22,6 +22,7 @@ from ..storage.model import (
 )
 from .errors import S3Error
 from .headers import iso8601, quote_etag
+from .numbers import decimal
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -274,10 +275,9 @@ def parse_complete(body: bytes) -> list[tuple[int, str]]:
         number, etag = _text(part, "PartNumber"), _text(part, "ETag")
         if number is None or etag is None:
             raise S3Error("MalformedXML")
-        try:
-            n = int(number.strip())
-        except ValueError:
-            raise S3Error("MalformedXML") from None
+        n = decimal(number.strip(" \t\r\n"), 5)
+        if n is None:
+            raise S3Error("MalformedXML")
         if not 1 <= n <= MAX_PARTS:
             raise S3Error(
                 "InvalidArgument",

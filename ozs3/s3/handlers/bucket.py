@@ -13,6 +13,7 @@ from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl, content_md5
 from ..names import check_bucket_name
+from ..numbers import INT32_MAX, decimal
 from ..xml import (
     delete_result_xml,
     list_objects_v1_xml,
@@ -71,11 +72,8 @@ def int_arg(call: Call, name: str, default: int) -> int:
     value = call.s3.arg(name)
     if value is None or value == "":
         return default
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
+    n = decimal(value, 10)
+    if n is None or n > INT32_MAX:
         raise S3Error(
             "InvalidArgument",
             f"Provided {name} not an integer or within integer range",

@@ -18,6 +18,7 @@ from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl, evaluate_conditionals
 from ..names import check_key
+from ..numbers import MAX_DIGITS
 from ..producer import STEP
 from ..xml import copy_result_xml
 from .bucket import XML
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from ..app import S3Gateway
 
 MAX_COPY_SOURCE = 5 * 1024**3
-_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+# ASCII digits (\d matches any Unicode digit), no more than a 64-bit offset.
+_RANGE = re.compile(rf"bytes=([0-9]{{1,{MAX_DIGITS}}})-([0-9]{{1,{MAX_DIGITS}}})")
 
 # x-amz-copy-source-if-* -> the matching conditional header names.
 _COPY_CONDITIONS = {
@@ -124,7 +126,7 @@ def copy_range(call: Call) -> tuple[int, int] | None:
     text = call.headers.get("x-amz-copy-source-range")
     if text is None:
         return None
-    m = _RANGE.match(text.strip())
+    m = _RANGE.fullmatch(text.strip(" \t"))
     if not m or int(m.group(2)) < int(m.group(1)):
         raise S3Error(
             "InvalidArgument",

@@ -10,6 +10,7 @@ from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl
 from ..names import check_key
+from ..numbers import decimal
 from ..xml import (
     complete_upload_xml,
     initiate_upload_xml,
@@ -42,11 +43,8 @@ def upload_id(call: Call) -> str:
 
 def part_target(call: Call) -> PartTarget:
     text = call.s3.arg("partNumber")
-    try:
-        number = int(text or "")
-    except ValueError:
-        number = 0
-    if not 1 <= number <= 10_000:
+    number = decimal(text, 5)
+    if number is None or not 1 <= number <= 10_000:
         raise S3Error(
             "InvalidArgument",
             "Part number must be an integer between 1 and 10000, inclusive",

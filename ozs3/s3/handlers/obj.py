@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ...digests import Checksum, decode_stored, encode_stored
+from ...storage.errors import BlockNotFound
 from ...storage.interfaces import KeyWriter
 from ...storage.model import KeyInfo, ObjectMeta, PartInfo
 from .. import checksums
@@ -27,6 +28,7 @@ from ..headers import (
     user_metadata,
 )
 from ..names import check_key
+from ..numbers import decimal
 from ..producer import STEP
 
 if TYPE_CHECKING:
@@ -55,14 +57,14 @@ def _declared_size(call: Call) -> int | None:
     """The object's size as the client declared it, if it did."""
     text = call.headers.get("x-amz-decoded-content-length")
     if text is not None:
-        try:
-            return int(text)
-        except ValueError:
+        size = decimal(text)
+        if size is None:
             raise S3Error(
                 "InvalidArgument",
                 "x-amz-decoded-content-length is not an integer",
                 extra={"ArgumentName": "x-amz-decoded-content-length"},
-            ) from None
+            )
+        return size
     if is_aws_chunked(call.headers.get):
         return None  # the framed length is not the object's
     return call.length
@@ -233,6 +235,15 @@ def object_headers(info: KeyInfo) -> dict[str, str]:
     return headers
 
 
+# A version can be replaced, and its blocks reclaimed by any gateway process,
+# between its lookup and the opening of its blocks (which then keeps them
+# readable to the end).  The GET is then redone whole with the version that
+# replaced it: headers, conditionals and bytes all come from the one version
+# whose blocks were opened.  An object replaced this many times running
+# faster than it can be opened answers 503 (clients retry).
+OPEN_ATTEMPTS = 5
+
+
 async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     """GetObject and HeadObject."""
     bucket, key = where(call)
@@ -240,10 +251,39 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     if call.s3.has("partNumber"):
         raise S3Error("NotImplemented", "GET ?partNumber is not implemented.")
     info = await gw.store.lookup_key(bucket, key)
+    for _ in range(OPEN_ATTEMPTS):
+        response, span = _version_response(call, info)
+        if span is None:
+            return response
+        try:
+            reader = await gw.store.open_reader(info, *span, prefetch=STEP)
+        except BlockNotFound:
+            latest = await gw.store.lookup_key(bucket, key)
+            if latest.blocks == info.blocks:
+                raise  # not replaced: a block file is really missing
+            info = latest
+            continue
+        try:
+            response.first = await reader.read(STEP)
+        except BaseException:
+            reader.close()
+            raise
+        response.reader = reader
+        return response
+    raise S3Error(
+        "SlowDown", "The object was replaced faster than it could be read."
+    )
+
+
+def _version_response(
+    call: Call, info: KeyInfo
+) -> tuple[S3Response, tuple[int, int] | None]:
+    """The answer to a GET or HEAD of the version ``info``, and the byte
+    span (start, length) its body needs read, if any."""
     headers = object_headers(info)
     verdict = evaluate_conditionals(call.headers.as_dict(), info.etag, info.modified)
     if verdict == 304:
-        return S3Response(304, {k: headers[k] for k in ("etag", "last-modified")})
+        return S3Response(304, {k: headers[k] for k in ("etag", "last-modified")}), None
     if verdict == 412:
         raise S3Error(
             "PreconditionFailed",
@@ -268,14 +308,8 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
         headers["content-range"] = f"bytes {rng[0]}-{rng[1]}/{info.size}"
     headers["content-length"] = str(length)
     if call.s3.method == "HEAD" or length == 0:
-        return S3Response(status, headers)
-    reader = await gw.store.open_reader(info, start, length, prefetch=STEP)
-    try:
-        first = await reader.read(STEP)
-    except BaseException:
-        reader.close()
-        raise
-    return S3Response(status, headers, reader=reader, first=first)
+        return S3Response(status, headers), None
+    return S3Response(status, headers), (start, length)
 
 
 async def delete_object(gw: S3Gateway, call: Call) -> S3Response:

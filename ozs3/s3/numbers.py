@@ -1,0 +1,26 @@
+"""Numbers sent by clients: ASCII digits only, bounded.  Pure.
+
+Python's ``int()`` accepts any Unicode decimal digit (``"٣"``), underscores
+(``"1_000"``), signs and surrounding Unicode whitespace, and raises on more
+than 4,300 digits; S3 accepts none of that, so no client number goes
+through ``int()`` before it has been checked here.
+"""
+
+from __future__ import annotations
+
+# The largest numbers S3 parses (byte offsets, sizes) are 64-bit.
+MAX_DIGITS = 19
+INT32_MAX = 2**31 - 1
+
+
+def decimal(text: str | None, max_digits: int = MAX_DIGITS) -> int | None:
+    """``text`` as a non-negative integer if it is 1..``max_digits`` ASCII
+    digits and nothing else; otherwise None."""
+    if (
+        text is None
+        or not 0 < len(text) <= max_digits
+        or not text.isascii()
+        or not text.isdigit()
+    ):
+        return None
+    return int(text)
