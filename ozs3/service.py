@@ -177,7 +177,10 @@ class GatewayService(MultiService):
             self.audit.record(
                 request_id=getattr(request, "s3_request_id", "-"),
                 remote=getattr(peer, "host", "-"),
-                user=call.access_key if call is not None else "-",
+                # Who the signature proved, never who the request claims.
+                user=call.principal.access_key
+                if call is not None and call.principal is not None
+                else "-",
                 operation=operation,
                 bucket=(call.s3.bucket or "") if call is not None else "",
                 key=(call.s3.key or "") if call is not None else "",

@@ -26,12 +26,13 @@ from ..config import Config
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
 from . import checksums
-from .auth import signature_info
 from .authn import Principal, authenticate, authorize
+from .buffered import BufferedBody
 from .context import Call, Headers, S3Response
 from .errors import S3Error, to_s3_error
 from .headers import is_aws_chunked, payload_sha256
-from .operations import STREAMED, lookup
+from .operations import STREAMED, lookup, operation_name
+from .payload import verify_buffered
 from .producer import ReaderProducer
 from .routing import parse_request
 from .streaming import S3HTTPRequest, UploadSink
@@ -107,17 +108,20 @@ class S3Gateway:
         s3 = parse_request(
             method.decode("latin-1"), headers.get("host"), uri, self.config.domains
         )
-        op = lookup(s3, copy_source=headers.get("x-amz-copy-source") is not None)
-        sig = signature_info(headers.get("authorization"), s3.query)
-        raw_path, _, raw_query = uri.partition(b"?")
-        return Call(
-            _request_id(request), op, s3, headers, sig.access_key, raw_path, raw_query
+        # Named even when it will be refused (501, 405): the refusal comes
+        # after authentication, and the audit line names what was asked.
+        op = operation_name(
+            s3, copy_source=headers.get("x-amz-copy-source") is not None
         )
+        raw_path, _, raw_query = uri.partition(b"?")
+        # Nobody until authentication says who: "-" is what the audit log
+        # shows for a request refused before (or by) it.
+        return Call(_request_id(request), op, s3, headers, "-", raw_path, raw_query)
 
     async def _authenticate(self, call: Call) -> None:
         if call.op == "BucketBrowser":
             # A static page; the S3 requests it makes are authenticated.
-            call.principal = Principal(call.access_key, admin=False)
+            call.principal = Principal("-", admin=False)
             return
         principal = await authenticate(self, call)
         call.principal = principal
@@ -126,15 +130,18 @@ class S3Gateway:
 
     def plan_body(
         self, request: S3HTTPRequest, method: bytes, uri: bytes, length: int | None
-    ) -> UploadSink | None:
-        """Called with the headers, before the body: stream it, or not."""
-        try:
-            call = self.new_call(request, method, uri)
-        except S3Error:
-            return None  # handle() will redo this and render the error
-        if call.op not in STREAMED or length == 0:
+    ) -> UploadSink | BufferedBody | None:
+        """Called with the headers, before the body: stream it into storage,
+        or buffer it in memory, either only once admission has authenticated
+        the request.  None: there is no body.  An S3Error refuses the request
+        before its body."""
+        if length == 0:
             return None
+        call = self.new_call(request, method, uri)
         call.length = length
+        request.s3_call = call
+        if call.op not in STREAMED:
+            return BufferedBody(request, call, self.config.max_xml_body)
         try:
             algorithm, _ = checksums.requested(call.headers.get)
         except S3Error:
@@ -148,7 +155,6 @@ class S3Gateway:
             checksum_algorithm=algorithm,
         )
         call.upload = sink
-        request.s3_call = call
         return sink
 
     def admit(self, request: S3HTTPRequest) -> Deferred[None]:
@@ -158,9 +164,15 @@ class S3Gateway:
         from .handlers import ADMIT
 
         call: Call = request.s3_call
-        assert call.upload is not None
         await self._authenticate(call)
         assert call.principal is not None
+        if isinstance(request.sink, BufferedBody):
+            _check_served(call)
+            if call.length is not None and call.length > self.config.max_xml_body:
+                raise S3Error("MaxMessageLengthExceeded")
+            request.sink.start()
+            return
+        assert call.upload is not None
         if call.principal.signing is not None and (
             call.headers.get("x-amz-content-sha256") or ""
         ).startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
@@ -182,6 +194,9 @@ class S3Gateway:
                 call.body = request.content.read() if request.content else b""
             if call.principal is None:
                 await self._authenticate(call)
+            _check_served(call)
+            if call.upload is None and call.op not in STREAMED:
+                verify_buffered(call.headers.get, call.body)
             response = await HANDLERS[call.op](self, call)
             await self._write_response(request, response)
         except Exception:
@@ -276,6 +291,18 @@ class S3Gateway:
         elif not body:
             # Make Twisted send the headers now (with our Content-Length).
             request.write(b"")
+
+
+def _check_served(call: Call) -> None:
+    """The 501 (or 405) for an operation this gateway does not serve: only
+    once the request is authenticated, so that an unsigned request learns
+    nothing but 403."""
+    from .handlers import HANDLERS
+
+    if call.op not in HANDLERS:
+        copy = call.headers.get("x-amz-copy-source") is not None
+        lookup(call.s3, copy_source=copy)  # raises the refusal
+        raise S3Error("NotImplemented")
 
 
 def _declared_length(request: IRequest) -> int | None:

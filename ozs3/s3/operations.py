@@ -59,6 +59,56 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
     ("GET", "object", "tagging"): "GetObjectTagging",
 }
 
+# S3 operations this gateway does not serve, by the names AWS gives them: the
+# audit log and metrics name them even when the answer is 501 (or 405).
+UNSERVED: dict[tuple[str, str, str | None], str] = {
+    ("POST", "bucket", None): "PostObject",
+    ("GET", "bucket", "session"): "CreateSession",
+    ("GET", "object", "attributes"): "GetObjectAttributes",
+    ("GET", "object", "torrent"): "GetObjectTorrent",
+    ("POST", "object", "restore"): "RestoreObject",
+    ("POST", "object", "select"): "SelectObjectContent",
+    ("PUT", "object", "renameObject"): "RenameObject",
+    ("PUT", "bucket", "versioning"): "PutBucketVersioning",
+    ("DELETE", "bucket", "lifecycle"): "DeleteBucketLifecycle",
+    ("GET", "bucket", "policyStatus"): "GetBucketPolicyStatus",
+    ("GET", "bucket", "object-lock"): "GetObjectLockConfiguration",
+    ("PUT", "bucket", "object-lock"): "PutObjectLockConfiguration",
+    ("POST", "bucket", "metadataTable"): "CreateBucketMetadataTableConfiguration",
+    ("POST", "bucket", "metadataConfiguration"): "CreateBucketMetadataConfiguration",
+}
+# Sub-resources whose Get/Put/Delete operations AWS names
+# <Verb>Bucket<Name> (or <Verb><Name> when the name says "Bucket" itself).
+_BUCKET_NAMED = {
+    "accelerate": "BucketAccelerateConfiguration",
+    "acl": "BucketAcl",
+    "analytics": "BucketAnalyticsConfiguration",
+    "cors": "BucketCors",
+    "encryption": "BucketEncryption",
+    "intelligent-tiering": "BucketIntelligentTieringConfiguration",
+    "inventory": "BucketInventoryConfiguration",
+    "lifecycle": "BucketLifecycleConfiguration",
+    "logging": "BucketLogging",
+    "metadataConfiguration": "BucketMetadataConfiguration",
+    "metadataTable": "BucketMetadataTableConfiguration",
+    "metrics": "BucketMetricsConfiguration",
+    "notification": "BucketNotificationConfiguration",
+    "ownershipControls": "BucketOwnershipControls",
+    "policy": "BucketPolicy",
+    "publicAccessBlock": "PublicAccessBlock",
+    "replication": "BucketReplication",
+    "requestPayment": "BucketRequestPayment",
+    "tagging": "BucketTagging",
+    "website": "BucketWebsite",
+}
+_OBJECT_NAMED = {
+    "acl": "ObjectAcl",
+    "legal-hold": "ObjectLegalHold",
+    "retention": "ObjectRetention",
+    "tagging": "ObjectTagging",
+}
+_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
+
 # With x-amz-copy-source, these operations become copies.
 COPIES = {"PutObject": "CopyObject", "UploadPart": "UploadPartCopy"}
 
@@ -102,3 +152,29 @@ def lookup(req: S3Request, copy_source: bool = False) -> str:
         "MethodNotAllowed",
         extra={"Method": req.method, "ResourceType": req.level.upper()},
     )
+
+
+def operation_name(req: S3Request, copy_source: bool = False) -> str:
+    """The S3 operation ``req`` names, served or not; never raises.
+
+    What ``lookup`` returns when it dispatches; else the AWS name of the
+    operation asked for (``PutBucketCors`` for ``PUT /bucket?cors``), so
+    that the refusal, which comes only after authentication, is logged
+    under it; "Invalid" when the request names no S3 operation at all.
+    """
+    try:
+        return lookup(req, copy_source)
+    except S3Error:
+        pass
+    try:
+        sub = subresource_of(req)
+    except S3Error:
+        return "Invalid"  # several sub-resources at once
+    name = UNSERVED.get((req.method, req.level, sub))
+    if name is not None:
+        return name
+    verb = _VERBS.get(req.method)
+    table = {"bucket": _BUCKET_NAMED, "object": _OBJECT_NAMED}.get(req.level, {})
+    if verb is None or sub not in table:
+        return "Invalid"
+    return verb + table[sub]

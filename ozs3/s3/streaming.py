@@ -1,11 +1,13 @@
 """Streaming request bodies: from the socket into storage as they arrive.
 
 twisted.web buffers a whole body before any resource runs.  ``S3HTTPRequest``
-takes over at ``gotLength`` (headers complete, body unread) for operations
-that stream (PutObject): it runs admission (routing, bucket lookup, header
-checks, open key) while the socket is held, answers ``Expect:
-100-continue`` itself, or refuses with the final response without reading
-the body.  ``UploadSink`` then feeds the body in ~1 MiB batches to storage
+takes over at ``gotLength`` (headers complete, body unread) for every request
+with a body: it runs admission (routing, authentication, then for operations
+that stream, such as PutObject, bucket lookup, header checks, open key) while
+the socket is held, answers ``Expect: 100-continue`` itself, or refuses with
+the final response without reading the body.  Other operations' bodies go to
+a ``BufferedBody`` (buffered.py), in memory and capped.  ``UploadSink`` feeds
+a streamed body in ~1 MiB batches to storage
 and to the hashers, one batch in flight, pausing the transport above a
 high-water mark: memory per upload stays bounded whatever the client sends.
 """
@@ -29,6 +31,7 @@ from twisted.web.http_headers import Headers
 from .._executor import Executor
 from ..digests import Checksum
 from ..storage.interfaces import KeyWriter
+from .buffered import BufferedBody
 from .chunked import AwsChunkedDecoder, AwsChunkedError
 from .errors import S3Error
 from .sigv4 import SigningContext, chunk_signature, trailer_signature
@@ -361,7 +364,8 @@ class S3ResponseHeaders(Headers):
 
 
 class S3HTTPRequest(server.Request):
-    """A Request that streams upload bodies instead of buffering them."""
+    """A Request that authenticates before it reads a body, and streams
+    upload bodies instead of buffering them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -382,7 +386,7 @@ class S3HTTPRequest(server.Request):
 
     gateway: S3Gateway
     transport: Any
-    sink: UploadSink | None = None
+    sink: UploadSink | BufferedBody | None = None
     s3_call: Any = None
     _expect: Sequence[bytes] | None = None
     _admitting: bool = False
@@ -390,21 +394,18 @@ class S3HTTPRequest(server.Request):
     _lingering: Any = None  # an IDelayedCall
     _rejected = False
     _processing = False
-    _buffer_limit: int | None = None
-    _buffered = 0
 
     def gotLength(self, length: int | None) -> None:
         method, uri, version = request_line(self.channel)
-        plan = self.gateway.plan_body(self, method, uri, length)
-        if plan is None:
-            super().gotLength(length)
-            self._buffer_limit = self.gateway.config.max_xml_body
-            if length is not None and length > self._buffer_limit:
-                self._reject_before_body(
-                    method, uri, version, S3Error("MaxMessageLengthExceeded")
-                )
+        try:
+            plan = self.gateway.plan_body(self, method, uri, length)
+        except S3Error as error:
+            self._reject_before_body(method, uri, version, error)
             return
-        # Streamed: requestReceived() will seek this empty placeholder.
+        if plan is None:  # no body
+            super().gotLength(length)
+            return
+        # The sink has the body: requestReceived() will seek this placeholder.
         self.method, self.uri, self.clientproto = method, uri, version
         self.content = BytesIO()
         expect = self.requestHeaders.getRawHeaders(b"expect")
@@ -479,13 +480,6 @@ class S3HTTPRequest(server.Request):
             self.sink.data_received(data)
             return
         if self._rejected:
-            return
-        self._buffered += len(data)
-        if self._buffer_limit is not None and self._buffered > self._buffer_limit:
-            method, uri, version = request_line(self.channel)
-            self._reject_before_body(
-                method, uri, version, S3Error("MaxMessageLengthExceeded")
-            )
             return
         super().handleContentChunk(data)
 
