@@ -10,8 +10,11 @@ The string to sign is what botocore's HmacV1Auth / HmacV1QueryAuth build::
 
 The resource is the path *as sent* (still percent-encoded), behind
 ``resource_prefix`` ("/bucket" for virtual-host requests, as botocore's
-``auth_path``).  The Date line is empty when an x-amz-date header is present
-(S3's rule; botocore never sends x-amz-date with SigV2).  For presigned URLs
+``auth_path``).  A path-style bucket-level request names its bucket as
+``/bucket/`` whether or not the path ends in "/": botocore (boto3, aws CLI
+v1) sends ``/bucket`` and signs ``/bucket/``, and S3 takes either.  The
+Date line is empty when an x-amz-date header is present (S3's rule; botocore
+never sends x-amz-date with SigV2).  For presigned URLs
 the x-amz-* query parameters HmacV1QueryAuth copies into the URL (and S3
 honours, x-amz-security-token first of all) count as x-amz-* headers when no
 such header came with the request.
@@ -142,8 +145,21 @@ def string_to_sign_v2(
     return _string_to_sign(req, auth, resource_prefix, legacy_date=False)
 
 
+def resource_paths(raw_path: bytes, resource_prefix: str) -> list[str]:
+    """The spellings of the signed resource's path S3 accepts, canonical
+    first: ``/bucket`` (path style, no key) is also ``/bucket/``."""
+    path = resource_prefix + raw_path.decode("utf-8", "surrogateescape")
+    if not resource_prefix and path.count("/") == 1 and len(path) > 1:
+        return [path + "/", path]
+    return [path]
+
+
 def _string_to_sign(
-    req: HttpRequest, auth: SigV2Auth, resource_prefix: str, legacy_date: bool
+    req: HttpRequest,
+    auth: SigV2Auth,
+    resource_prefix: str,
+    legacy_date: bool,
+    path: str | None = None,
 ) -> str:
     items = query_items(req.raw_query)
     amz: dict[str, list[str]] = {}
@@ -170,7 +186,9 @@ def _string_to_sign(
         ((text(n), v) for n, v in items if text(n) in SUBRESOURCES),
         key=lambda nv: nv[0],
     )
-    resource = resource_prefix + req.raw_path.decode("utf-8", "surrogateescape")
+    if path is None:
+        path = resource_paths(req.raw_path, resource_prefix)[0]
+    resource = path
     if subresources:
         resource += "?" + "&".join(
             name if value is None else f"{name}={text(value)}"
@@ -238,12 +256,14 @@ def verify_sigv2(
     data = string_to_sign_v2(req, auth, resource_prefix).encode(
         "utf-8", "surrogateescape"
     )
-    if _matches(secret, data, provided):
-        return
+    dates = [False]
     if not auth.presigned and req.header("x-amz-date") is not None:
-        legacy = _string_to_sign(req, auth, resource_prefix, legacy_date=True)
-        if _matches(secret, legacy.encode("utf-8", "surrogateescape"), provided):
-            return
+        dates.append(True)
+    for path in resource_paths(req.raw_path, resource_prefix):
+        for legacy in dates:
+            text = _string_to_sign(req, auth, resource_prefix, legacy, path)
+            if _matches(secret, text.encode("utf-8", "surrogateescape"), provided):
+                return
     raise S3Error(
         "SignatureDoesNotMatch",
         "The request signature we calculated does not match the signature you "

@@ -6,6 +6,7 @@ import base64
 import calendar
 import dataclasses
 import email.utils
+import functools
 import hashlib
 import hmac
 import random
@@ -78,9 +79,11 @@ def sign(
     virtual: bool = False,
     expires: int = 3600,
     drop_amz_headers: bool = False,
+    auth_path: str | None = None,
 ) -> Signed:
     """Sign as botocore does (HmacV1Auth / HmacV1QueryAuth), path-style or
-    virtual-host style (botocore's auth_path then names the bucket)."""
+    virtual-host style (botocore's auth_path then names the bucket).
+    ``auth_path``: the resource path signed, if not the URL's."""
     path = "/" + percent_encode(key, safe="/~") if key is not None else ""
     if virtual:
         url = f"http://{bucket}.{host}{path or '/'}"
@@ -88,7 +91,7 @@ def sign(
         prefix = f"/{bucket}"
     else:
         url = f"http://{host}/{bucket}{path}"
-        auth_path, prefix = None, ""
+        prefix = ""
     query = [sub] if sub else []
     if params:
         query.append(percent_encode_sequence(params))
@@ -656,3 +659,28 @@ def test_aws_presigned_example() -> None:
         == "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg"
     )
     verify_sigv2(req, auth, EXAMPLE_SECRET, 1175139620, resource_prefix="/johnsmith")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    bucket=buckets,
+    sub=subs,
+    method=st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD"]),
+    presign=st.booleans(),
+    slash=st.booleans(),
+)
+def test_bucket_level_path_style_signs_either_spelling(
+    bucket: str, sub: str | None, method: str, presign: bool, slash: bool
+) -> None:
+    """botocore (boto3, aws CLI v1) requests /bucket and signs /bucket/ for
+    every bucket-level operation; others sign /bucket.  Both verify; a
+    signature for another bucket does not."""
+    when = calendar.timegm((2026, 3, 1, 12, 0, 0))
+    signer = functools.partial(
+        sign, method=method, host="localhost:9878", bucket=bucket, key=None,
+        sub=sub, params=[], headers={}, body=b"", access_key="AK",
+        secret="s3cr3t", when=when, presign=presign,
+    )  # fmt: skip
+    assert outcome(signer(auth_path=f"/{bucket}/" if slash else None)) is None
+    other = signer(auth_path=f"/{bucket}x/")
+    assert outcome(other) == "SignatureDoesNotMatch"
