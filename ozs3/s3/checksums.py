@@ -64,6 +64,53 @@ def requested(get: Callable[[str], str | None]) -> tuple[str | None, str | None]
     return None, None
 
 
+# The checksum types S3 lets a multipart upload of each algorithm have, its
+# default first: CRC-64/NVME is full-object only, SHA-1 and SHA-256 composite
+# only, the 32-bit CRCs either.
+UPLOAD_TYPES = {
+    "crc32": ("COMPOSITE", "FULL_OBJECT"),
+    "crc32c": ("COMPOSITE", "FULL_OBJECT"),
+    "crc64nvme": ("FULL_OBJECT",),
+    "sha1": ("COMPOSITE",),
+    "sha256": ("COMPOSITE",),
+}
+
+
+def upload_checksum(get: Callable[[str], str | None]) -> tuple[str, str] | None:
+    """``(ALGORITHM, TYPE)`` a CreateMultipartUpload asks for (what S3
+    echoes in x-amz-checksum-algorithm / x-amz-checksum-type), or None."""
+    algorithm = (get("x-amz-checksum-algorithm") or "").strip().lower()
+    kind = (get("x-amz-checksum-type") or "").strip().upper()
+    if not algorithm:
+        if kind:
+            raise S3Error(
+                "InvalidRequest",
+                "The x-amz-checksum-type header can only be used with the "
+                "x-amz-checksum-algorithm header.",
+            )
+        return None
+    if algorithm not in UPLOAD_TYPES:
+        raise S3Error(
+            "InvalidRequest",
+            "Checksum algorithm provided is unsupported. Please try again with any "
+            "of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+        )
+    types = UPLOAD_TYPES[algorithm]
+    if not kind:
+        kind = types[0]
+    elif kind not in ("COMPOSITE", "FULL_OBJECT"):
+        raise S3Error(
+            "InvalidRequest", "Value for x-amz-checksum-type header is invalid."
+        )
+    elif kind not in types:
+        raise S3Error(
+            "InvalidRequest",
+            f"The {kind} checksum type cannot be used with the {algorithm} checksum "
+            "algorithm.",
+        )
+    return algorithm.upper(), kind
+
+
 def verify(algorithm: str, expected: str, computed: Checksum) -> None:
     if decode_value(algorithm, expected) != computed.digest():
         raise S3Error(

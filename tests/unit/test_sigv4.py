@@ -634,6 +634,47 @@ def test_host_and_x_amz_headers_must_be_signed() -> None:
     assert err.value.extra["HeadersNotSigned"] == "host"
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    value=st.one_of(
+        st.binary(min_size=32, max_size=32).map(
+            lambda b: hashlib.sha256(b).hexdigest()
+        ),
+        st.sampled_from(["UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"]),
+    ),
+    method=st.sampled_from(["GET", "PUT"]),
+)
+def test_presigned_url_accepts_unsigned_content_sha256(value: str, method: str) -> None:
+    """A presigned URL with an x-amz-content-sha256 header it did not sign
+    (Ozone's acceptance suite sends one with curl) verifies: the URL's
+    signature covers UNSIGNED-PAYLOAD; the gateway checks the body against
+    the header.  Any other unsigned x-amz-* header still fails."""
+    presigned = _simple(True, method=method)
+    auth = parse_sigv4(presigned)
+    assert auth is not None and "x-amz-content-sha256" not in auth.signed_headers
+    with_sha = attrs.evolve(
+        presigned, headers=(*presigned.headers, ("x-amz-content-sha256", value))
+    )
+    verify_sigv4(with_sha, auth, "secret", NOW)
+    also = attrs.evolve(with_sha, headers=(*with_sha.headers, ("x-amz-meta-a", "b")))
+    with pytest.raises(S3Error) as err:
+        verify_sigv4(also, auth, "secret", NOW)
+    assert err.value.extra["HeadersNotSigned"] == "x-amz-meta-a"
+    # Header auth still must sign it.
+    req = _simple(False, method=method)
+    hauth = parse_sigv4(req)
+    assert hauth is not None
+    unsigned = attrs.evolve(
+        hauth,
+        signed_headers=tuple(
+            h for h in hauth.signed_headers if h != "x-amz-content-sha256"
+        ),
+    )
+    with pytest.raises(S3Error) as err:
+        verify_sigv4(req, unsigned, "secret", NOW)
+    assert err.value.extra["HeadersNotSigned"] == "x-amz-content-sha256"
+
+
 def test_signed_header_must_be_present() -> None:
     req = _simple(False)
     auth = parse_sigv4(req)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...storage.interfaces import KeyWriter
 from ...storage.model import PartTarget, UploadQuery
+from .. import checksums
 from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl
@@ -57,12 +58,15 @@ async def create_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     check_key(key)
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    asked = checksums.upload_checksum(call.headers.get)
     upload = await gw.store.create_upload(
         bucket, key, object_meta(call), call.access_key
     )
-    return S3Response(
-        200, dict(XML), initiate_upload_xml(bucket, key, upload.upload_id)
-    )
+    headers = dict(XML)
+    if asked is not None:
+        # Echoed as S3 does; SDKs read them to decide how to checksum parts.
+        headers["x-amz-checksum-algorithm"], headers["x-amz-checksum-type"] = asked
+    return S3Response(200, headers, initiate_upload_xml(bucket, key, upload.upload_id))
 
 
 async def admit_upload_part(gw: S3Gateway, call: Call) -> KeyWriter:
