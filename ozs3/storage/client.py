@@ -27,7 +27,6 @@ from twisted.logger import Logger
 from .._deferred import async_to_deferred
 from .._executor import Executor
 from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
-from .errors import BlockNotFound
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
     BlockID,
@@ -204,16 +203,12 @@ class EmbeddedObjectStore:
         # object has hundreds), all of them now, before any byte is read.
         # The first ``prefetch`` bytes are read in the same trip to the I/O
         # pool: a small object's GET needs one trip, not two.
+        # BlockNotFound: this version was replaced (or deleted) and its blocks
+        # reclaimed since it was looked up; the caller, which built its
+        # answer from ``info``, looks the key up again.  Never another
+        # version's bytes under this one's headers.
         runs = slice_blocks(info.blocks, offset, length)
-        try:
-            return await self.io.run(self._open, runs, length, prefetch)
-        except BlockNotFound:
-            # Overwritten (and its blocks reclaimed) between lookup and open:
-            # read the version that replaced it.
-            info = await self.om.lookup_key(info.bucket, info.key)
-            length = min(length, max(0, info.size - offset))
-            runs = slice_blocks(info.blocks, offset, length)
-            return await self.io.run(self._open, runs, length, prefetch)
+        return await self.io.run(self._open, runs, length, prefetch)
 
     def _open(
         self, runs: Sequence[BlockLocation], length: int, prefetch: int

@@ -125,7 +125,12 @@ class ObjectStore(Protocol):
     def open_reader(
         self, info: KeyInfo, offset: int, length: int, prefetch: int = 0
     ) -> Deferred[ObjectReader]:
-        """A reader of the range; its first ``prefetch`` bytes already read."""
+        """A reader of the range; its first ``prefetch`` bytes already read.
+
+        Every block the range touches is open once this fires, so the version
+        stays readable to the end, whatever replaces it.  ``BlockNotFound``:
+        the version was replaced or deleted, and its blocks reclaimed, since
+        ``info`` was looked up (or a block file is missing)."""
 
     def delete_key(self, bucket: str, key: str) -> Deferred[None]: ...
 

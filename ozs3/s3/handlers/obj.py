@@ -95,23 +95,28 @@ async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
     return await gw.store.open_key(bucket, key, object_meta(call), size)
 
 
-def check_body_headers(gw: S3Gateway, call: Call) -> int | None:
+def check_body_headers(
+    gw: S3Gateway, call: Call, max_size: int | None = None
+) -> int | None:
     """Checks a PutObject or UploadPart passes before its body is read;
-    returns the declared object size, if known."""
+    returns the declared object size, if known.  A streamed body is then
+    held to that size and to ``max_size`` as it arrives (chunked bodies
+    declare none up front)."""
     assert call.s3.key is not None
     check_key(call.s3.key)
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     content_md5(call.headers.get("content-md5"))
     checksums.requested(call.headers.get)
     size = _declared_size(call)
-    if size is not None and size > gw.config.max_object_size:
+    if max_size is None or max_size > gw.config.max_object_size:
+        max_size = gw.config.max_object_size
+    if size is not None and size > max_size:
         raise S3Error(
             "EntityTooLarge",
-            extra={
-                "ProposedSize": str(size),
-                "MaxSizeAllowed": str(gw.config.max_object_size),
-            },
+            extra={"ProposedSize": str(size), "MaxSizeAllowed": str(max_size)},
         )
+    if call.upload is not None:
+        call.upload.limit(max_size, size)
     if (
         call.length is None
         and call.headers.get("transfer-encoding") is None
@@ -171,8 +176,7 @@ async def receive_body(
             if aborting is not None:
                 await aborting
             raise
-        assert upload.writer is not None
-        info = await upload.writer.commit(digests.md5.hex(), stored)
+        info = await upload.commit(digests.md5.hex(), stored)
     return info
 
 
@@ -270,9 +274,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
             raise
         response.reader = reader
         return response
-    raise S3Error(
-        "SlowDown", "The object was replaced faster than it could be read."
-    )
+    raise S3Error("SlowDown", "The object was replaced faster than it could be read.")
 
 
 def _version_response(
