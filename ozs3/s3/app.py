@@ -1,5 +1,5 @@
-"""The S3 front door: one catch-all Klein route, and the one place that
-writes HTTP responses.
+"""The S3 front door: one resource that takes every request, and the one
+place that writes HTTP responses.
 
 Request flow: ``S3HTTPRequest`` (streaming.py) -> ``S3Gateway.handle`` ->
 routing.parse_request -> auth.signature_info -> operations.lookup ->
@@ -14,11 +14,11 @@ import os
 import random
 from typing import Any
 
-from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.resource import IResource
+from twisted.web.resource import IResource, Resource
+from twisted.web.server import NOT_DONE_YET
 from twisted.web.server import Request as IRequest
 
 from .._executor import Executor
@@ -37,8 +37,6 @@ from .producer import ReaderProducer
 from .routing import parse_request
 from .streaming import S3HTTPRequest, UploadSink
 from .xml import error_xml
-
-_ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE"]
 
 
 def _request_id(request: Any) -> str:
@@ -66,10 +64,36 @@ def _resource_of(uri: bytes) -> str:
     return unquote(uri.split(b"?", 1)[0].decode("latin-1"))
 
 
+class S3Resource(Resource):
+    """Every request, whatever its path, Host and method, goes to
+    ``S3Gateway.handle``, which routes it (routing.py, operations.py).
+
+    Not Klein: its resource decodes the path as UTF-8 and matches it with
+    werkzeug, binds the Host header with IDNA, and answers what fails in
+    HTML (a key with a newline: 404; Host ``a..b``: 500; ``/b/%ff``: 400)
+    before any of our code runs.  An S3 gateway has one catch-all route, so
+    a URL map has nothing to add, and every refusal must be S3's own.
+    """
+
+    isLeaf = True
+
+    def __init__(self, gateway: S3Gateway) -> None:
+        super().__init__()
+        self._gateway = gateway
+
+    def render(self, request: IRequest) -> object:
+        # Not cancelled when the client goes away: a commit in progress must
+        # still complete (or be aborted) cleanly; handle() notices
+        # disconnects by itself and renders every error it meets.
+        done = Deferred.fromCoroutine(self._gateway.handle(request))
+        done.addErrback(
+            lambda f: self._gateway.log.failure("request handling failed", f)
+        )
+        return NOT_DONE_YET
+
+
 class S3Gateway:
     log = Logger()
-    app = Klein()
-    app.url_map.merge_slashes = False  # "a//b" is a key, not a redirect
 
     def __init__(
         self,
@@ -88,18 +112,8 @@ class S3Gateway:
         self.observers: list[Any] = []
 
     def resource(self) -> IResource:
-        resource: IResource = self.app.resource()  # type: ignore[assignment]
+        resource: IResource = S3Resource(self)  # type: ignore[assignment]
         return resource
-
-    @app.route("/", branch=True, methods=_ALL_METHODS)
-    def _route(self, request: IRequest) -> Deferred[None]:
-        done = Deferred.fromCoroutine(self.handle(request))
-        # Klein cancels the handler's Deferred when the client goes away; a
-        # commit in progress must still complete (or be aborted) cleanly, so
-        # the coroutine is shielded and notices disconnects by itself.
-        outer: Deferred[None] = Deferred()
-        done.addBoth(lambda _: None if outer.called else outer.callback(None))
-        return outer
 
     # -- classification, shared by the pre-body and the normal path ----------
 
@@ -203,6 +217,9 @@ class S3Gateway:
             error = self.to_s3_error(Failure(), call, request)
             self._write_error(request, error, close=False)
             _finish(request)
+        finally:
+            if call is not None and call.upload is not None:
+                call.upload.release()  # aborts it unless the handler committed
 
     def to_s3_error(self, f: Failure, call: Call | None, request: IRequest) -> S3Error:
         exc = f.value

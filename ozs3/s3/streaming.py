@@ -31,6 +31,7 @@ from twisted.web.http_headers import Headers
 from .._executor import Executor
 from ..digests import Checksum
 from ..storage.interfaces import KeyWriter
+from ..storage.model import KeyInfo, PartInfo
 from .buffered import BufferedBody
 from .chunked import AwsChunkedDecoder, AwsChunkedError
 from .errors import S3Error
@@ -152,6 +153,12 @@ class UploadSink:
         self._paused = False
         self._eof = False
         self._finished = False
+        self._committing = False
+        self._released = False
+        # Decoded bytes received so far, and what they may not exceed.
+        self._arrived = 0
+        self._max_size: int | None = None
+        self._declared: int | None = None
         self.size = 0
         self.writer: KeyWriter | None = None
         self.error: Failure | None = None
@@ -169,10 +176,18 @@ class UploadSink:
         assert self._decoder is not None
         self._signatures = ChunkSignatures(self._decoder, context)
 
+    def limit(self, max_size: int, declared: int | None) -> None:
+        """Admission's limits: the body may not exceed ``max_size`` decoded
+        bytes, nor ``declared`` (x-amz-decoded-content-length) if given.
+        Bytes that arrived before this are held to them too."""
+        self._max_size, self._declared = max_size, declared
+        self._check_size()
+
     def attach(self, writer: KeyWriter) -> None:
         """Admission done: start storing what has queued up."""
         self.writer = writer
-        if self.error is not None:  # the client left while we were admitting
+        if self.error is not None or self._released:
+            # The client left, or the request ended, while we were admitting.
             writer.abort().addErrback(lambda _: None)
             return
         self._pump()
@@ -188,6 +203,9 @@ class UploadSink:
                 return
         else:
             pieces = [data]
+        self._arrived += sum(len(p) for p in pieces)
+        if not self._check_size():
+            return  # refused at the first byte over: none of these is stored
         for p in pieces:
             if p:
                 self._queue.append(p)
@@ -195,6 +213,27 @@ class UploadSink:
         if self._queued >= HIGH_WATER:
             self._pause()
         self._pump()
+
+    def _check_size(self) -> bool:
+        """Refuse the upload as soon as it is over a limit (a chunked body
+        declares no length up front, and a declared one may be a lie)."""
+        error = None
+        if self._declared is not None and self._arrived > self._declared:
+            error = S3Error(
+                "IncompleteBody",
+                extra={
+                    "NumberBytesExpected": str(self._declared),
+                    "NumberBytesProvided": str(self._arrived),
+                },
+            )
+        elif self._max_size is not None and self._arrived > self._max_size:
+            error = S3Error(
+                "EntityTooLarge", extra={"MaxSizeAllowed": str(self._max_size)}
+            )
+        if error is None:
+            return True
+        self._fail(Failure(error))
+        return False
 
     def body_complete(self) -> None:
         if self._decoder is not None and not self._decoder.done:
@@ -283,8 +322,11 @@ class UploadSink:
     def _written(self, _: object) -> None:
         self._busy = False
         # Storage progress counts as activity for the idle timeout, which
-        # would otherwise fire while we hold the transport paused.
-        self._request.channel.resetTimeout()
+        # would otherwise fire while we hold the transport paused.  (No
+        # channel: the request was refused, and ended, meanwhile.)
+        channel = self._request.channel
+        if channel is not None:
+            channel.resetTimeout()
         self._maybe_resume()
         self._pump()
 
@@ -315,6 +357,23 @@ class UploadSink:
         if self.writer is not None:
             return self.writer.abort()
         return None
+
+    def commit(self, etag: str, checksum: str) -> Deferred[KeyInfo | PartInfo]:
+        """The handler commits what was stored (its writer owns the blocks
+        from here, committed or not)."""
+        assert self.writer is not None
+        self._committing = True
+        return self.writer.commit(etag, checksum)
+
+    def release(self) -> None:
+        """The request is over: unless the handler committed (or is
+        committing), drop the open key and its blocks.  Whatever ended the
+        request — a refusal, a disconnect, a bug — nothing stays behind."""
+        self._released = True
+        if self._committing or self.writer is None:
+            return
+        self._finished = True
+        self.writer.abort().addErrback(lambda _: None)
 
     # -- flow control ----------------------------------------------------------
 
@@ -381,6 +440,10 @@ class S3HTTPRequest(server.Request):
 
     def _ended(self, result: object) -> None:
         self.gateway.active.discard(self)
+        if isinstance(self.sink, UploadSink) and not self._processing:
+            # Ended before its handler ran (which releases the sink itself,
+            # once it has committed or failed).
+            self.sink.release()
         for observer in self.gateway.observers:
             observer(self, result is None)
 
@@ -505,6 +568,20 @@ class S3HTTPRequest(server.Request):
         assert self._body_done is not None
         self._processing = True
         super().requestReceived(*self._body_done)
+
+    def _handleStar(self) -> None:
+        # "OPTIONS *" (or any method on "*"): S3's answer, not Twisted's
+        # empty 200 / 405.
+        assert self.site is not None  # process() has set it
+        self.render(self.site.getResourceFor(self))
+
+    def processingFailed(self, reason: Failure) -> None:
+        """A bug outside the handlers' error path: S3 XML, not Twisted's
+        HTML page."""
+        self.gateway.log.failure("request processing failed", reason)
+        self.gateway.write_early_failure(self, reason, body_read=True)
+        if not self.finished and not self._disconnected:
+            self.finish()
 
     def connectionLost(self, reason: Failure) -> None:
         if self._lingering is not None and self._lingering.active():

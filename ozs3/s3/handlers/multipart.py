@@ -73,12 +73,7 @@ async def admit_upload_part(gw: S3Gateway, call: Call) -> KeyWriter:
     """Everything UploadPart can check before its body: then open the part."""
     bucket, key = where(call)
     target = part_target(call)
-    size = check_body_headers(gw, call)
-    if size is not None and size > MAX_PART_SIZE:
-        raise S3Error(
-            "EntityTooLarge",
-            extra={"ProposedSize": str(size), "MaxSizeAllowed": str(MAX_PART_SIZE)},
-        )
+    size = check_body_headers(gw, call, MAX_PART_SIZE)
     return await gw.store.open_key(bucket, key, object_meta(call), size, part=target)
 
 
