@@ -36,6 +36,7 @@ from .payload import verify_buffered
 from .producer import ReaderProducer
 from .routing import parse_request
 from .streaming import S3HTTPRequest, UploadSink
+from .unsupported import refuse_unsupported
 from .xml import error_xml
 
 
@@ -191,6 +192,7 @@ class S3Gateway:
             call.headers.get("x-amz-content-sha256") or ""
         ).startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
             call.upload.verify_chunks(call.principal.signing)
+        refuse_unsupported(call.op, call.headers)
         writer = await ADMIT[call.op](self, call)
         call.upload.attach(writer)
 
@@ -311,15 +313,17 @@ class S3Gateway:
 
 
 def _check_served(call: Call) -> None:
-    """The 501 (or 405) for an operation this gateway does not serve: only
-    once the request is authenticated, so that an unsigned request learns
-    nothing but 403."""
+    """The 501 (or 405) for an operation this gateway does not serve, or
+    for a feature its headers ask for that it does not have: only once the
+    request is authenticated, so that an unsigned request learns nothing
+    but 403."""
     from .handlers import HANDLERS
 
     if call.op not in HANDLERS:
         copy = call.headers.get("x-amz-copy-source") is not None
         lookup(call.s3, copy_source=copy)  # raises the refusal
         raise S3Error("NotImplemented")
+    refuse_unsupported(call.op, call.headers)
 
 
 def _declared_length(request: IRequest) -> int | None:

@@ -5,6 +5,7 @@ S3's answer (XML with a request id) and leaves no block behind."""
 
 from __future__ import annotations
 
+import datetime
 import socket
 import time
 import uuid
@@ -249,3 +250,147 @@ def _assert_absent(gw: GatewayProcess, bucket: str, key: str) -> None:
     with pytest.raises(ClientError) as e:
         make_client(gw.endpoint).head_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
     assert e.value.response["Error"]["Code"] == "404"
+
+
+# ------------------------------------------------------------ item 16
+
+_RETAIN = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+_LOCKS: list[dict[str, object]] = [
+    {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": _RETAIN},
+    {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": _RETAIN},
+    {"ObjectLockLegalHoldStatus": "ON"},
+    {"ObjectLockLegalHoldStatus": "OFF"},
+]
+
+
+def _code(e: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
+    r = e.value.response
+    return (
+        r["Error"]["Code"],
+        r["ResponseMetadata"]["HTTPStatusCode"],
+        r["Error"]["Message"],
+    )
+
+
+def test_object_lock_is_refused_never_silently_accepted(
+    lgw: GatewayProcess, bucket: str
+) -> None:
+    """Object Lock headers on PutObject, CopyObject and CreateMultipartUpload
+    get S3's answer for a bucket without Object Lock; CreateBucket asking for
+    it is 501; nothing is created."""
+    s3 = make_client(lgw.endpoint)
+    s3.put_object(Bucket=bucket, Key="src", Body=b"s")  # type: ignore[attr-defined]
+    missing = ("InvalidRequest", 400, "Bucket is missing ObjectLockConfiguration")
+    for lock in _LOCKS:
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket, Key="locked", Body=b"x" * 1000, **lock)  # type: ignore[attr-defined]
+        assert _code(e) == missing, lock
+        with pytest.raises(ClientError) as e:
+            s3.copy_object(  # type: ignore[attr-defined]
+                Bucket=bucket, Key="locked", CopySource=f"{bucket}/src", **lock
+            )
+        assert _code(e) == missing, lock
+        with pytest.raises(ClientError) as e:
+            s3.create_multipart_upload(Bucket=bucket, Key="locked", **lock)  # type: ignore[attr-defined]
+        assert _code(e) == missing, lock
+    _assert_absent(lgw, bucket, "locked")
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []  # type: ignore[attr-defined]
+    name = f"lock-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)  # type: ignore[attr-defined]
+    assert _code(e)[:2] == ("NotImplemented", 501)
+    assert b"<Header>x-amz-bucket-object-lock-enabled</Header>" in _raw_error(
+        lgw,
+        b"PUT /%s HTTP/1.1\r\nx-amz-bucket-object-lock-enabled: true\r\n"
+        % name.encode(),
+    )
+    with pytest.raises(ClientError) as e:
+        s3.head_bucket(Bucket=name)  # type: ignore[attr-defined]
+    assert _code(e)[1] == 404
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=False)  # type: ignore[attr-defined]
+
+
+def test_object_lock_subresources_are_not_served(
+    lgw: GatewayProcess, bucket: str
+) -> None:
+    s3 = make_client(lgw.endpoint)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"k")  # type: ignore[attr-defined]
+    calls = [
+        lambda: s3.get_object_lock_configuration(Bucket=bucket),  # type: ignore[attr-defined]
+        lambda: s3.put_object_lock_configuration(  # type: ignore[attr-defined]
+            Bucket=bucket,
+            ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"},
+        ),
+        lambda: s3.get_object_retention(Bucket=bucket, Key="k"),  # type: ignore[attr-defined]
+        lambda: s3.put_object_retention(  # type: ignore[attr-defined]
+            Bucket=bucket,
+            Key="k",
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": _RETAIN},
+        ),
+        lambda: s3.get_object_legal_hold(Bucket=bucket, Key="k"),  # type: ignore[attr-defined]
+        lambda: s3.put_object_legal_hold(  # type: ignore[attr-defined]
+            Bucket=bucket, Key="k", LegalHold={"Status": "ON"}
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert _code(e)[:2] == ("NotImplemented", 501)
+
+
+@pytest.mark.parametrize(
+    ("header", "operations"),
+    [
+        (b"x-amz-server-side-encryption: AES256", "put copy mpu"),
+        (b"x-amz-server-side-encryption: aws:kms", "put copy mpu"),
+        (b"x-amz-server-side-encryption-customer-algorithm: AES256", "put get mpu"),
+        (b"x-amz-server-side-encryption-customer-key: a2V5", "put"),
+        (b"x-amz-copy-source-server-side-encryption-customer-key: a2V5", "copy"),
+        (b"x-amz-website-redirect-location: /elsewhere", "put copy mpu"),
+        (b"x-amz-tagging: a=b", "put copy mpu"),
+        (b"If-None-Match: *", "put"),
+        (b'If-Match: "0123"', "put delete"),
+        (b"x-amz-write-offset-bytes: 0", "put"),
+    ],
+)
+def test_headers_asking_for_missing_features_are_refused(
+    lgw: GatewayProcess, bucket: str, header: bytes, operations: str
+) -> None:
+    """Encryption, website redirects, tags, conditional writes and deletes,
+    appends: 501 NotImplemented naming the header, and nothing changes."""
+    s3 = make_client(lgw.endpoint)
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"kept")  # type: ignore[attr-defined]
+    b = bucket.encode()
+    requests = {
+        "put": b"PUT /%s/new HTTP/1.1\r\nContent-Length: 3\r\n" % b,
+        "copy": b"PUT /%s/new HTTP/1.1\r\nx-amz-copy-source: /%s/kept\r\n" % (b, b),
+        "mpu": b"POST /%s/new?uploads HTTP/1.1\r\n" % b,
+        "get": b"GET /%s/kept HTTP/1.1\r\n" % b,
+        "delete": b"DELETE /%s/kept HTTP/1.1\r\n" % b,
+    }
+    for op in operations.split():
+        body = _raw_error(lgw, requests[op] + header + b"\r\n", b"abc" * (op == "put"))
+        assert b"<Code>NotImplemented</Code>" in body, (op, body)
+        name = header.split(b":")[0].lower()
+        assert b"<Header>%s</Header>" % name in body, (op, body)
+    _assert_absent(lgw, bucket, "new")
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"kept"  # type: ignore[attr-defined]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []  # type: ignore[attr-defined]
+
+
+def test_harmless_headers_still_pass(lgw: GatewayProcess, bucket: str) -> None:
+    s3 = make_client(lgw.endpoint)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"k", RequestPayer="requester")  # type: ignore[attr-defined]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"k", ACL="private")  # type: ignore[attr-defined]
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"k"  # type: ignore[attr-defined]
+
+
+def _raw_error(gw: GatewayProcess, head: bytes, body: bytes = b"") -> bytes:
+    """Send a request (Host and the blank line added); return the error body
+    after checking it is S3 XML."""
+    if b"content-length" not in head.lower():
+        head += b"Content-Length: %d\r\n" % len(body)
+    status_head, answer = _exchange(gw, head + b"Host: x\r\n\r\n" + body)
+    assert status_head.split(b" ")[1] in (b"400", b"501"), status_head
+    assert answer.startswith(b"<?xml") and b"<RequestId>" in answer, answer
+    return answer
