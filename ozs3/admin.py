@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from .config import ConfigError, load_config
+from .storage.datadir import private_dir
 from .storage.om import secrets
 
 
@@ -66,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ConfigError) as e:
         print(f"ozs3: {e}", file=sys.stderr)
         return 1
+    private_dir(config.data_dir)  # it holds every secret: 0700
     conn = secrets.open_db(os.path.join(config.data_dir, "om", "om.db"))
     try:
         if args.command == "getsecret":

@@ -27,6 +27,7 @@ from .ops.metrics import GatewayMetrics
 from .s3.app import S3Gateway
 from .s3.streaming import S3Site
 from .storage.client import EmbeddedObjectStore
+from .storage.datadir import DataDirLock
 from .storage.datanode.store import LocalBlockStore
 from .storage.om.manager import OzoneManager
 
@@ -41,9 +42,11 @@ class GatewayService(MultiService):
         slot: int | None = None,
         listen_fds: tuple[int, ...] = (),
         ready_fd: int | None = None,
+        lock: DataDirLock | None = None,
     ) -> None:
         super().__init__()
         self.slot = slot
+        self.lock = lock  # the data directory's, held until this process exits
         self._listen_fds = listen_fds
         self._ready_fd = ready_fd
         if reactor is None:
@@ -111,6 +114,8 @@ class GatewayService(MultiService):
         from twisted.application.service import Service
 
         Service.startService(self)
+        if self.lock is not None:
+            self.lock.record_pid()  # twistd may have daemonized since
         for ex in self._executors:
             ex.start()
         self.ready: Deferred[None] = self._open_store()

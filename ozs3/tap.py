@@ -101,20 +101,33 @@ class Options(usage.Options):
 
 def makeService(options: Any) -> IService:
     from .service import GatewayService
+    from .storage.datadir import DataDirInUse, DataDirLock
     from .workers import WorkerSupervisor
 
     config = options.config
     assert config is not None
     service: Any
     if options["worker-slot"] is not None:
+        # Its supervisor holds the data directory's lock (and passed it on).
         service = GatewayService(
             config,
             slot=int(options["worker-slot"]),
             listen_fds=tuple(options["listen-fd"]),
             ready_fd=int(options["ready-fd"]) if options["ready-fd"] else None,
         )
-    elif config.workers > 1:
-        service = WorkerSupervisor(config, options.child_args())
+        return service
+    # Before anything touches the store: a second gateway on the same data
+    # directory would reclaim the first one's in-flight writes.
+    try:
+        lock = DataDirLock.acquire(config.data_dir)
+    except (DataDirInUse, OSError) as e:
+        raise SystemExit(f"ozones3: {e}") from None
+    if config.workers > 1:
+        service = WorkerSupervisor(config, options.child_args(), lock)
+        try:
+            service.bind()
+        except OSError as e:
+            raise SystemExit(f"ozones3: {e}") from None
     else:
-        service = GatewayService(config)
+        service = GatewayService(config, lock=lock)
     return service

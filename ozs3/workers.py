@@ -12,13 +12,26 @@ The supervisor does not serve requests.  It restarts a worker that dies (the
 new one reclaims the uploads its predecessor left in its slot), passes
 SIGTERM on for a graceful stop, and exits 1 if a worker cannot start.
 Worker i serves the admin endpoints on the configured admin port + i.
+
+The supervisor holds the data directory's lock (``storage/datadir.py``) and
+each worker inherits it, so no other gateway starts on the directory while
+any of them runs.  A worker gets SIGTERM when its supervisor dies (a graceful
+stop: its requests finish, it exits), so workers never serve orphaned.  And
+no two supervisors share a port: SO_REUSEPORT would let a second one join the
+first's port (and its recovery reclaim the first one's in-flight writes).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import os
+import signal
 import socket
 import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from twisted.application.reactors import getReactorTypes
@@ -33,12 +46,64 @@ from twisted.python.failure import Failure
 from ._executor import SyncExecutor
 from .config import ENV_PREFIX, Config, ConfigError
 from .storage.client import EmbeddedObjectStore
+from .storage.datadir import DataDirLock
 from .storage.datanode.store import LocalBlockStore
 from .storage.om.manager import OzoneManager
 
 ADMIN_KEY = "ozone.s3g.webadmin.http-address"
 RESTART_DELAY = 1.0
 READY_FD = 3  # in the worker; its listening sockets follow from 4
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+CLAIM_WAIT = 10.0  # seconds at most to wait for another supervisor's bind
+
+
+def worker_main(supervisor_pid: int) -> None:
+    """A worker's first step, before twistd: SIGTERM when the supervisor
+    dies.  The signal is armed for the parent as it is now, so a supervisor
+    that died before this ran is caught by the getppid check."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != supervisor_pid:
+        raise SystemExit("ozones3 worker: the supervisor is gone")
+    from twisted.scripts.twistd import run
+
+    run()
+
+
+@contextlib.contextmanager
+def port_claim(port: int) -> Iterator[None]:
+    """Exclusive among ozs3 supervisors on this host (network namespace)
+    while held: an abstract unix socket named after the port.  Held only
+    while checking that the port is free and binding it."""
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = time.monotonic() + CLAIM_WAIT
+    try:
+        while True:
+            try:
+                claim.bind(f"\0ozs3-supervisor-port-{port}")
+                break
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        yield
+    finally:
+        claim.close()
+
+
+def probe_port(family: int, interface: str, port: int) -> int:
+    """Bind without SO_REUSEPORT (then let go): fails with EADDRINUSE if
+    any socket holds the port, SO_REUSEPORT ones included.  The port."""
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((interface, port))
+        except OSError as e:
+            raise OSError(
+                e.errno, f"cannot listen on {interface or '*'}:{port}: {e.strerror}"
+            ) from None
+        return int(probe.getsockname()[1])
 
 
 def check_workers_config(config: Config) -> None:
@@ -96,13 +161,20 @@ class _Worker(ProcessProtocol):
 class WorkerSupervisor(Service):
     log = Logger()
 
-    def __init__(self, config: Config, child_args: list[str], reactor: Any = None):
+    def __init__(
+        self,
+        config: Config,
+        child_args: list[str],
+        lock: DataDirLock,
+        reactor: Any = None,
+    ):
         if reactor is None:
             from twisted.internet import reactor as default_reactor
 
             reactor = default_reactor
         self.config = config  # checked by check_workers_config (tap.py)
         self.child_args = child_args
+        self.lock = lock
         self.reactor = reactor
         self.workers: dict[int, _Worker] = {}
         self._ports: list[list[socket.socket]] = []
@@ -113,9 +185,9 @@ class WorkerSupervisor(Service):
 
     def startService(self) -> None:
         super().startService()
+        self.lock.record_pid()  # twistd may have daemonized since
         try:
             self._recover()
-            self._listen()
         except Exception:
             self._fatal(Failure())
             return
@@ -147,37 +219,48 @@ class WorkerSupervisor(Service):
         if isinstance(box[0], Failure):
             box[0].raiseException()
 
-    def _listen(self) -> None:
+    def bind(self) -> None:
         """One listening socket per worker and endpoint, all bound to the
         endpoint's address with SO_REUSEPORT: the kernel spreads connections
         evenly over them (one shared socket let whichever worker woke first
         accept a whole burst).  The supervisor keeps them open, never
         accepting, so connections wait in a restarting worker's backlog
-        instead of being refused."""
+        instead of being refused.
+
+        Called before the store is recovered: a port another process holds
+        (another supervisor's orphaned workers, say) is an error then."""
         for description in self.config.listen:
             endpoint = serverFromString(self.reactor, description)
             interface = getattr(endpoint, "_interface", "") or ""
             port = int(getattr(endpoint, "_port", 0))
             backlog = int(getattr(endpoint, "_backlog", 50))
             family = socket.AF_INET6 if ":" in interface else socket.AF_INET
-            sockets = []
-            for _ in range(self.config.workers):
-                sock = socket.socket(family, socket.SOCK_STREAM)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                sock.bind((interface, port))
-                port = sock.getsockname()[1]  # port 0: the others join it
-                sock.listen(backlog)
-                sock.setblocking(False)  # adoptStreamPort requires it
-                sockets.append(sock)
+            if port == 0:
+                port = probe_port(family, interface, 0)  # pick a free one
+            sockets: list[socket.socket] = []
             self._ports.append(sockets)
+            # Between the probe and the binds, no other supervisor can
+            # probe (and then join with SO_REUSEPORT): the claim.
+            with port_claim(port):
+                probe_port(family, interface, port)
+                for _ in range(self.config.workers):
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                    sockets.append(sock)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                    sock.bind((interface, port))
+                    sock.listen(backlog)
+                    sock.setblocking(False)  # adoptStreamPort requires it
             self.log.info("listening on {a}:{p}", a=interface or "*", p=port)
 
     def _spawn(self, slot: int) -> None:
         fds = [sockets[slot].fileno() for sockets in self._ports]
         child_fds: dict[int, int | str] = {0: "w", 1: 1, 2: 2, READY_FD: "r"}
+        # The data directory's lock, inherited (and so held) by the worker.
+        child_fds[READY_FD + 1 + len(fds)] = self.lock.fd
         args = [
-            sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
+            sys.executable, "-c",
+            f"from ozs3.workers import worker_main; worker_main({os.getpid()})",
             "-n", "--pidfile=", *reactor_option(self.reactor), "ozones3",
             *self.child_args, "--worker-slot", str(slot),
             "--ready-fd", str(READY_FD),

@@ -30,6 +30,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from ..._executor import Executor
+from ..datadir import private_db
 from ..errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
@@ -118,7 +119,7 @@ class OzoneManager(MultipartTables):
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            private_db(self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL: commits do not fsync; durable groups fsync the WAL

@@ -11,6 +11,7 @@ import os
 import sqlite3
 import time
 
+from ..datadir import private_db
 from .tables import SCHEMA
 
 MIN_SECRET_LENGTH = 8
@@ -30,7 +31,7 @@ def new_secret() -> str:
 
 
 def open_db(path: str) -> sqlite3.Connection:
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    private_db(path)
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
