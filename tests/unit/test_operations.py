@@ -12,6 +12,7 @@ from ozs3.s3.operations import (
     OPERATIONS,
     SUBRESOURCES,
     lookup,
+    operation_name,
     subresource_of,
 )
 from ozs3.s3.routing import S3Request, parse_request
@@ -285,3 +286,60 @@ def test_lookup_copy_source_ignored_for_other_ops(method, level, op):
 def test_subresources_include_table_subresources():
     """Every sub-resource in the table is a known S3 sub-resource."""
     assert {s for _, _, s in OPERATIONS if s} <= SUBRESOURCES
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    method=st.sampled_from((*METHODS, "PATCH", "OPTIONS")),
+    level=st.sampled_from(LEVELS),
+    subs=st.lists(st.sampled_from(sorted(SUBRESOURCES)), max_size=2, unique=True),
+    args=st.lists(st.sampled_from(ARGUMENTS), max_size=2),
+    copy=st.booleans(),
+)
+def test_operation_name_is_lookups_answer_or_names_the_refused(
+    method, level, subs, args, copy
+):
+    """operation_name never raises: what lookup dispatches to, else a
+    bounded set of names (an AWS operation, or "Invalid"), the same whatever
+    the arguments, so audit lines and metric labels always name something."""
+    req = _req(method, level, *((s, "") for s in subs), *((a, "1") for a in args))
+    name = operation_name(req, copy_source=copy)
+    try:
+        assert name == lookup(req, copy_source=copy)
+        return
+    except S3Error:
+        pass
+    assert name == operation_name(_req(method, level, *((s, "") for s in subs)))
+    assert name == "Invalid" or (name[0].isupper() and name.isalnum())
+    if method not in METHODS or len(subs) > 1:
+        assert name == "Invalid"
+
+
+@pytest.mark.parametrize(
+    ("method", "uri", "name"),
+    [
+        ("PUT", b"/bkt?cors", "PutBucketCors"),
+        ("DELETE", b"/bkt?cors", "DeleteBucketCors"),
+        ("PUT", b"/bkt?lifecycle", "PutBucketLifecycleConfiguration"),
+        ("DELETE", b"/bkt?lifecycle", "DeleteBucketLifecycle"),
+        ("GET", b"/bkt?publicAccessBlock", "GetPublicAccessBlock"),
+        ("PUT", b"/bkt?versioning", "PutBucketVersioning"),
+        ("PUT", b"/bkt?object-lock", "PutObjectLockConfiguration"),
+        ("GET", b"/bkt/k?torrent", "GetObjectTorrent"),
+        ("PUT", b"/bkt/k?retention", "PutObjectRetention"),
+        ("GET", b"/bkt/k?legal-hold", "GetObjectLegalHold"),
+        ("POST", b"/bkt/k?restore", "RestoreObject"),
+        ("POST", b"/bkt/k?select&select-type=2", "SelectObjectContent"),
+        ("PUT", b"/bkt/k?tagging", "PutObjectTagging"),
+        ("POST", b"/bkt", "PostObject"),
+        ("GET", b"/bkt/k?uploads", "Invalid"),
+        ("PUT", b"/", "Invalid"),
+        ("PATCH", b"/bkt/k", "Invalid"),
+    ],
+)
+def test_operation_name_of_unserved_requests(method, uri, name):
+    """Requests the gateway refuses are named as AWS names the operation."""
+    req = parse_request(method, None, uri, ())
+    with pytest.raises(S3Error):
+        lookup(req)
+    assert operation_name(req) == name
