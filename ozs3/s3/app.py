@@ -2,7 +2,8 @@
 place that writes HTTP responses.
 
 Request flow: ``S3HTTPRequest`` (streaming.py) -> ``S3Gateway.handle`` ->
-routing.parse_request -> auth.signature_info -> operations.lookup ->
+routing.parse_request -> operations.operation_name -> authn (a request with
+a body: at admission, before the body) -> payload.verify_buffered ->
 handlers.HANDLERS[op] -> ``S3Response`` -> ``_emit``.  Errors of every kind
 end in ``_emit`` too, as S3 XML with a request id.
 """
