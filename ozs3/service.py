@@ -94,7 +94,7 @@ class GatewayService(MultiService):
         admin_site = Site(
             admin_resource(
                 self.metrics, self._refresh_metrics, lambda: self._store_open,
-                config.raw,
+                config.raw, loopback_only=config.security_enabled,
             )
         )  # fmt: skip
         s3_endpoints = [] if listen_fds else config.listen

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.integration.conftest import make_client
-from tests.support.gateway import REPO, GatewayProcess
+from tests.support.gateway import REPO, GatewayProcess, free_port
 from tests.support.storecheck import assert_clean
 
 MiB = 1024 * 1024
@@ -60,8 +60,84 @@ def test_admin_port_prom_health_conf(tmp_path) -> None:
         status, ctype, body = _get(gw.admin_port, "/conf")
         conf = json.loads(body)
         assert conf["ozone.s3g.volume.name"] == "s3v"
-        assert conf["hadoop.security.credential.password"] == "<redacted>"
+        assert "hadoop.security.credential.password" not in conf  # not ozs3's
         assert b"hunter2" not in body
+    finally:
+        gw.stop()
+
+
+def _local_non_loopback_address() -> str:
+    """This host's address on its default route (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("203.0.113.1", 9))
+        except OSError:
+            pytest.skip("no non-loopback IPv4 address to connect from")
+        return str(s.getsockname()[0])
+
+
+def _get_from(host: str, port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    out = r.status, r.read()
+    conn.close()
+    return out
+
+
+SITE_SECRETS = {
+    "fs.azure.account.key.acct.blob.core.windows.net": "AZUREKEYVALUE",
+    "fs.gs.auth.service.account.private.key": "-----BEGIN PRIVATE KEY-----GCSKEY",
+    "ssl.server.keystore.password": "KEYSTOREPASS",
+    "javax.jdo.option.ConnectionURL": "jdbc:mysql://db/hive?password=JDBCPASS",
+    "hive.metastore.db.passwd": "DBPASSWD",
+    "fs.s3a.secret.key": "S3ASECRET",
+}
+
+
+def test_conf_shows_only_ozs3_keys_and_with_security_only_on_loopback(
+    tmp_path,
+) -> None:
+    """/conf lists only keys ozs3 reads (a site file shared with a cluster
+    holds cloud keys, keystore and JDBC passwords): none of their values
+    leak.  With security on, the admin port (on 0.0.0.0) answers /conf and
+    anything but /prom and /health only to loopback clients: 403 otherwise."""
+    site = tmp_path / "ozone-site.xml"
+    props = {**SITE_SECRETS, "ozone.s3g.volume.name": "s3v"}
+    site.write_text(
+        "<configuration>"
+        + "".join(
+            f"<property><name>{k}</name><value>{v}</value></property>"
+            for k, v in props.items()
+        )
+        + "</configuration>"
+    )
+    from ozs3.config import DEFAULTS
+
+    admin_port = free_port()
+    gw = GatewayProcess(
+        str(tmp_path / "data"), args=["--config", str(site)],
+        env={
+            "OZONE-SITE.XML_ozone.security.enabled": "true",
+            "OZONE-SITE.XML_ozone.s3g.webadmin.http-address": f"0.0.0.0:{admin_port}",
+        },
+    ).start()  # fmt: skip
+    try:
+        status, body = _get_from("127.0.0.1", admin_port, "/conf")
+        assert status == 200
+        conf = json.loads(body)
+        assert conf["ozone.security.enabled"] == "true"
+        assert set(conf) <= set(DEFAULTS)
+        for secret in SITE_SECRETS.values():
+            assert secret.encode() not in body
+        remote = _local_non_loopback_address()
+        for path in ("/conf", "/conf/", "/", "/nothing", "/CONF"):
+            status, body = _get_from(remote, admin_port, path)
+            assert status == 403, (path, status)
+            assert b"ozone" not in body
+        assert _get_from(remote, admin_port, "/health")[0] == 200
+        status, body = _get_from(remote, admin_port, "/prom")
+        assert status == 200 and b"ozs3_requests_total" in body
     finally:
         gw.stop()
 
