@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..storage.errors import BucketNotFound
 from .auth import signature_info
 from .context import Call
 from .errors import S3Error
@@ -78,17 +77,17 @@ async def authenticate(gw: S3Gateway, call: Call) -> Principal:
 
 
 async def check_bucket_access(gw: S3Gateway, call: Call, bucket: str) -> None:
-    """AccessDenied unless the caller owns ``bucket`` (or is an admin).
-    A missing bucket passes: the operation itself answers NoSuchBucket."""
+    """Security on: AccessDenied unless the caller owns ``bucket`` (or is an
+    admin), NoSuchBucket if there is none.  The bucket allowed is pinned on
+    the call by its id: the request acts on it or on nothing, even if it is
+    deleted and someone else creates one of its name meanwhile."""
     principal = call.principal
-    if principal is None or principal.admin:
+    if principal is None or not gw.config.security_enabled:
         return
-    try:
-        info = await gw.store.get_bucket(bucket)
-    except BucketNotFound:
-        return
-    if info.owner != principal.access_key:
+    info = await gw.store.get_bucket(bucket)
+    if not principal.admin and info.owner != principal.access_key:
         raise S3Error("AccessDenied")
+    call.bucket_ids[bucket] = info.id
 
 
 async def authorize(gw: S3Gateway, call: Call) -> None:

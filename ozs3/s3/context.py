@@ -52,6 +52,13 @@ class Call:
     # A buffered (small) body; streamed bodies arrive through ``upload``.
     body: bytes = b""
     upload: UploadSink | None = None
+    # Bucket name -> id of each bucket authorization let this request reach
+    # (security on): every store call names that bucket by its id too, so
+    # the request acts on the bucket it was authorized for or on none.
+    bucket_ids: dict[str, int] = attrs.field(factory=dict)
+
+    def bucket_id(self, bucket: str) -> int | None:
+        return self.bucket_ids.get(bucket)
 
 
 @attrs.define

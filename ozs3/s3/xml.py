@@ -110,7 +110,7 @@ def _enc(value: str, url: bool) -> str:
 
 
 def _contents(
-    root: etree._Element, listing: KeyListing, url: bool, owner: str | None
+    root: etree._Element, listing: KeyListing, url: bool, owners: bool
 ) -> None:
     for k in listing.keys:
         el = _sub(root, "Contents")
@@ -118,8 +118,8 @@ def _contents(
         _sub(el, "LastModified", iso8601(k.modified))
         _sub(el, "ETag", quote_etag(k.etag))
         _sub(el, "Size", str(k.size))
-        if owner is not None:
-            _owner(el, owner)
+        if owners:
+            _owner(el, k.owner)
         _sub(el, "StorageClass", "STANDARD")
     for p in listing.common_prefixes:
         _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
@@ -133,8 +133,8 @@ def list_objects_v1_xml(
     marker: str,
     max_keys: int,
     url: bool,
-    owner: str,
 ) -> bytes:
+    """V1: each key's owner always (as S3)."""
     root = _root("ListBucketResult")
     _sub(root, "Name", bucket)
     _sub(root, "Prefix", _enc(prefix, url))
@@ -147,7 +147,7 @@ def list_objects_v1_xml(
     if url:
         _sub(root, "EncodingType", "url")
     _sub(root, "IsTruncated", "true" if listing.truncated else "false")
-    _contents(root, listing, url, owner)
+    _contents(root, listing, url, True)
     return _dump(root)
 
 
@@ -161,7 +161,7 @@ def list_objects_v2_xml(
     continuation_token: str | None,
     next_token: str | None,
     start_after: str | None,
-    owner: str | None,
+    fetch_owner: bool,
 ) -> bytes:
     root = _root("ListBucketResult")
     _sub(root, "Name", bucket)
@@ -179,7 +179,7 @@ def list_objects_v2_xml(
     if start_after is not None:
         _sub(root, "StartAfter", _enc(start_after, url))
     _sub(root, "IsTruncated", "true" if listing.truncated else "false")
-    _contents(root, listing, url, owner)
+    _contents(root, listing, url, fetch_owner)
     return _dump(root)
 
 
@@ -314,16 +314,14 @@ def complete_upload_xml(
     return _dump(root)
 
 
-def list_parts_xml(
-    listing: PartListing, marker: int, max_parts: int, owner: str
-) -> bytes:
+def list_parts_xml(listing: PartListing, marker: int, max_parts: int) -> bytes:
     root = _root("ListPartsResult")
     up = listing.upload
     _sub(root, "Bucket", up.bucket)
     _sub(root, "Key", up.key)
     _sub(root, "UploadId", up.upload_id)
-    _owner(root, owner, "Initiator")
-    _owner(root, owner)
+    _owner(root, up.owner, "Initiator")
+    _owner(root, up.owner)
     _sub(root, "StorageClass", "STANDARD")
     _sub(root, "PartNumberMarker", str(marker))
     if listing.next_marker is not None:
@@ -345,7 +343,6 @@ def list_uploads_xml(
     listing: UploadListing,
     query: UploadQuery,
     url: bool,
-    owner: str,
 ) -> bytes:
     root = _root("ListMultipartUploadsResult")
     _sub(root, "Bucket", bucket)
@@ -367,8 +364,8 @@ def list_uploads_xml(
         el = _sub(root, "Upload")
         _sub(el, "Key", _enc(u.key, url))
         _sub(el, "UploadId", u.upload_id)
-        _owner(el, owner, "Initiator")
-        _owner(el, owner)
+        _owner(el, u.owner, "Initiator")
+        _owner(el, u.owner)
         _sub(el, "StorageClass", "STANDARD")
         _sub(el, "Initiated", iso8601(u.initiated))
     for p in listing.common_prefixes:
@@ -431,7 +428,6 @@ def list_versions_xml(
     key_marker: str,
     max_keys: int,
     url: bool,
-    owner: str,
 ) -> bytes:
     root = _root("ListVersionsResult")
     _sub(root, "Name", bucket)
@@ -456,7 +452,7 @@ def list_versions_xml(
         _sub(el, "ETag", quote_etag(k.etag))
         _sub(el, "Size", str(k.size))
         _sub(el, "StorageClass", "STANDARD")
-        _owner(el, owner)
+        _owner(el, k.owner)
     for p in listing.common_prefixes:
         _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
     return _dump(root)

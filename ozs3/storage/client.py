@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
@@ -141,18 +141,26 @@ class EmbeddedObjectStore:
     def create_bucket(self, name: str, owner: str) -> Deferred[BucketInfo]:
         return self.om.create_bucket(name, owner)
 
-    def get_bucket(self, name: str) -> Deferred[BucketInfo]:
-        return self.om.get_bucket(name)
+    # ``bucket_id`` (wherever a bucket is named): that bucket, not another
+    # created since under its name (NoSuchBucket then); None: whichever
+    # bucket has the name.
 
-    def delete_bucket(self, name: str) -> Deferred[None]:
+    def get_bucket(
+        self, name: str, bucket_id: int | None = None
+    ) -> Deferred[BucketInfo]:
+        return self.om.get_bucket(name, bucket_id)
+
+    def delete_bucket(self, name: str, bucket_id: int | None = None) -> Deferred[None]:
         self._bucket_seen.pop(name, None)
-        return self.om.delete_bucket(name)
+        return self.om.delete_bucket(name, bucket_id)
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]:
         return self.om.list_buckets()
 
-    def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]:
-        return self.om.list_keys(bucket, query)
+    def list_keys(
+        self, bucket: str, query: ListQuery, bucket_id: int | None = None
+    ) -> Deferred[KeyListing]:
+        return self.om.list_keys(bucket, query, bucket_id)
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
         return self.om.get_s3_secret(access_key)
@@ -167,13 +175,20 @@ class EmbeddedObjectStore:
         meta: ObjectMeta,
         size_hint: int | None,
         part: PartTarget | None = None,
+        bucket_id: int | None = None,
+        owner: str = "",
     ) -> KeyWriter:
-        # A bucket seen a moment ago needs no lookup: if it was deleted
-        # since, the commit says so (NoSuchBucket) and frees the blocks.
-        if part is not None or self._bucket_seen.get(bucket, 0.0) < time.monotonic():
-            await self.om.check_target(bucket, key, part)
-            self._bucket_seen[bucket] = time.monotonic() + BUCKET_SEEN_FOR
-        return EmbeddedKeyWriter(self, None, target=(bucket, key, meta, part))
+        # A bucket seen a moment ago (or just now, by the caller who pins
+        # its id) needs no lookup: if it was deleted since, the commit says
+        # so (NoSuchBucket) and frees the blocks.
+        if part is not None or (
+            bucket_id is None and self._bucket_seen.get(bucket, 0.0) < time.monotonic()
+        ):
+            await self.om.check_target(bucket, key, part, bucket_id)
+            if bucket_id is None:
+                self._bucket_seen[bucket] = time.monotonic() + BUCKET_SEEN_FOR
+        target = _Target(bucket, key, meta, part, bucket_id, owner)
+        return EmbeddedKeyWriter(self, None, target=target)
 
     @async_to_deferred
     async def open_copy(
@@ -185,15 +200,21 @@ class EmbeddedObjectStore:
         source_bucket: str,
         source_key: str,
         source_range: tuple[int, int] | None,
+        bucket_id: int | None = None,
+        source_bucket_id: int | None = None,
+        owner: str = "",
     ) -> CopyWriter:
         client_id, source, runs = await self.om.open_copy(
-            bucket, key, meta, part, source_bucket, source_key, source_range
-        )
+            bucket, key, meta, part, source_bucket, source_key, source_range,
+            bucket_id, source_bucket_id, owner,
+        )  # fmt: skip
         writer = EmbeddedKeyWriter(self, client_id, source=source, runs=runs)
         return writer
 
-    def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
-        return self.om.lookup_key(bucket, key)
+    def lookup_key(
+        self, bucket: str, key: str, bucket_id: int | None = None
+    ) -> Deferred[KeyInfo]:
+        return self.om.lookup_key(bucket, key, bucket_id)
 
     @async_to_deferred
     async def open_reader(
@@ -234,43 +255,54 @@ class EmbeddedObjectStore:
         return readers
 
     @async_to_deferred
-    async def delete_key(self, bucket: str, key: str) -> None:
-        await self.om.delete_key(bucket, key)
+    async def delete_key(
+        self, bucket: str, key: str, bucket_id: int | None = None
+    ) -> None:
+        await self.om.delete_key(bucket, key, bucket_id)
         self.kick_reclaim()
 
     @async_to_deferred
-    async def delete_keys(self, bucket: str, keys: Sequence[str]) -> list[DeleteResult]:
-        results = await self.om.delete_keys(bucket, keys)
+    async def delete_keys(
+        self, bucket: str, keys: Sequence[str], bucket_id: int | None = None
+    ) -> list[DeleteResult]:
+        results = await self.om.delete_keys(bucket, keys, bucket_id)
         self.kick_reclaim()
         return results
 
     # -- multipart -------------------------------------------------------------
 
     def create_upload(
-        self, bucket: str, key: str, meta: ObjectMeta, owner: str
-    ) -> Deferred[UploadInfo]:
-        return self.om.create_upload(bucket, key, meta, owner)
+        self, bucket: str, key: str, meta: ObjectMeta, owner: str,
+        bucket_id: int | None = None,
+    ) -> Deferred[UploadInfo]:  # fmt: skip
+        return self.om.create_upload(bucket, key, meta, owner, bucket_id)
 
     @async_to_deferred
-    async def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        await self.om.abort_upload(bucket, key, upload_id)
+    async def abort_upload(
+        self, bucket: str, key: str, upload_id: str, bucket_id: int | None = None
+    ) -> None:
+        await self.om.abort_upload(bucket, key, upload_id, bucket_id)
         self.kick_reclaim()
 
     @async_to_deferred
     async def complete_upload(
-        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> KeyInfo:
-        info = await self.om.complete_upload(bucket, key, upload_id, parts)
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
+        bucket_id: int | None = None,
+    ) -> KeyInfo:  # fmt: skip
+        info = await self.om.complete_upload(bucket, key, upload_id, parts, bucket_id)
         self.kick_reclaim()
         return info
 
     def list_parts(
-        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
-    ) -> Deferred[PartListing]:
-        return self.om.list_parts(bucket, key, upload_id, marker, max_parts)
+        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,
+        bucket_id: int | None = None,
+    ) -> Deferred[PartListing]:  # fmt: skip
+        return self.om.list_parts(bucket, key, upload_id, marker, max_parts, bucket_id)
 
-    def list_uploads(self, bucket: str, query: UploadQuery) -> Deferred[UploadListing]:
-        return self.om.list_uploads(bucket, query)
+    def list_uploads(
+        self, bucket: str, query: UploadQuery, bucket_id: int | None = None
+    ) -> Deferred[UploadListing]:
+        return self.om.list_uploads(bucket, query, bucket_id)
 
     # -- the block deleting service --------------------------------------------
 
@@ -388,6 +420,17 @@ class BlockAllocator:
                     break
 
 
+class _Target(NamedTuple):
+    """Where a new key's (or part's) blocks go when it commits."""
+
+    bucket: str
+    key: str
+    meta: ObjectMeta
+    part: PartTarget | None
+    bucket_id: int | None  # pinned at admission: that bucket or none
+    owner: str
+
+
 class EmbeddedKeyWriter:
     """A key (or part) being written block by block, or a copy whose data
     is ``runs`` of its source's blocks, pinned by the open key ``client_id``."""
@@ -398,7 +441,7 @@ class EmbeddedKeyWriter:
         client_id: int | None,
         source: KeyInfo | None = None,
         runs: Sequence[BlockLocation] = (),
-        target: tuple[str, str, ObjectMeta, PartTarget | None] | None = None,
+        target: _Target | None = None,
     ) -> None:
         self._store = store
         self.client_id = client_id
@@ -500,11 +543,11 @@ class EmbeddedKeyWriter:
         try:
             if self._target is None:
                 return await self._commit_copy(etag, checksum)
-            bucket, key, meta, part = self._target
+            t = self._target
             try:
                 return await store.om.commit_new(
-                    bucket, key, meta, part, self._done, self.size, etag,
-                    time.time(), checksum,
+                    t.bucket, t.key, t.meta, t.part, self._done, self.size, etag,
+                    time.time(), checksum, t.bucket_id, t.owner,
                 )  # fmt: skip
             except BaseException as e:
                 # Committed (a refusal whose cleanup committed, or a commit

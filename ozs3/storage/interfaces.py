@@ -80,22 +80,36 @@ class ObjectReader(Protocol):
 
 
 class ObjectStore(Protocol):
-    """What the S3 layer sees."""
+    """What the S3 layer sees.
+
+    Wherever a bucket is named, ``bucket_id`` (``BucketInfo.id``, never
+    reused) binds the call to that bucket: if it was deleted, and perhaps
+    created again under its name, since, the call fails with
+    ``BucketNotFound``, even a write that started before.  A request
+    authorized against a bucket passes its id.  None: whichever bucket has
+    the name when the call gets to it."""
 
     volume: str
 
     def create_bucket(self, name: str, owner: str) -> Deferred[BucketInfo]: ...
 
-    def get_bucket(self, name: str) -> Deferred[BucketInfo]: ...
+    def get_bucket(
+        self, name: str, bucket_id: int | None = None
+    ) -> Deferred[BucketInfo]: ...
 
-    def delete_bucket(self, name: str) -> Deferred[None]: ...
+    def delete_bucket(
+        self, name: str, bucket_id: int | None = None
+    ) -> Deferred[None]: ...
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]: ...
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
         """The secret of an access key (Ozone's S3SecretTable), or None."""
 
-    def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]: ...
+    def list_keys(
+        self, bucket: str, query: ListQuery, bucket_id: int | None = None
+    ) -> Deferred[KeyListing]:
+        """A page of keys, each with its size, ETag, time and owner."""
 
     def open_key(
         self,
@@ -104,8 +118,11 @@ class ObjectStore(Protocol):
         meta: ObjectMeta,
         size_hint: int | None,
         part: PartTarget | None = None,
+        bucket_id: int | None = None,
+        owner: str = "",
     ) -> Deferred[KeyWriter]:
-        """Open a key, or with ``part`` a part of a multipart upload."""
+        """Open a key, or with ``part`` a part of a multipart upload.
+        ``owner``: who writes the key (parts belong to their upload's)."""
 
     def open_copy(
         self,
@@ -116,11 +133,16 @@ class ObjectStore(Protocol):
         source_bucket: str,
         source_key: str,
         source_range: tuple[int, int] | None,
+        bucket_id: int | None = None,
+        source_bucket_id: int | None = None,
+        owner: str = "",
     ) -> Deferred[CopyWriter]:
         """Open a key (or part) holding bytes ``(start, length)`` of another
         key; ``meta`` None keeps the source's metadata."""
 
-    def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]: ...
+    def lookup_key(
+        self, bucket: str, key: str, bucket_id: int | None = None
+    ) -> Deferred[KeyInfo]: ...
 
     def open_reader(
         self, info: KeyInfo, offset: int, length: int, prefetch: int = 0
@@ -132,29 +154,36 @@ class ObjectStore(Protocol):
         the version was replaced or deleted, and its blocks reclaimed, since
         ``info`` was looked up (or a block file is missing)."""
 
-    def delete_key(self, bucket: str, key: str) -> Deferred[None]: ...
+    def delete_key(
+        self, bucket: str, key: str, bucket_id: int | None = None
+    ) -> Deferred[None]: ...
 
     def delete_keys(
-        self, bucket: str, keys: Sequence[str]
+        self, bucket: str, keys: Sequence[str], bucket_id: int | None = None
     ) -> Deferred[list[DeleteResult]]: ...
 
     def create_upload(
-        self, bucket: str, key: str, meta: ObjectMeta, owner: str
-    ) -> Deferred[UploadInfo]: ...
+        self, bucket: str, key: str, meta: ObjectMeta, owner: str,
+        bucket_id: int | None = None,
+    ) -> Deferred[UploadInfo]: ...  # fmt: skip
 
-    def abort_upload(self, bucket: str, key: str, upload_id: str) -> Deferred[None]: ...
+    def abort_upload(
+        self, bucket: str, key: str, upload_id: str, bucket_id: int | None = None
+    ) -> Deferred[None]: ...
 
     def complete_upload(
-        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> Deferred[KeyInfo]:
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[KeyInfo]:  # fmt: skip
         """Stitch the listed parts (number, unquoted ETag) into the key."""
 
     def list_parts(
-        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
-    ) -> Deferred[PartListing]: ...
+        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,
+        bucket_id: int | None = None,
+    ) -> Deferred[PartListing]: ...  # fmt: skip
 
     def list_uploads(
-        self, bucket: str, query: UploadQuery
+        self, bucket: str, query: UploadQuery, bucket_id: int | None = None
     ) -> Deferred[UploadListing]: ...
 
 
@@ -163,7 +192,11 @@ class MetadataStore(Protocol):
     keys (copies pinning their source), deleted blocks."""
 
     def check_target(
-        self, bucket: str, key: str, part: PartTarget | None
+        self,
+        bucket: str,
+        key: str,
+        part: PartTarget | None,
+        bucket_id: int | None = None,
     ) -> Deferred[None]:
         """The bucket (and upload) a write is about to go to exist."""
 
@@ -181,6 +214,8 @@ class MetadataStore(Protocol):
         etag: str,
         modified: float,
         checksum: str = "",
+        bucket_id: int | None = None,
+        owner: str = "",
     ) -> Deferred[KeyInfo | PartInfo]:
         """Reference freshly written blocks and make them a key (or part)."""
 

@@ -61,6 +61,10 @@ class BucketInfo:
     name: str
     owner: str
     created: float
+    # Never reused: a bucket deleted and created again under the same name
+    # is another bucket.  Requests authorized against one bucket pass its id
+    # (``bucket_id=``) so they can never act on its successor.
+    id: int = 0
 
 
 @attrs.frozen
@@ -74,6 +78,8 @@ class KeyInfo:
     blocks: tuple[BlockLocation, ...] = ()
     # An S3 additional checksum, "algorithm:base64" ("...-N" for multipart).
     checksum: str = ""
+    # Who wrote it (the bucket owner for keys written before owners were kept).
+    owner: str = ""
 
 
 @attrs.frozen
@@ -120,6 +126,7 @@ class UploadInfo:
     upload_id: str
     initiated: float
     meta: ObjectMeta = ObjectMeta()
+    owner: str = ""  # who initiated it
 
 
 @attrs.frozen

@@ -232,10 +232,11 @@ def test_error_xml_control_characters_in_resource_rendered():
 # ---------------------------------------------------------------- listings
 
 
-def _key(name: str, size: int = 3) -> KeyInfo:
+def _key(name: str, size: int = 3, owner: str = "alice") -> KeyInfo:
     return KeyInfo(
-        "bkt", name, size, "0123456789abcdef0123456789abcdef", 1.5, ObjectMeta()
-    )
+        "bkt", name, size, "0123456789abcdef0123456789abcdef", 1.5, ObjectMeta(),
+        owner=owner,
+    )  # fmt: skip
 
 
 any_text = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
@@ -260,7 +261,7 @@ def test_list_objects_v2_url_encoding_round_trips(
     """With EncodingType=url every key/prefix unquote_plus-decodes exactly."""
     listing = KeyListing(tuple(_key(k) for k in keys), tuple(prefixes), truncated, None)
     body = list_objects_v2_xml(
-        "bkt", listing, prefix, delimiter, 1000, True, None, None, start_after, None
+        "bkt", listing, prefix, delimiter, 1000, True, None, None, start_after, False
     )
     root = etree.fromstring(body)
     assert root.findtext(Q + "EncodingType") == "url"
@@ -297,10 +298,11 @@ def test_list_objects_v2_plain_keys_round_trip(keys):
 
 
 def test_list_objects_v2_fields():
-    """v2 listing carries tokens, ETag, Size, LastModified and Owner."""
+    """v2 listing carries tokens, ETag, Size, LastModified and (fetch-owner)
+    each key's own Owner."""
     listing = KeyListing((_key("a", 7),), ("p/",), True, "p/")
     body = list_objects_v2_xml(
-        "bkt", listing, "", "/", 2, False, "tok1", "tok2", "s", "alice"
+        "bkt", listing, "", "/", 2, False, "tok1", "tok2", "s", True
     )
     root = etree.fromstring(body)
     assert root.tag == Q + "ListBucketResult"
@@ -320,9 +322,9 @@ def test_list_objects_v2_fields():
 
 
 def test_list_objects_v2_no_owner_without_fetch_owner():
-    """owner=None leaves Owner out of Contents."""
+    """fetch_owner=False leaves Owner out of Contents."""
     listing = KeyListing((_key("a"),), (), False, None)
-    body = list_objects_v2_xml("b", listing, "", "", 1, False, None, None, None, None)
+    body = list_objects_v2_xml("b", listing, "", "", 1, False, None, None, None, False)
     assert etree.fromstring(body).find(f"{Q}Contents/{Q}Owner") is None
 
 
@@ -335,7 +337,7 @@ def test_list_objects_v1_next_marker_only_with_delimiter(
 ):
     """v1 NextMarker appears only for truncated, delimited listings."""
     listing = KeyListing((_key("a+b"),), (), truncated, "a+b")
-    body = list_objects_v1_xml("b", listing, "", delimiter, "m k", 1, True, "o")
+    body = list_objects_v1_xml("b", listing, "", delimiter, "m k", 1, True)
     root = etree.fromstring(body)
     assert (root.find(Q + "NextMarker") is not None) is has_next
     if has_next:

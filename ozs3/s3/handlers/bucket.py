@@ -53,17 +53,20 @@ async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def head_bucket(gw: S3Gateway, call: Call) -> S3Response:
-    await gw.store.get_bucket(_bucket(call))
+    bucket = _bucket(call)
+    await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     return S3Response(200, {"x-amz-bucket-region": REGION})
 
 
 async def delete_bucket(gw: S3Gateway, call: Call) -> S3Response:
-    await gw.store.delete_bucket(_bucket(call))
+    bucket = _bucket(call)
+    await gw.store.delete_bucket(bucket, call.bucket_id(bucket))
     return S3Response(204)
 
 
 async def get_bucket_location(gw: S3Gateway, call: Call) -> S3Response:
-    await gw.store.get_bucket(_bucket(call))
+    bucket = _bucket(call)
+    await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     # us-east-1 is written as an empty LocationConstraint, as S3 does.
     return S3Response(200, dict(XML), location_xml(""))
 
@@ -130,8 +133,9 @@ async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
     else:
         position = s3.arg("marker") or ""
     listing = await gw.store.list_keys(
-        bucket, ListQuery(prefix, delimiter, position, max_keys)
-    )
+        bucket, ListQuery(prefix, delimiter, position, max_keys),
+        call.bucket_id(bucket),
+    )  # fmt: skip
     if v2:
         next_token = (
             _encode_token(listing.next_marker)
@@ -149,13 +153,12 @@ async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
             token,
             next_token,
             start_after,
-            call.access_key if fetch_owner else None,
+            fetch_owner,
         )
     else:
         body = list_objects_v1_xml(
-            bucket, listing, prefix, delimiter, position, max_keys, url,
-            call.access_key,
-        )  # fmt: skip
+            bucket, listing, prefix, delimiter, position, max_keys, url
+        )
     return S3Response(200, dict(XML), body)
 
 
@@ -167,7 +170,7 @@ async def delete_objects(gw: S3Gateway, call: Call) -> S3Response:
     if expected is not None and hashlib.md5(call.body).digest() != expected:
         raise S3Error("BadDigest")
     quiet, keys = parse_delete(call.body)
-    results = await gw.store.delete_keys(bucket, keys)
+    results = await gw.store.delete_keys(bucket, keys, call.bucket_id(bucket))
     deleted = [r.key for r in results if r.error is None]
     errors = [(r.key, r.error, r.error) for r in results if r.error is not None]
     return S3Response(200, dict(XML), delete_result_xml(deleted, errors, quiet))

@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 
 
 async def _owner(gw: S3Gateway, call: Call) -> str:
-    assert call.s3.bucket is not None
-    info = await gw.store.get_bucket(call.s3.bucket)
+    bucket = call.s3.bucket
+    assert bucket is not None
+    info = await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     if call.s3.key is not None:
-        await gw.store.lookup_key(call.s3.bucket, call.s3.key)
+        await gw.store.lookup_key(bucket, call.s3.key, info.id)
     return info.owner
 
 
@@ -95,9 +96,10 @@ async def list_object_versions(gw: S3Gateway, call: Call) -> S3Response:
             extra={"ArgumentName": "version-id-marker"},
         )
     listing = await gw.store.list_keys(
-        s3.bucket, ListQuery(prefix, delimiter, marker, max_keys)
-    )
+        s3.bucket, ListQuery(prefix, delimiter, marker, max_keys),
+        call.bucket_id(s3.bucket),
+    )  # fmt: skip
     body = list_versions_xml(
-        s3.bucket, listing, prefix, delimiter, marker, max_keys, url, call.access_key
+        s3.bucket, listing, prefix, delimiter, marker, max_keys, url
     )
     return S3Response(200, dict(XML), body)

@@ -94,8 +94,9 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
         )
     meta = object_meta(call) if directive == "REPLACE" else None
     writer = await gw.store.open_copy(
-        bucket, key, meta, None, src_bucket, src_key, None
-    )
+        bucket, key, meta, None, src_bucket, src_key, None,
+        call.bucket_id(bucket), call.bucket_id(src_bucket), call.access_key,
+    )  # fmt: skip
     try:
         source = writer.source
         if source.size > MAX_COPY_SOURCE:
@@ -145,8 +146,9 @@ async def upload_part_copy(gw: S3Gateway, call: Call) -> S3Response:
     src_bucket, src_key = copy_source(call)
     rng = copy_range(call)
     writer = await gw.store.open_copy(
-        bucket, key, None, target, src_bucket, src_key, rng
-    )
+        bucket, key, None, target, src_bucket, src_key, rng,
+        call.bucket_id(bucket), call.bucket_id(src_bucket),
+    )  # fmt: skip
     try:
         source = writer.source
         if rng is not None and rng[0] + rng[1] > source.size:

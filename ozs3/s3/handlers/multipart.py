@@ -60,7 +60,7 @@ async def create_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     asked = checksums.upload_checksum(call.headers.get)
     upload = await gw.store.create_upload(
-        bucket, key, object_meta(call), call.access_key
+        bucket, key, object_meta(call), call.access_key, call.bucket_id(bucket)
     )
     headers = dict(XML)
     if asked is not None:
@@ -74,7 +74,10 @@ async def admit_upload_part(gw: S3Gateway, call: Call) -> KeyWriter:
     bucket, key = where(call)
     target = part_target(call)
     size = check_body_headers(gw, call, MAX_PART_SIZE)
-    return await gw.store.open_key(bucket, key, object_meta(call), size, part=target)
+    return await gw.store.open_key(
+        bucket, key, object_meta(call), size, part=target,
+        bucket_id=call.bucket_id(bucket),
+    )  # fmt: skip
 
 
 async def upload_part(gw: S3Gateway, call: Call) -> S3Response:
@@ -88,7 +91,9 @@ async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     if len(call.body) > gw.config.max_xml_body:
         raise S3Error("MaxMessageLengthExceeded")
     parts = parse_complete(call.body)
-    info = await gw.store.complete_upload(bucket, key, uid, parts)
+    info = await gw.store.complete_upload(
+        bucket, key, uid, parts, call.bucket_id(bucket)
+    )
     location = f"/{bucket}/{key}"
     body = complete_upload_xml(location, bucket, key, info.etag, info.checksum)
     return S3Response(200, dict(XML), body)
@@ -96,7 +101,7 @@ async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
 
 async def abort_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
-    await gw.store.abort_upload(bucket, key, upload_id(call))
+    await gw.store.abort_upload(bucket, key, upload_id(call), call.bucket_id(bucket))
     return S3Response(204)
 
 
@@ -104,10 +109,10 @@ async def list_parts(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     marker = int_arg(call, "part-number-marker", 0)
     max_parts = min(int_arg(call, "max-parts", MAX_LISTED), MAX_LISTED)
-    listing = await gw.store.list_parts(bucket, key, upload_id(call), marker, max_parts)
-    return S3Response(
-        200, dict(XML), list_parts_xml(listing, marker, max_parts, call.access_key)
+    listing = await gw.store.list_parts(
+        bucket, key, upload_id(call), marker, max_parts, call.bucket_id(bucket)
     )
+    return S3Response(200, dict(XML), list_parts_xml(listing, marker, max_parts))
 
 
 async def list_multipart_uploads(gw: S3Gateway, call: Call) -> S3Response:
@@ -123,8 +128,6 @@ async def list_multipart_uploads(gw: S3Gateway, call: Call) -> S3Response:
         max_uploads=min(int_arg(call, "max-uploads", MAX_LISTED), MAX_LISTED),
     )
     bucket = s3.bucket
-    listing = await gw.store.list_uploads(bucket, query)
-    body = list_uploads_xml(
-        bucket, listing, query, encoding_is_url(call), call.access_key
-    )
+    listing = await gw.store.list_uploads(bucket, query, call.bucket_id(bucket))
+    body = list_uploads_xml(bucket, listing, query, encoding_is_url(call))
     return S3Response(200, dict(XML), body)

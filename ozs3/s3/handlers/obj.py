@@ -92,7 +92,10 @@ async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
     """Everything PutObject can check before its body: then open the key."""
     bucket, key = where(call)
     size = check_body_headers(gw, call)
-    return await gw.store.open_key(bucket, key, object_meta(call), size)
+    return await gw.store.open_key(
+        bucket, key, object_meta(call), size,
+        bucket_id=call.bucket_id(bucket), owner=call.access_key,
+    )  # fmt: skip
 
 
 def check_body_headers(
@@ -254,7 +257,8 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     _check_version(call)
     if call.s3.has("partNumber"):
         raise S3Error("NotImplemented", "GET ?partNumber is not implemented.")
-    info = await gw.store.lookup_key(bucket, key)
+    pinned = call.bucket_id(bucket)
+    info = await gw.store.lookup_key(bucket, key, pinned)
     for _ in range(OPEN_ATTEMPTS):
         response, span = _version_response(call, info)
         if span is None:
@@ -262,7 +266,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
         try:
             reader = await gw.store.open_reader(info, *span, prefetch=STEP)
         except BlockNotFound:
-            latest = await gw.store.lookup_key(bucket, key)
+            latest = await gw.store.lookup_key(bucket, key, pinned)
             if latest.blocks == info.blocks:
                 raise  # not replaced: a block file is really missing
             info = latest
@@ -317,5 +321,5 @@ def _version_response(
 async def delete_object(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     _check_version(call)
-    await gw.store.delete_key(bucket, key)
+    await gw.store.delete_key(bucket, key, call.bucket_id(bucket))
     return S3Response(204)

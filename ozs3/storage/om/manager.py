@@ -56,13 +56,16 @@ from .listing import list_page
 from .multipart import MultipartTables
 from .secrets import get_secret
 from .tables import (
+    OWNER_SQL,
     SCHEMA,
     add_blocks,
     decode_blocks,
     decode_meta,
     encode_blocks,
     encode_meta,
+    meta_owner,
     migrate,
+    new_bucket_id,
     release,
     reserve_ids,
     retain,
@@ -306,19 +309,25 @@ class OzoneManager(MultipartTables):
                 os.close(fd)
                 setattr(self._local, name, None)
 
-    def _bucket_row(self, conn: sqlite3.Connection, name: str) -> tuple[Any, ...]:
+    def _bucket_row(
+        self, conn: sqlite3.Connection, name: str, bucket_id: int | None = None
+    ) -> tuple[Any, ...]:
+        """(id, owner, created) of the bucket ``name``; with ``bucket_id``,
+        only if it is still that bucket (not one created since under the
+        same name)."""
         row = conn.execute(
             "SELECT id, owner, created FROM buckets WHERE volume=? AND name=?",
             (self.volume, name),
         ).fetchone()
-        if row is None:
+        if row is None or (bucket_id is not None and row[0] != bucket_id):
             raise BucketNotFound(name)
         return tuple(row)
 
     def _key_row(
-        self, conn: sqlite3.Connection, bucket: str, key: str
-    ) -> tuple[int, KeyInfo]:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        self, conn: sqlite3.Connection, bucket: str, key: str,
+        bucket_id: int | None = None,
+    ) -> tuple[int, KeyInfo]:  # fmt: skip
+        bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
         row = conn.execute(
             "SELECT size, etag, modified, meta, blocks, checksum FROM keys "
             "WHERE bucket_id=? AND key=?",
@@ -329,7 +338,7 @@ class OzoneManager(MultipartTables):
         size, etag, modified, meta, blocks, checksum = row
         info = KeyInfo(
             bucket, key, size, etag, modified, decode_meta(meta),
-            decode_blocks(blocks), checksum,
+            decode_blocks(blocks), checksum, meta_owner(meta) or bucket_owner,
         )  # fmt: skip
         return bucket_id, info
 
@@ -405,25 +414,33 @@ class OzoneManager(MultipartTables):
         if row is not None:
             raise BucketAlreadyExists(name, row[0])
         now = time.time()
+        bucket_id = new_bucket_id(conn)
         conn.execute(
-            "INSERT INTO buckets(volume, name, owner, created) VALUES(?, ?, ?, ?)",
-            (self.volume, name, owner, now),
+            "INSERT INTO buckets(id, volume, name, owner, created) "
+            "VALUES(?, ?, ?, ?, ?)",
+            (bucket_id, self.volume, name, owner, now),
         )
-        return BucketInfo(self.volume, name, owner, now)
+        return BucketInfo(self.volume, name, owner, now, bucket_id)
 
-    def get_bucket(self, name: str) -> Deferred[BucketInfo]:
-        return self._read(self._get_bucket, name)
+    def get_bucket(
+        self, name: str, bucket_id: int | None = None
+    ) -> Deferred[BucketInfo]:
+        return self._read(self._get_bucket, name, bucket_id)
 
-    def _get_bucket(self, conn: sqlite3.Connection, name: str) -> BucketInfo:
-        _, owner, created = self._bucket_row(conn, name)
-        return BucketInfo(self.volume, name, owner, created)
+    def _get_bucket(
+        self, conn: sqlite3.Connection, name: str, bucket_id: int | None
+    ) -> BucketInfo:
+        bucket_id, owner, created = self._bucket_row(conn, name, bucket_id)
+        return BucketInfo(self.volume, name, owner, created, bucket_id)
 
-    def delete_bucket(self, name: str) -> Deferred[None]:
-        return self._run(self._delete_bucket, name)
+    def delete_bucket(self, name: str, bucket_id: int | None = None) -> Deferred[None]:
+        return self._run(self._delete_bucket, name, bucket_id)
 
-    def _delete_bucket(self, conn: sqlite3.Connection, name: str) -> None:
+    def _delete_bucket(
+        self, conn: sqlite3.Connection, name: str, bucket_id: int | None
+    ) -> None:
         self._group_buckets.pop(name, None)
-        bucket_id = self._bucket_row(conn, name)[0]
+        bucket_id = self._bucket_row(conn, name, bucket_id)[0]
         for table in ("keys", "uploads"):
             if conn.execute(
                 f"SELECT 1 FROM {table} WHERE bucket_id=? LIMIT 1", (bucket_id,)
@@ -436,9 +453,10 @@ class OzoneManager(MultipartTables):
 
     def _list_buckets(self, conn: sqlite3.Connection) -> list[BucketInfo]:
         return [
-            BucketInfo(self.volume, name, owner, created)
-            for name, owner, created in conn.execute(
-                "SELECT name, owner, created FROM buckets WHERE volume=? ORDER BY name",
+            BucketInfo(self.volume, name, owner, created, bucket_id)
+            for bucket_id, name, owner, created in conn.execute(
+                "SELECT id, name, owner, created FROM buckets WHERE volume=? "
+                "ORDER BY name",
                 (self.volume,),
             )
         ]
@@ -446,16 +464,26 @@ class OzoneManager(MultipartTables):
     # -- the write path: open key -> allocate blocks -> commit ---------------
 
     def check_target(
-        self, bucket: str, key: str, part: PartTarget | None
+        self,
+        bucket: str,
+        key: str,
+        part: PartTarget | None,
+        bucket_id: int | None = None,
     ) -> Deferred[None]:
         """Whether a write to (bucket, key[, part]) may start: the bucket
-        and the upload exist.  Checked again by the commit."""
-        return self._read(self._check_target, bucket, key, part)
+        (that one, with ``bucket_id``) and the upload exist.  Checked again
+        by the commit."""
+        return self._read(self._check_target, bucket, key, part, bucket_id)
 
     def _check_target(
-        self, conn: sqlite3.Connection, bucket: str, key: str, part: PartTarget | None
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        key: str,
+        part: PartTarget | None,
+        bucket_id: int | None,
     ) -> None:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         if part is not None:
             self._upload_row(conn, bucket_id, key, part.upload_id)
 
@@ -533,15 +561,19 @@ class OzoneManager(MultipartTables):
         etag: str,
         modified: float,
         checksum: str = "",
+        bucket_id: int | None = None,
+        owner: str = "",
     ) -> Deferred[KeyInfo | PartInfo]:
         """Make freshly written blocks a key (or a part), durably.
 
         Once this transaction commits the blocks are the OM's: referenced,
-        or, if the bucket or upload went away meanwhile, queued for deletion
-        (and that error raised).  If it fails, they are nobody's."""
+        or, if the bucket (with ``bucket_id``: that bucket, not another
+        since created under its name) or the upload went away meanwhile,
+        queued for deletion (and that error raised).  If it fails, they are
+        nobody's.  ``owner``: who wrote the key."""
         d = self._run(
             self._commit_new, bucket, key, meta, part, blocks, size, etag, modified,
-            checksum,
+            checksum, bucket_id, owner,
         )  # fmt: skip
         return d.addCallback(self._committed)
 
@@ -557,6 +589,8 @@ class OzoneManager(MultipartTables):
         etag: str,
         modified: float,
         checksum: str,
+        pinned: int | None,
+        owner: str,
     ) -> KeyInfo | PartInfo | StorageError:
         add_blocks(conn, blocks)
         bucket_id = self._group_buckets.get(bucket)
@@ -565,14 +599,16 @@ class OzoneManager(MultipartTables):
                 "SELECT id FROM buckets WHERE volume=? AND name=?",
                 (self.volume, bucket),
             ).fetchone()
-            if row is None:
-                release(conn, blocks)
-                return BucketNotFound("the bucket was deleted during the upload")
-            bucket_id = self._group_buckets[bucket] = row[0]
+            if row is not None:
+                bucket_id = self._group_buckets[bucket] = row[0]
+        if bucket_id is None or (pinned is not None and bucket_id != pinned):
+            # Deleted, perhaps created again (by anyone): not this write's.
+            release(conn, blocks)
+            return BucketNotFound("the bucket was deleted during the upload")
         return self._make_visible(
-            conn, bucket, bucket_id, key.encode(), encode_meta(meta),
+            conn, bucket, bucket_id, key.encode(), encode_meta(meta, owner),
             part.upload_id if part else None, part.part_number if part else None,
-            blocks, size, etag, modified, checksum, meta,
+            blocks, size, etag, modified, checksum, meta, owner,
         )  # fmt: skip
 
     def _make_visible(
@@ -590,6 +626,7 @@ class OzoneManager(MultipartTables):
         modified: float,
         checksum: str,
         meta: ObjectMeta | None = None,
+        owner: str | None = None,
     ) -> KeyInfo | PartInfo | StorageError:
         """The last step of every commit: the part of its upload, or the key,
         replacing (and releasing) any older version."""
@@ -606,7 +643,7 @@ class OzoneManager(MultipartTables):
         return KeyInfo(
             bucket, raw_key.decode(), size, etag, modified,
             meta if meta is not None else decode_meta(meta_text), tuple(blocks),
-            checksum,
+            checksum, owner if owner is not None else meta_owner(meta_text),
         )  # fmt: skip
 
     def _insert_open_key(
@@ -617,6 +654,7 @@ class OzoneManager(MultipartTables):
         meta: ObjectMeta,
         blocks: Sequence[BlockLocation],
         part: PartTarget | None,
+        owner: str = "",
     ) -> int:
         cur = conn.execute(
             "INSERT INTO open_keys(bucket_id, key, meta, created, blocks, upload_id, "
@@ -624,7 +662,7 @@ class OzoneManager(MultipartTables):
             (
                 bucket_id,
                 key.encode(),
-                encode_meta(meta),
+                encode_meta(meta, owner),
                 time.time(),
                 encode_blocks(blocks),
                 part.upload_id if part else None,
@@ -654,15 +692,19 @@ class OzoneManager(MultipartTables):
         source_bucket: str,
         source_key: str,
         source_range: tuple[int, int] | None,
+        bucket_id: int | None = None,
+        source_bucket_id: int | None = None,
+        owner: str = "",
     ) -> Deferred[tuple[int, KeyInfo, list[BlockLocation]]]:
         """Open a key whose data is a run of an existing key's blocks.
 
         The open key holds a reference to each source block, so the source
-        may be overwritten or deleted meanwhile without losing them.
+        may be overwritten or deleted meanwhile without losing them; it
+        names its bucket by id, so the commit finds that bucket or none.
         """
         return self._run(
             self._open_copy, bucket, key, meta, part, source_bucket, source_key,
-            source_range,
+            source_range, bucket_id, source_bucket_id, owner,
         )  # fmt: skip
 
     def _open_copy(
@@ -675,16 +717,19 @@ class OzoneManager(MultipartTables):
         source_bucket: str,
         source_key: str,
         source_range: tuple[int, int] | None,
+        bucket_id: int | None,
+        source_bucket_id: int | None,
+        owner: str,
     ) -> tuple[int, KeyInfo, list[BlockLocation]]:
-        _, source = self._key_row(conn, source_bucket, source_key)
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        _, source = self._key_row(conn, source_bucket, source_key, source_bucket_id)
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         if part is not None:
             self._upload_row(conn, bucket_id, key, part.upload_id)
         start, length = source_range or (0, source.size)
         runs = slice_blocks(source.blocks, start, length)
         retain(conn, runs)
         client_id = self._insert_open_key(
-            conn, bucket_id, key, meta or source.meta, runs, part
+            conn, bucket_id, key, meta or source.meta, runs, part, owner
         )
         return client_id, source, runs
 
@@ -751,21 +796,30 @@ class OzoneManager(MultipartTables):
 
     # -- reads and deletes ---------------------------------------------------
 
-    def lookup_key(self, bucket: str, key: str) -> Deferred[KeyInfo]:
-        return self._read(lambda conn: self._key_row(conn, bucket, key)[1])
+    def lookup_key(
+        self, bucket: str, key: str, bucket_id: int | None = None
+    ) -> Deferred[KeyInfo]:
+        return self._read(lambda conn: self._key_row(conn, bucket, key, bucket_id)[1])
 
-    def delete_key(self, bucket: str, key: str) -> Deferred[None]:
-        return self._run(self._delete_keys, bucket, [key]).addCallback(lambda _: None)
+    def delete_key(
+        self, bucket: str, key: str, bucket_id: int | None = None
+    ) -> Deferred[None]:
+        d = self._run(self._delete_keys, bucket, [key], bucket_id)
+        return d.addCallback(lambda _: None)
 
     def delete_keys(
-        self, bucket: str, keys: Sequence[str]
+        self, bucket: str, keys: Sequence[str], bucket_id: int | None = None
     ) -> Deferred[list[DeleteResult]]:
-        return self._run(self._delete_keys, bucket, keys)
+        return self._run(self._delete_keys, bucket, keys, bucket_id)
 
     def _delete_keys(
-        self, conn: sqlite3.Connection, bucket: str, keys: Sequence[str]
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        keys: Sequence[str],
+        bucket_id: int | None,
     ) -> list[DeleteResult]:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         for key in keys:
             row = conn.execute(
                 "DELETE FROM keys WHERE bucket_id=? AND key=? RETURNING blocks",
@@ -776,23 +830,29 @@ class OzoneManager(MultipartTables):
         # Deleting a missing key succeeds in S3.
         return [DeleteResult(key) for key in keys]
 
-    def list_keys(self, bucket: str, query: ListQuery) -> Deferred[KeyListing]:
-        return self._read(self._list_keys, bucket, query)
+    def list_keys(
+        self, bucket: str, query: ListQuery, bucket_id: int | None = None
+    ) -> Deferred[KeyListing]:
+        return self._read(self._list_keys, bucket, query, bucket_id)
 
     def _list_keys(
-        self, conn: sqlite3.Connection, bucket: str, query: ListQuery
+        self,
+        conn: sqlite3.Connection,
+        bucket: str,
+        query: ListQuery,
+        bucket_id: int | None,
     ) -> KeyListing:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
         ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
             op = ">=" if inclusive else ">"
             sql = (
-                "SELECT key, size, etag, modified FROM keys "
+                f"SELECT key, size, etag, modified, {OWNER_SQL} FROM keys "
                 f"WHERE bucket_id=? AND key {op} ?"
             )
-            args: list[Any] = [bucket_id, lower]
+            args: list[Any] = [bucket_owner, bucket_id, lower]
             if upper is not None:
                 sql += " AND key < ?"
                 args.append(upper)
@@ -810,8 +870,8 @@ class OzoneManager(MultipartTables):
         empty = ObjectMeta()
         return KeyListing(
             keys=tuple(
-                KeyInfo(bucket, k.decode(), size, etag, modified, empty)
-                for k, (size, etag, modified) in page.keys
+                KeyInfo(bucket, k.decode(), size, etag, modified, empty, owner=owner)
+                for k, (size, etag, modified, owner) in page.keys
             ),
             common_prefixes=tuple(p.decode() for p in page.common_prefixes),
             truncated=page.truncated,

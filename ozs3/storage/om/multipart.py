@@ -75,10 +75,14 @@ class MultipartTables:
             raise UploadNotFound(upload_id)
         return row[0], row[1], row[2]
 
+    # ``bucket_id`` (every method): that bucket, not another created since
+    # under its name; None: whichever bucket has the name.
+
     def create_upload(
-        self, bucket: str, key: str, meta: ObjectMeta, owner: str
-    ) -> Deferred[UploadInfo]:
-        return self._run(self._create_upload, bucket, key, meta, owner)
+        self, bucket: str, key: str, meta: ObjectMeta, owner: str,
+        bucket_id: int | None = None,
+    ) -> Deferred[UploadInfo]:  # fmt: skip
+        return self._run(self._create_upload, bucket, key, meta, owner, bucket_id)
 
     def _create_upload(
         self,
@@ -87,15 +91,16 @@ class MultipartTables:
         key: str,
         meta: ObjectMeta,
         owner: str,
+        bucket_id: int | None,
     ) -> UploadInfo:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         upload_id = new_upload_id()
         now = time.time()
         conn.execute(
             "INSERT INTO uploads VALUES(?, ?, ?, ?, ?, ?)",
             (bucket_id, key.encode(), upload_id, encode_meta(meta), now, owner),
         )
-        return UploadInfo(bucket, key, upload_id, now, meta)
+        return UploadInfo(bucket, key, upload_id, now, meta, owner)
 
     def _commit_part(
         self,
@@ -137,13 +142,16 @@ class MultipartTables:
         )
         return PartInfo(part_number, size, etag, modified, checksum)
 
-    def abort_upload(self, bucket: str, key: str, upload_id: str) -> Deferred[None]:
-        return self._run(self._abort_upload, bucket, key, upload_id)
+    def abort_upload(
+        self, bucket: str, key: str, upload_id: str, bucket_id: int | None = None
+    ) -> Deferred[None]:
+        return self._run(self._abort_upload, bucket, key, upload_id, bucket_id)
 
     def _abort_upload(
-        self, conn: sqlite3.Connection, bucket: str, key: str, upload_id: str
-    ) -> None:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        self, conn: sqlite3.Connection, bucket: str, key: str, upload_id: str,
+        bucket_id: int | None,
+    ) -> None:  # fmt: skip
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         self._upload_row(conn, bucket_id, key, upload_id)
         self._drop_upload(conn, upload_id, keep=())
 
@@ -167,9 +175,13 @@ class MultipartTables:
         key: str,
         upload_id: str,
         parts: Sequence[tuple[int, str]],
+        bucket_id: int | None = None,
     ) -> Deferred[KeyInfo]:
-        """``parts``: (part number, ETag without quotes), as the client listed."""
-        return self._run(self._complete_upload, bucket, key, upload_id, parts)
+        """``parts``: (part number, ETag without quotes), as the client listed.
+        The key belongs to whoever initiated the upload."""
+        return self._run(
+            self._complete_upload, bucket, key, upload_id, parts, bucket_id
+        )
 
     def _complete_upload(
         self,
@@ -178,9 +190,11 @@ class MultipartTables:
         key: str,
         upload_id: str,
         parts: Sequence[tuple[int, str]],
+        bucket_id: int | None,
     ) -> KeyInfo:
-        bucket_id = self._bucket_row(conn, bucket)[0]
-        meta, _, _ = self._upload_row(conn, bucket_id, key, upload_id)
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
+        upload_meta, _, owner = self._upload_row(conn, bucket_id, key, upload_id)
+        meta = encode_meta(decode_meta(upload_meta), owner)
         numbers = [n for n, _ in parts]
         if any(b <= a for a, b in itertools.pairwise(numbers)):
             raise InvalidPartOrder(upload_id)
@@ -215,13 +229,16 @@ class MultipartTables:
         )  # fmt: skip
         return KeyInfo(
             bucket, key, size, final_etag, now, decode_meta(meta), tuple(blocks),
-            checksum,
+            checksum, owner,
         )  # fmt: skip
 
     def list_parts(
-        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int
-    ) -> Deferred[PartListing]:
-        return self._read(self._list_parts, bucket, key, upload_id, marker, max_parts)
+        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,
+        bucket_id: int | None = None,
+    ) -> Deferred[PartListing]:  # fmt: skip
+        return self._read(
+            self._list_parts, bucket, key, upload_id, marker, max_parts, bucket_id
+        )
 
     def _list_parts(
         self,
@@ -231,9 +248,10 @@ class MultipartTables:
         upload_id: str,
         marker: int,
         max_parts: int,
+        bucket_id: int | None,
     ) -> PartListing:
-        bucket_id = self._bucket_row(conn, bucket)[0]
-        meta, initiated, _ = self._upload_row(conn, bucket_id, key, upload_id)
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
+        meta, initiated, owner = self._upload_row(conn, bucket_id, key, upload_id)
         rows = conn.execute(
             "SELECT part_number, size, etag, modified, checksum FROM parts "
             "WHERE upload_id=? AND part_number > ? ORDER BY part_number LIMIT ?",
@@ -242,19 +260,22 @@ class MultipartTables:
         parts = tuple(PartInfo(*r) for r in rows[:max_parts])
         truncated = len(rows) > max_parts
         return PartListing(
-            UploadInfo(bucket, key, upload_id, initiated, decode_meta(meta)),
+            UploadInfo(bucket, key, upload_id, initiated, decode_meta(meta), owner),
             parts,
             truncated,
             parts[-1].part_number if truncated and parts else None,
         )
 
-    def list_uploads(self, bucket: str, query: UploadQuery) -> Deferred[UploadListing]:
-        return self._read(self._list_uploads, bucket, query)
+    def list_uploads(
+        self, bucket: str, query: UploadQuery, bucket_id: int | None = None
+    ) -> Deferred[UploadListing]:
+        return self._read(self._list_uploads, bucket, query, bucket_id)
 
     def _list_uploads(
-        self, conn: sqlite3.Connection, bucket: str, query: UploadQuery
-    ) -> UploadListing:
-        bucket_id = self._bucket_row(conn, bucket)[0]
+        self, conn: sqlite3.Connection, bucket: str, query: UploadQuery,
+        bucket_id: int | None,
+    ) -> UploadListing:  # fmt: skip
+        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
@@ -263,8 +284,8 @@ class MultipartTables:
             key, _, uid = lower.partition(_SEP)
             op = ">=" if inclusive else ">"
             sql = (
-                "SELECT key, upload_id, initiated FROM uploads WHERE bucket_id=? "
-                f"AND (key > ? OR (key = ? AND upload_id {op} ?))"
+                "SELECT key, upload_id, initiated, owner FROM uploads "
+                f"WHERE bucket_id=? AND (key > ? OR (key = ? AND upload_id {op} ?))"
             )
             args: list[Any] = [bucket_id, key, key, uid.decode()]
             if upper is not None:
@@ -273,8 +294,8 @@ class MultipartTables:
             sql += " ORDER BY key, upload_id LIMIT ?"
             args.append(limit)
             return (
-                (k + _SEP + u.encode(), (k, u, t))
-                for k, u, t in conn.execute(sql, args)
+                (k + _SEP + u.encode(), (k, u, t, o))
+                for k, u, t, o in conn.execute(sql, args)
             )
 
         if query.upload_id_marker:
@@ -292,7 +313,8 @@ class MultipartTables:
             key_of=lambda composite: composite.partition(_SEP)[0],
         )
         uploads = tuple(
-            UploadInfo(bucket, k.decode(), u, t) for _, (k, u, t) in page.keys
+            UploadInfo(bucket, k.decode(), u, t, owner=o)
+            for _, (k, u, t, o) in page.keys
         )
         next_key = next_id = None
         if page.truncated and page.next_marker is not None:

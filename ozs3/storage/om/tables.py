@@ -77,11 +77,24 @@ def migrate(conn: sqlite3.Connection) -> None:
 BLOCKS_PER_CONTAINER = 1024
 
 
-def encode_meta(meta: ObjectMeta) -> str:
-    return json.dumps(
-        {"ct": meta.content_type, "h": meta.headers, "u": meta.user},
-        separators=(",", ":"),
-    )
+def encode_meta(meta: ObjectMeta, owner: str = "") -> str:
+    """A key's (or upload's) metadata column.  The key's owner rides along
+    as ``"o"``: older databases and older readers need no new column (an
+    older ozs3 ignores it; a key without it belongs to its bucket's owner)."""
+    d: dict[str, object] = {"ct": meta.content_type, "h": meta.headers, "u": meta.user}
+    if owner:
+        d["o"] = owner
+    return json.dumps(d, separators=(",", ":"))
+
+
+def meta_owner(text: str) -> str:
+    """The owner recorded in a metadata column, or ""."""
+    return str(json.loads(text).get("o", ""))
+
+
+# SQL for a key's owner, from its metadata column, else its bucket's owner
+# (the one parameter).
+OWNER_SQL = "coalesce(json_extract(meta, '$.o'), ?)"
 
 
 def decode_meta(text: str) -> ObjectMeta:
@@ -126,6 +139,18 @@ def slice_blocks(
 
 def block_id_of(local_id: int) -> BlockID:
     return BlockID(1 + local_id // BLOCKS_PER_CONTAINER, local_id)
+
+
+def new_bucket_id(conn: sqlite3.Connection) -> int:
+    """An id no bucket ever had: a deleted bucket's id is never handed out
+    again (an ``INTEGER PRIMARY KEY`` alone would reuse the highest)."""
+    (value,) = conn.execute(
+        "INSERT INTO counters(name, value) "
+        "VALUES('bucket_id', (SELECT coalesce(max(id), 0) + 1 FROM buckets)) "
+        "ON CONFLICT(name) DO UPDATE SET value = "
+        "max(value, (SELECT coalesce(max(id), 0) FROM buckets)) + 1 RETURNING value"
+    ).fetchone()
+    return int(value)
 
 
 def reserve_ids(conn: sqlite3.Connection, n: int) -> tuple[int, int]:
