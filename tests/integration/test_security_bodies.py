@@ -22,6 +22,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.integration.conftest import REACTORS
 from tests.integration.test_security import SECURE, client, getsecret
 from tests.support.gateway import GatewayProcess
 from tests.support.rawhttp import read_response_head
@@ -30,9 +31,14 @@ MiB = 1024 * 1024
 BUCKET = "bodies"
 
 
-@pytest.fixture(scope="module")
-def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(str(tmp_path_factory.mktemp("secb") / "data"), env=SECURE)
+@pytest.fixture(scope="module", params=REACTORS)
+def secure(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    gw = GatewayProcess(
+        str(tmp_path_factory.mktemp("secb") / "data"), env=SECURE,
+        reactor=request.param,
+    )  # fmt: skip
     gw.start()
     yield gw
     gw.stop()

@@ -16,13 +16,19 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration.conftest import REACTORS
 from tests.integration.test_security import SECURE, client, getsecret
 from tests.support.gateway import GatewayProcess
 
 
-@pytest.fixture(scope="module")
-def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(str(tmp_path_factory.mktemp("secc") / "data"), env=SECURE)
+@pytest.fixture(scope="module", params=REACTORS)
+def secure(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    gw = GatewayProcess(
+        str(tmp_path_factory.mktemp("secc") / "data"), env=SECURE,
+        reactor=request.param,
+    )  # fmt: skip
     gw.start()
     yield gw
     gw.stop()
