@@ -51,6 +51,7 @@ RECLAIM_BATCH = 512
 RECLAIM_DELAY = 0.1
 RESERVE = 128  # block IDs reserved per OM write
 BUCKET_SEEN_FOR = 1.0  # seconds a bucket known to exist skips the lookup
+VERIFY_STEP = 4 * 1024 * 1024  # bytes per I/O trip when a copy checks its source
 
 
 class EmbeddedObjectStore:
@@ -467,6 +468,17 @@ class EmbeddedKeyWriter:
             tuple(self._done),
         )  # fmt: skip
         return self._store.open_reader(info, 0, self.size)
+
+    @async_to_deferred
+    async def verify(self) -> None:
+        """Read the copied bytes once, checking every chunk checksum (each
+        step a pread + verify in the I/O pool; nothing is kept)."""
+        reader = await self.read()
+        try:
+            while await reader.read(VERIFY_STEP):
+                pass
+        finally:
+            reader.close()
 
     @async_to_deferred
     async def write(self, data: bytes, last: bool = False) -> None:

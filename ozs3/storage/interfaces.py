@@ -62,6 +62,11 @@ class CopyWriter(Protocol):
     def read(self) -> Deferred[ObjectReader]:
         """Read the copied bytes (to hash them)."""
 
+    def verify(self) -> Deferred[None]:
+        """Read the copied bytes once to check their checksums:
+        ``ChecksumMismatch`` (or ``BlockNotFound``) if the source is damaged,
+        which sharing its blocks would otherwise copy silently."""
+
     def commit(self, etag: str, checksum: str = "") -> Deferred[KeyInfo | PartInfo]: ...
 
     def abort(self) -> Deferred[None]: ...
