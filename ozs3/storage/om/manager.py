@@ -60,10 +60,9 @@ from .tables import (
     SCHEMA,
     add_blocks,
     decode_blocks,
-    decode_meta,
+    decode_meta_owner,
     encode_blocks,
     encode_meta,
-    meta_owner,
     migrate,
     new_bucket_id,
     release,
@@ -335,10 +334,11 @@ class OzoneManager(MultipartTables):
         ).fetchone()
         if row is None:
             raise KeyNotFound(key)
-        size, etag, modified, meta, blocks, checksum = row
+        size, etag, modified, meta_text, blocks, checksum = row
+        meta, owner = decode_meta_owner(meta_text)
         info = KeyInfo(
-            bucket, key, size, etag, modified, decode_meta(meta),
-            decode_blocks(blocks), checksum, meta_owner(meta) or bucket_owner,
+            bucket, key, size, etag, modified, meta, decode_blocks(blocks),
+            checksum, owner or bucket_owner,
         )  # fmt: skip
         return bucket_id, info
 
@@ -640,10 +640,11 @@ class OzoneManager(MultipartTables):
             conn, bucket_id, raw_key, size, etag, modified, meta_text, blocks,
             checksum=checksum,
         )  # fmt: skip
+        if meta is None or owner is None:
+            meta, owner = decode_meta_owner(meta_text)
         return KeyInfo(
-            bucket, raw_key.decode(), size, etag, modified,
-            meta if meta is not None else decode_meta(meta_text), tuple(blocks),
-            checksum, owner if owner is not None else meta_owner(meta_text),
+            bucket, raw_key.decode(), size, etag, modified, meta, tuple(blocks),
+            checksum, owner,
         )  # fmt: skip
 
     def _insert_open_key(

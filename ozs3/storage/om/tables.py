@@ -87,23 +87,24 @@ def encode_meta(meta: ObjectMeta, owner: str = "") -> str:
     return json.dumps(d, separators=(",", ":"))
 
 
-def meta_owner(text: str) -> str:
-    """The owner recorded in a metadata column, or ""."""
-    return str(json.loads(text).get("o", ""))
-
-
 # SQL for a key's owner, from its metadata column, else its bucket's owner
 # (the one parameter).
 OWNER_SQL = "coalesce(json_extract(meta, '$.o'), ?)"
 
 
 def decode_meta(text: str) -> ObjectMeta:
+    return decode_meta_owner(text)[0]
+
+
+def decode_meta_owner(text: str) -> tuple[ObjectMeta, str]:
+    """A metadata column's metadata and the owner it records (or "")."""
     d = json.loads(text)
-    return ObjectMeta(
+    meta = ObjectMeta(
         content_type=d["ct"],
         headers=tuple((k, v) for k, v in d["h"]),
         user=tuple((k, v) for k, v in d["u"]),
     )
+    return meta, str(d.get("o", ""))
 
 
 def encode_blocks(blocks: Sequence[BlockLocation]) -> str:
