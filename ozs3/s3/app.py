@@ -212,7 +212,7 @@ class S3Gateway:
             if call.principal is None:
                 await self._authenticate(call)
             _check_served(call)
-            if call.upload is None and call.op not in STREAMED:
+            if _has_buffered_body(call):
                 verify_buffered(call.headers.get, call.body)
             response = await HANDLERS[call.op](self, call)
             await self._write_response(request, response)
@@ -325,6 +325,15 @@ def _check_served(call: Call) -> None:
         lookup(call.s3, copy_source=copy)  # raises the refusal
         raise S3Error("NotImplemented")
     refuse_unsupported(call.op, call.headers)
+
+
+def _has_buffered_body(call: Call) -> bool:
+    """Is there a body in memory for the operation to read?  PutObject and
+    UploadPart stream theirs (checked as it is stored); a GET, HEAD or DELETE
+    without one has nothing to check (and the 4 KiB GETs pay nothing)."""
+    if call.upload is not None or call.op in STREAMED:
+        return False
+    return bool(call.body) or call.s3.method in ("PUT", "POST")
 
 
 def _declared_length(request: IRequest) -> int | None:
