@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from .app import S3Gateway
 
 HIGH_WATER = 2 << 20
+# Until admission (authentication first) has passed, about one read's worth:
+# a request not yet known to carry valid credentials holds no more memory.
+UNADMITTED_WATER = 64 << 10
 LOW_WATER = 512 << 10
 BATCH = 1 << 20
 INLINE_HASH = 64 << 10
@@ -210,7 +213,9 @@ class UploadSink:
             if p:
                 self._queue.append(p)
                 self._queued += len(p)
-        if self._queued >= HIGH_WATER:
+        if self._queued >= HIGH_WATER or (
+            self.writer is None and self._queued >= UNADMITTED_WATER
+        ):
             self._pause()
         self._pump()
 
@@ -539,10 +544,10 @@ class S3HTTPRequest(server.Request):
         self.finish()
 
     def handleContentChunk(self, data: bytes) -> None:
+        if self._rejected:
+            return  # answered: the rest is read (lingering) and dropped
         if self.sink is not None:
             self.sink.data_received(data)
-            return
-        if self._rejected:
             return
         super().handleContentChunk(data)
 
