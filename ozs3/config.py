@@ -49,6 +49,13 @@ DEFAULTS: dict[str, str] = {
     "ozone.s3g.audit.log.file": "",
     # On SIGTERM, how long in-flight requests may take before they are cut.
     "ozone.s3g.shutdown.timeout": "30s",
+    # Space block writes leave free on the data directory's file system, so
+    # that metadata writes and deletes always fit.  Ozone's semantics: a
+    # size, or "dir:size" pairs (the entry naming the data directory counts),
+    # and a fraction of the capacity; the larger wins.  (Ozone reserves
+    # nothing by default; ozs3's OM shares the disk, hence 64MB.)
+    "hdds.datanode.dir.du.reserved": "64MB",
+    "hdds.datanode.dir.du.reserved.percent": "0.0001",
 }
 
 # Keys in ozs3's own namespace must be known: a typo there is an error, while
@@ -92,6 +99,8 @@ class Config:
     audit_log: str
     shutdown_timeout: float
     workers: int = 1
+    du_reserved: int = 0
+    du_reserved_percent: float = 0.0
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
 
@@ -119,6 +128,33 @@ def parse_bool(key: str, text: str) -> bool:
     if low in ("true", "false"):
         return low == "true"
     raise ConfigError(f"{key}: expected true or false, got {text!r}")
+
+
+def parse_reserved(key: str, text: str, data_dir: str) -> int:
+    """``hdds.datanode.dir.du.reserved``: a size, or Ozone's comma list of
+    ``dir:size`` where the entry for ``data_dir`` counts (none: 0)."""
+    entries = [e.strip() for e in text.split(",") if e.strip()]
+    if len(entries) == 1 and ":" not in entries[0]:
+        return parse_size(key, entries[0])
+    mine = os.path.abspath(data_dir)
+    for entry in entries:
+        path, sep, size = entry.rpartition(":")
+        if not sep or not path:
+            raise ConfigError(f"{key}: expected dir:size pairs, got {entry!r}")
+        reserved = parse_size(key, size)
+        if os.path.abspath(path) in (mine, os.path.join(mine, "hdds")):
+            return reserved
+    return 0
+
+
+def parse_fraction(key: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{key}: not a number: {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{key}: must be at least 0 and below 1, got {text!r}")
+    return value
 
 
 def _escape(value: str) -> str:
@@ -303,6 +339,15 @@ def load_config(
         or os.path.join(data_dirs[0], "logs", "s3g-audit.log"),
         shutdown_timeout=parse_seconds(
             "ozone.s3g.shutdown.timeout", get("ozone.s3g.shutdown.timeout")
+        ),
+        du_reserved=parse_reserved(
+            "hdds.datanode.dir.du.reserved",
+            get("hdds.datanode.dir.du.reserved"),
+            data_dirs[0],
+        ),
+        du_reserved_percent=parse_fraction(
+            "hdds.datanode.dir.du.reserved.percent",
+            get("hdds.datanode.dir.du.reserved.percent"),
         ),
         raw=merged,
     )

@@ -78,6 +78,8 @@ class GatewayService(MultiService):
             config.chunk_size,
             config.bytes_per_checksum,
             config.checksum_type,
+            config.du_reserved,
+            config.du_reserved_percent,
         )
         self.store = EmbeddedObjectStore(
             self.om, self.datanode, self.io_executor, config.block_size, reactor
@@ -226,7 +228,11 @@ class GatewayService(MultiService):
         if self._store_open:
             await self.store.drain()
         if self.slot is None and self._store_open:
-            await self.store.mark_clean()
+            try:
+                await self.store.mark_clean()
+            except Exception as e:
+                # No marker: the next start sweeps, as after a crash.
+                self.log.error("could not record the clean stop: {e}", e=e)
         for ex in reversed(self._executors):
             ex.stop()
         if self.audit is not None:

@@ -16,6 +16,7 @@ blocks cannot cut a read short.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -26,7 +27,13 @@ from twisted.logger import Logger
 
 from .._deferred import async_to_deferred
 from .._executor import Executor
-from .datanode.store import LocalBlockReader, LocalBlockStore, LocalBlockWriter
+from .datanode.store import (
+    LocalBlockReader,
+    LocalBlockStore,
+    LocalBlockWriter,
+    fsync_dir,
+)
+from .errors import NoSpace
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
     BlockID,
@@ -95,17 +102,28 @@ class EmbeddedObjectStore:
         left = await self.om.reserved_ranges(every_slot)
         if left:
             n = await self.io.run(self._delete_unreferenced, left)
-            await self.om.forget_reservations([lo for lo, _, _ in left], every_slot)
             if n:
                 self.log.info("deleted {n} blocks of uncommitted writes", n=n)
+            # Bookkeeping only (the next start redoes it, finding nothing to
+            # delete): a full disk must not keep the gateway from starting.
+            try:
+                await self.om.forget_reservations([lo for lo, _, _ in left], every_slot)
+            except NoSpace:
+                self.log.warn("disk full: reservations are forgotten at a later start")
         if every_slot:
             if not os.path.exists(self._clean_marker):
                 swept = await self.sweep_orphans()
                 if swept:
                     self.log.info("deleted {n} unreferenced block files", n=swept)
             else:
+                # Gone for good before anything is written: a crash of this
+                # run must not look clean to the next one.
                 os.unlink(self._clean_marker)
-        await self.reclaim()
+                fsync_dir(os.path.dirname(self._clean_marker))
+        try:
+            await self.reclaim()
+        except NoSpace:  # its files are deleted; the next pass forgets them
+            self.log.warn("disk full: deleted blocks are forgotten later")
 
     def _delete_unreferenced(self, ranges: list[tuple[int, int, set[int]]]) -> int:
         n = 0
@@ -124,10 +142,22 @@ class EmbeddedObjectStore:
         """Record a graceful stop: the next start can skip the sweep.  A last
         durable commit first makes every volatile write before it durable."""
         await self.om.sync()
-        with open(self._clean_marker, "w") as f:
-            f.write("ozs3 stopped cleanly\n")
-            f.flush()
-            os.fsync(f.fileno())
+        # All or nothing (a full disk can fail the write): a marker is only
+        # ever there, under its name, complete and durable.
+        marker = self._clean_marker
+        partial = marker + ".partial"
+        try:
+            with open(partial, "w") as f:
+                f.write("ozs3 stopped cleanly\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.rename(partial, marker)
+            fsync_dir(os.path.dirname(marker))
+        except BaseException:
+            for path in (partial, marker):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            raise
 
     @async_to_deferred
     async def sweep_orphans(self) -> int:

@@ -449,3 +449,25 @@ def test_failed_log_sync_after_commit_keeps_the_committed_key(
     s.om.close()
     again = make_store(str(tmp_path))  # an unclean restart: the full sweep
     assert read(again, "b", "k") == data
+
+
+def test_sqlite_full_is_no_space_and_frees_the_blocks(tmp_path) -> None:
+    """SQLite's own SQLITE_FULL (here: the database may not grow) is the
+    storage's NoSpace (S3: 503 ServiceUnavailable), not an internal error;
+    the failed commit took no effect, so its blocks are deleted."""
+    from ozs3.storage.errors import NoSpace
+
+    s = make_store(str(tmp_path))
+    result_of(s.create_bucket("b", "o"))
+    conn = s.om._conn()
+    (pages,) = conn.execute("PRAGMA page_count").fetchone()
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    before = set(s.datanode.block_files())
+    with pytest.raises(NoSpace):
+        for i in range(200):  # until the keys table needs another page
+            w = result_of(s.open_key("b", f"{i:0200d}", ObjectMeta(), None))
+            result_of(w.write(b"x" * 100))
+            result_of(w.commit("0" * 32))
+    result_of(s.reclaim())
+    listed = result_of(s.list_keys("b", ListQuery(max_keys=1000)))
+    assert len(set(s.datanode.block_files()) - before) == len(listed.keys)

@@ -1,10 +1,13 @@
-"""Faults: a full disk (a small real tmpfs), and corrupted bytes on disk."""
+"""Faults: a full disk (a small real tmpfs: block writes refused at the
+reserve, metadata still written, restarts), and corrupted bytes on disk."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,25 +20,34 @@ from tests.support.storecheck import assert_clean, block_files
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-def small_fs(tmp_path) -> Iterator[str]:
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mnt)],
+@contextlib.contextmanager
+def _tmpfs(mnt: str, size: str) -> Iterator[str]:
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mnt],
                        capture_output=True, text=True)  # fmt: skip
     if r.returncode != 0:
         pytest.fail(f"cannot mount a small tmpfs (needs root): {r.stderr}")
     try:
-        yield str(mnt)
+        yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+        subprocess.run(["umount", "-l", mnt], check=False)
+
+
+@pytest.fixture
+def small_fs(tmp_path) -> Iterator[str]:
+    with _tmpfs(str(tmp_path / "small"), "48m") as mnt:
+        yield mnt
+
+
+# Block writes keep this much free on the data's file system.
+RESERVE = {"OZONE-SITE.XML_hdds.datanode.dir.du.reserved": "12MB"}
 
 
 def test_disk_full_refuses_cleanly_and_keeps_serving(small_fs) -> None:
     """On a full disk an upload gets a 503 S3 error with XML, nothing is
     committed, its space comes back, and the gateway goes on serving."""
     data = os.path.join(small_fs, "data")
-    gw = GatewayProcess(data).start()
+    gw = GatewayProcess(data, env=RESERVE).start()
     try:
         s3 = make_client(gw.endpoint)
         s3.create_bucket(Bucket="full")
@@ -53,8 +65,6 @@ def test_disk_full_refuses_cleanly_and_keeps_serving(small_fs) -> None:
         )
         with pytest.raises(ClientError):
             s3.head_object(Bucket="full", Key="huge")
-        import time
-
         deadline = time.monotonic() + 10
         while block_files(data) != files_before and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -96,3 +106,106 @@ def test_flipped_bit_fails_the_get(tmp_path) -> None:
         assert s3.get_object(Bucket="rot", Key="bystander")["Body"].read() == b"fine"
     finally:
         gw.stop()
+
+
+def _code(e: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
+    err = e.value.response
+    return err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]
+
+
+def test_full_disk_still_frees_space_commits_metadata_and_restarts(
+    tmp_path,
+) -> None:
+    """A 64 MiB file system filled by PUTs (refused with 503 once only the
+    reserve is left): DeleteObject, DeleteObjects, CompleteMultipartUpload
+    and CreateBucket still work (metadata fits in the reserve), and a
+    restarted gateway starts.  Filled to the last byte by someone else:
+    reads work, metadata writes answer 503 (never 500), the stop records no
+    clean-shutdown marker (writing it failed), and once space is back the
+    gateway starts and serves."""
+    with _tmpfs(str(tmp_path / "fs"), "64m") as data:  # the log stays outside
+        gw = GatewayProcess(data, env=RESERVE).start()
+        try:
+            s3 = make_client(gw.endpoint)
+            s3.create_bucket(Bucket="full")
+            s3.put_object(Bucket="full", Key="keep", Body=b"kept")
+            mp = s3.create_multipart_upload(Bucket="full", Key="mp")["UploadId"]
+            part = os.urandom(5 * MiB)
+            etag = s3.upload_part(Bucket="full", Key="mp", UploadId=mp,
+                                  PartNumber=1, Body=part)["ETag"]  # fmt: skip
+            stored = []
+            with pytest.raises(ClientError) as e:
+                for i in range(30):
+                    s3.put_object(Bucket="full", Key=f"fill/{i}",
+                                  Body=os.urandom(4 * MiB))  # fmt: skip
+                    stored.append(f"fill/{i}")
+            assert _code(e) == (503, "ServiceUnavailable"), e.value.response
+            assert len(stored) >= 4
+            assert shutil.disk_usage(data).free >= 8 * MiB  # the reserve held
+            with pytest.raises(ClientError) as e:
+                s3.put_object(Bucket="full", Key="more", Body=os.urandom(4 * MiB))
+            assert _code(e) == (503, "ServiceUnavailable")
+            # Metadata fits in the reserve: none of these is refused.
+            done = s3.complete_multipart_upload(
+                Bucket="full", Key="mp", UploadId=mp,
+                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+            )  # fmt: skip
+            assert done["ResponseMetadata"]["HTTPStatusCode"] == 200
+            s3.create_bucket(Bucket="made-when-full")
+            s3.delete_object(Bucket="full", Key=stored[0])
+            gone = s3.delete_objects(Bucket="full", Delete={"Objects": [
+                {"Key": stored[1]}, {"Key": stored[2]}]})  # fmt: skip
+            assert len(gone["Deleted"]) == 2 and not gone.get("Errors")
+        finally:
+            gw.stop()
+        gw = GatewayProcess(data, env=RESERVE).start()  # a restart when full
+        try:
+            s3 = make_client(gw.endpoint)
+            assert s3.get_object(Bucket="full", Key="keep")["Body"].read() == b"kept"
+            assert s3.get_object(Bucket="full", Key="mp")["Body"].read() == part
+            s3.head_bucket(Bucket="made-when-full")
+            # The deletes freed space: writes work again.
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    s3.put_object(Bucket="full", Key="after", Body=os.urandom(MiB))
+                    break
+                except ClientError as e:
+                    assert e.response["Error"]["Code"] == "ServiceUnavailable"
+                    assert time.monotonic() < deadline, "space never came back"
+                    time.sleep(0.2)
+            # Now someone else takes every last byte.
+            filler = os.path.join(data, "filler")
+            with open(filler, "wb") as f, contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * MiB)
+                    f.flush()
+            assert s3.get_object(Bucket="full", Key="keep")["Body"].read() == b"kept"
+            for attempt in (
+                lambda: s3.delete_object(Bucket="full", Key=stored[3]),
+                lambda: s3.create_bucket(Bucket="made-when-very-full"),
+            ):
+                try:
+                    attempt()
+                except ClientError as e:
+                    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+                    assert e.response["Error"]["Code"] == "ServiceUnavailable"
+        finally:
+            gw.stop()
+        assert not [n for n in os.listdir(os.path.join(data, "om"))
+                    if n.startswith("clean-shutdown")]  # fmt: skip
+        gw = GatewayProcess(data, env=RESERVE).start()
+        try:
+            s3 = make_client(gw.endpoint)
+            assert s3.get_object(Bucket="full", Key="keep")["Body"].read() == b"kept"
+        finally:
+            gw.stop()
+        os.unlink(filler)
+        gw = GatewayProcess(data, env=RESERVE).start()
+        try:
+            s3 = make_client(gw.endpoint)
+            assert s3.get_object(Bucket="full", Key="keep")["Body"].read() == b"kept"
+        finally:
+            gw.stop()
+        assert not gw.tracebacks(), gw.log()
+        assert_clean(data)

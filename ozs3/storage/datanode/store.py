@@ -47,7 +47,7 @@ def _io_error(e: OSError, what: str) -> Exception:
     return StorageIOError(f"{what}: {e.strerror}")
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -80,7 +80,7 @@ class _DirSyncs:
                 covered = self._asked[path]
                 self._cond.release()
                 try:
-                    _fsync_dir(path)
+                    fsync_dir(path)
                 finally:
                     self._cond.acquire()
                     self._syncing.discard(path)
@@ -93,14 +93,34 @@ class LocalBlockStore:
     """One datanode's block storage under ``root``."""
 
     def __init__(
-        self, root: str, chunk_size: int, bytes_per_checksum: int, checksum_type: str
+        self,
+        root: str,
+        chunk_size: int,
+        bytes_per_checksum: int,
+        checksum_type: str,
+        reserved: int = 0,
+        reserved_fraction: float = 0.0,
     ) -> None:
         self.root = root
         self.chunk_size = chunk_size
         self.bytes_per_checksum = bytes_per_checksum
         self.checksum_type = checksum_type
+        # Ozone's hdds.datanode.dir.du.reserved(.percent): the larger counts.
+        self.reserved = reserved
+        self.reserved_fraction = reserved_fraction
         self.dir_syncs = _DirSyncs()
         os.makedirs(os.path.join(root, "containers"), exist_ok=True)
+
+    def check_space(self, n: int) -> None:
+        """Refuse (NoSpace) to write ``n`` more bytes of block data into the
+        reserved space: it is kept for metadata (the OM shares the disk),
+        so deletes, which free space, and commits always fit."""
+        if not (self.reserved or self.reserved_fraction):
+            return
+        st = os.statvfs(self.root)
+        reserve = max(self.reserved, self.reserved_fraction * st.f_blocks * st.f_frsize)
+        if st.f_bavail * st.f_frsize - n < reserve:
+            raise NoSpace(f"{self.root}: only the reserved space is left")
 
     def block_path(self, block_id: BlockID) -> str:
         # Names come only from integers: no key ever reaches the file system.
@@ -118,7 +138,7 @@ class LocalBlockStore:
         try:
             if not os.path.isdir(chunks_dir):
                 os.makedirs(chunks_dir, exist_ok=True)
-                _fsync_dir(os.path.dirname(os.path.dirname(chunks_dir)))
+                fsync_dir(os.path.dirname(os.path.dirname(chunks_dir)))
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
             except FileExistsError:
@@ -184,6 +204,7 @@ class LocalBlockWriter:
         """Append ``data``.  Chunks are cut at chunk.size whatever the sizes
         of the writes, so readers get whole chunks of that size."""
         view = memoryview(data)
+        self._store.check_space(len(view))
         self._write_all(view)
         store = self._store
         window_sum = _WINDOW_SUM.get(store.checksum_type)

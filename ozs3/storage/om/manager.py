@@ -249,7 +249,9 @@ class OzoneManager(MultipartTables):
             try:
                 results.extend((True, f(conn, *args)) for f, args in ops)
             except Exception:
-                conn.execute("ROLLBACK")
+                # (SQLite may have rolled back already: SQLITE_FULL, IOERR.)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 conn.execute("BEGIN IMMEDIATE")
                 self._group_buckets.clear()
                 results.clear()
@@ -272,6 +274,10 @@ class OzoneManager(MultipartTables):
             try:
                 value = f(conn, *args)
             except Exception as e:
+                if not conn.in_transaction:
+                    # SQLite rolled the whole transaction back (SQLITE_FULL,
+                    # an I/O error): no write of the group took effect.
+                    raise
                 conn.execute("ROLLBACK TO op")
                 if isinstance(e, sqlite3.Error):
                     results.append((False, Failure(sqlite_error(e))))
@@ -386,9 +392,24 @@ class OzoneManager(MultipartTables):
         """Create the S3 volume and reclaim the open keys left by a crash:
         all of them (nothing else is running), or this worker slot's.
 
-        Returns how many open keys were reclaimed.
+        Returns how many open keys were reclaimed.  With nothing to do it
+        writes nothing: a gateway on a full disk still starts.
         """
-        return self._run(self._start, every_slot)
+
+        def needed(work: bool) -> Deferred[int] | int:
+            return self._run(self._start, every_slot) if work else 0
+
+        return self._read(self._start_needed, every_slot).addCallback(needed)
+
+    def _start_needed(self, conn: sqlite3.Connection, every_slot: bool) -> bool:
+        where, args = self._slot_filter(every_slot)
+        volume = conn.execute(
+            "SELECT 1 FROM volumes WHERE name=?", (self.volume,)
+        ).fetchone()
+        open_key = conn.execute(
+            "SELECT 1 FROM open_keys" + where + " LIMIT 1", args
+        ).fetchone()
+        return volume is None or open_key is not None
 
     def _start(self, conn: sqlite3.Connection, every_slot: bool) -> int:
         conn.execute(
