@@ -47,7 +47,16 @@ def private_db(path: str) -> None:
     0600, so the -wal and -shm files SQLite creates next to it get the same
     mode (it copies the database's), and older ones are narrowed to it."""
     private_dir(os.path.dirname(path) or ".")
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, DB_MODE))
+    # Never open an existing database outside SQLite: closing any fd of a
+    # file drops every POSIX lock this process holds on it, SQLite's
+    # included, and another process may then take this one's live WAL for
+    # abandoned (checkpoint it and delete it under us).  O_EXCL: only a
+    # file that nobody can have open yet is created here.
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         DB_MODE))  # fmt: skip
+    except FileExistsError:
+        pass
     for suffix in _DB_SUFFIXES:
         try:
             if os.stat(path + suffix).st_mode & 0o077:
