@@ -16,6 +16,7 @@ admin command works on a live directory and takes no lock.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -35,11 +36,13 @@ def private_dir(path: str) -> None:
 
     A directory made here is 0700; an existing one loses its group-write
     and every "other" permission (0755 becomes 0750): an operator may have
-    opened it to a group on purpose, never to everyone."""
+    opened it to a group on purpose, never to everyone.  (One this user
+    does not own, and so cannot chmod, is the operator's to set.)"""
     os.makedirs(path, mode=DIR_MODE, exist_ok=True)
     mode = os.stat(path).st_mode & 0o777
     if mode & 0o027:
-        os.chmod(path, mode & ~0o027)
+        with contextlib.suppress(PermissionError):
+            os.chmod(path, mode & ~0o027)
 
 
 def private_db(path: str) -> None:

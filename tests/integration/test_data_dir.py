@@ -152,8 +152,8 @@ def _alive(pid: int) -> bool:
 
 def test_two_supervisors_never_share_a_port(tmp_path) -> None:
     """A second supervisor (its own data directory) on a port the first
-    serves with SO_REUSEPORT exits 1 with one line; so does one on a port
-    a single gateway holds."""
+    serves with SO_REUSEPORT exits 1 with one line, before touching its
+    store; the first goes on serving every connection."""
     first = _supervisor(str(tmp_path / "one"), free_port(), _admin_ports()).start()
     try:
         r = _run(["--data-dir", str(tmp_path / "two"), "--workers", "2",
