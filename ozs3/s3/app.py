@@ -249,14 +249,20 @@ class S3Gateway:
             _finish(request)
             return
         reader = response.reader
+        try:
+            ReaderProducer.check_capacity()
+        except S3Error:
+            reader.close()
+            raise
         self._emit(request, response.status, headers, b"")
         if request.method == b"HEAD" or _disconnected(request):
             reader.close()
             _finish(request)
             return
-        if response.first:
-            request.write(response.first)
-        complete = await ReaderProducer(request, reader).start()
+        producer = ReaderProducer(
+            request, reader, response.first, self.clock, self.config.request_timeout
+        )
+        complete = await producer.start()
         if complete:
             _finish(request)
 

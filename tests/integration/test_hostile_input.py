@@ -138,10 +138,24 @@ def _fds(gw: GatewayProcess) -> int:
     return len(os.listdir(f"/proc/{gw.proc.pid}/fd"))
 
 
-def test_load_soak_short(hgw) -> None:
+@pytest.fixture(scope="module")
+def soak_gw(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    # Not the 2 s timeout of the tests above: on a loaded 2-core machine one
+    # of 200 client threads can go that long without running, and a GET
+    # whose client takes nothing for the timeout is (rightly) cut.
+    gw = GatewayProcess(str(tmp_path_factory.mktemp("soak") / "data"),
+                        env={"OZONE-SITE.XML_ozone.s3g.request.timeout": "30s"}).start()  # fmt: skip
+    make_client(gw.endpoint).create_bucket(Bucket="hostile")
+    yield gw
+    gw.stop()
+    assert not gw.tracebacks(), gw.log()
+
+
+def test_load_soak_short(soak_gw) -> None:
     """200 concurrent connections of mixed small and large requests for a
     bounded time (OZS3_SOAK_SECONDS, 10 s in CI): no request fails, memory
     stays flat, no file descriptor leaks."""
+    hgw = soak_gw
     seconds = float(os.environ.get("OZS3_SOAK_SECONDS", "10"))
     body_small, body_big = os.urandom(4096), os.urandom(2 * MiB)
     fds_before = _fds(hgw)
@@ -152,8 +166,8 @@ def test_load_soak_short(hgw) -> None:
     stop = time.monotonic() + seconds
 
     def client(n: int) -> None:
-        # On a loaded machine a thread can stay idle past the 2 s idle
-        # timeout: the connection retries such a closed one as botocore does.
+        # A thread that stays idle past the idle timeout finds its connection
+        # closed: it resends on a new one, as botocore does.
         conn = KeepAliveConnection("127.0.0.1", hgw.port, timeout=60)
         i = 0
         while time.monotonic() < stop:
@@ -189,7 +203,7 @@ def test_load_soak_short(hgw) -> None:
           f"({retries[0]} resent on idle-closed connections), "
           f"RSS {rss_start / MiB:.0f} -> peak {peak / MiB:.0f} MiB")  # fmt: skip
     assert peak < 150 * MiB
-    # Keep-alive connections close after the 2 s idle timeout.
+    # The clients have closed their connections; the gateway follows.
     deadline = time.monotonic() + 30
     while _fds(hgw) > fds_before + 5 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -247,3 +261,59 @@ def test_soak_client_resends_only_on_an_idle_connection_the_server_closed(
             fresh.request("GET", "/")
         t.join()
         assert fresh.retries == 0
+
+
+def test_stalled_get_readers_are_cut_and_memory_returns(hgw) -> None:
+    """250 clients GET a 32 MiB object, read the headers and never read on:
+    the gateway's memory stays bounded (the bodies share a budget), each
+    response is aborted once it has made no progress for the request
+    timeout (2 s here), and the memory comes back.  Meanwhile a slow but
+    steady reader gets its whole object."""
+    s3 = make_client(hgw.endpoint)
+    big = os.urandom(32 * MiB)
+    s3.put_object(Bucket="hostile", Key="stall/big", Body=big)
+    slow_body = os.urandom(6 * MiB)
+    s3.put_object(Bucket="hostile", Key="stall/slow", Body=slow_body)
+    deadline = time.monotonic() + 30
+    fds_before = _fds(hgw)
+    rss_before = hgw.rss()
+    hgw.reset_peak_rss()
+    stalled = []
+    for _ in range(250):
+        s = socket.create_connection(("127.0.0.1", hgw.port), timeout=30)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        s.sendall(b"GET /hostile/stall/big HTTP/1.1\r\nHost: x\r\n\r\n")
+        stalled.append(s)
+    for s in stalled:
+        assert read_response_head(s).startswith(b"HTTP/1.1 200"), "not served"
+
+    # A reader that pauses for less than the timeout between reads.
+    slow = socket.create_connection(("127.0.0.1", hgw.port), timeout=30)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    slow.sendall(b"GET /hostile/stall/slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = read_response_head(slow)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    got = head.partition(b"\r\n\r\n")[2]
+    while len(got) < len(slow_body):
+        time.sleep(1.0)  # half the timeout
+        until = time.monotonic() + 0.2
+        while time.monotonic() < until and len(got) < len(slow_body):
+            piece = slow.recv(1 << 20)
+            assert piece, "the slow reader was cut off"
+            got += piece
+    slow.close()
+    assert got == slow_body
+
+    # Every stalled response is aborted: the gateway closes the connections.
+    while _fds(hgw) > fds_before + 5:
+        assert time.monotonic() < deadline, f"{_fds(hgw)} fds, {fds_before} before"
+        time.sleep(0.1)
+    peak = hgw.peak_rss()
+    for s in stalled:
+        s.close()
+    while hgw.rss() > rss_before + 32 * MiB:
+        assert time.monotonic() < deadline, f"RSS {hgw.rss() / MiB:.0f} MiB"
+        time.sleep(0.1)
+    print(f"\n250 stalled GETs: RSS {rss_before / MiB:.0f} -> peak "
+          f"{peak / MiB:.0f} -> {hgw.rss() / MiB:.0f} MiB")  # fmt: skip
+    assert peak < rss_before + 256 * MiB

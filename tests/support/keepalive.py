@@ -33,28 +33,37 @@ class KeepAliveConnection:
         """Status and whole body of one request."""
         reused = self._conn is not None and self._conn.sock is not None
         try:
-            return self._send(method, path, body)
+            response = self._send(method, path, body)
         except _CLOSED_BEFORE_RESPONSE:
-            self.close()
             if not reused:
                 raise
             self.retries += 1
-            return self._send(method, path, body)
+            response = self._send(method, path, body)
+        try:
+            # A response has begun: whatever happens now is not retried.
+            data = response.read()
         except BaseException:
             self.close()
             raise
+        if response.will_close:
+            self.close()
+        return response.status, data
 
-    def _send(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+    def _send(
+        self, method: str, path: str, body: bytes | None
+    ) -> http.client.HTTPResponse:
+        """Send the request, read the response's status line and headers
+        (RemoteDisconnected: the server closed before sending any byte)."""
         if self._conn is None:
             self._conn = http.client.HTTPConnection(
                 self._host, self._port, timeout=self._timeout
             )
-        self._conn.request(method, path, body=body)
-        response = self._conn.getresponse()
-        data = response.read()
-        if response.will_close:
+        try:
+            self._conn.request(method, path, body=body)
+            return self._conn.getresponse()
+        except BaseException:
             self.close()
-        return response.status, data
+            raise
 
     def close(self) -> None:
         if self._conn is not None:

@@ -29,7 +29,7 @@ from ..headers import (
 )
 from ..names import check_key
 from ..numbers import decimal
-from ..producer import STEP
+from ..producer import first_read_size
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
@@ -263,8 +263,9 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
         response, span = _version_response(call, info)
         if span is None:
             return response
+        step = first_read_size()  # smaller while many bodies stream
         try:
-            reader = await gw.store.open_reader(info, *span, prefetch=STEP)
+            reader = await gw.store.open_reader(info, *span, prefetch=step)
         except BlockNotFound:
             latest = await gw.store.lookup_key(bucket, key, pinned)
             if latest.blocks == info.blocks:
@@ -272,7 +273,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
             info = latest
             continue
         try:
-            response.first = await reader.read(STEP)
+            response.first = await reader.read(step)
         except BaseException:
             reader.close()
             raise
