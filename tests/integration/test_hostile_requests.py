@@ -10,6 +10,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -394,3 +395,55 @@ def _raw_error(gw: GatewayProcess, head: bytes, body: bytes = b"") -> bytes:
     assert status_head.split(b" ")[1] in (b"400", b"501"), status_head
     assert answer.startswith(b"<?xml") and b"<RequestId>" in answer, answer
     return answer
+
+
+# ------------------------------------------------------------ item 14
+
+
+def test_huge_or_foreign_numbers_never_reach_int(
+    lgw: GatewayProcess, bucket: str
+) -> None:
+    """A Range with 5,000 digits or Arabic-Indic digits is ignored (200, the
+    whole object), as S3 ignores an invalid Range; the same in
+    x-amz-copy-source-range, or a <PartNumber>\u0661</PartNumber>, is a 400.
+    No request gets a 500 (the gateway's log has no traceback)."""
+    s3 = make_client(lgw.endpoint)
+    s3.put_object(Bucket=bucket, Key="n", Body=b"0123456789")  # type: ignore[attr-defined]
+    b = bucket.encode()
+    huge = b"9" * 5000
+    for value in (b"bytes=0-" + huge, b"bytes=" + huge + b"-", b"bytes=-" + huge,
+                  "bytes=\u0660-\u0663".encode(), b"bytes=0-1_0"):  # fmt: skip
+        head, body = _exchange(
+            lgw, b"GET /%s/n HTTP/1.1\r\nHost: x\r\nRange: %s\r\n\r\n" % (b, value)
+        )
+        assert head.startswith(b"HTTP/1.1 200"), (value[:20], head)
+        assert body == b"0123456789"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]  # type: ignore[attr-defined]
+    for value in (b"bytes=0-" + huge, "bytes=\u0660-\u0663".encode()):
+        head, body = _exchange(
+            lgw,
+            b"PUT /%s/m?partNumber=1&uploadId=%s HTTP/1.1\r\nHost: x\r\n"
+            b"x-amz-copy-source: /%s/n\r\nx-amz-copy-source-range: %s\r\n"
+            b"Content-Length: 0\r\n\r\n" % (b, upload.encode(), b, value),
+        )
+        _assert_s3_error(head, body, 400, "InvalidArgument")
+    for number in ("\u0661", "9" * 5000):
+        complete = (
+            "<CompleteMultipartUpload><Part><PartNumber>"
+            f"{number}</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>"
+        ).encode()
+        head, body = _exchange(
+            lgw,
+            b"POST /%s/m?uploadId=%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+            % (b, upload.encode(), len(complete))
+            + complete,
+        )
+        _assert_s3_error(head, body, 400, "MalformedXML")
+    for number in ("\u0661", "9" * 5000):
+        head, body = _exchange(
+            lgw,
+            b"PUT /%s/m?partNumber=%s&uploadId=%s HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: 1\r\n\r\nx"
+            % (b, quote(number).encode(), upload.encode()),
+        )
+        _assert_s3_error(head, body, 400, "InvalidArgument")
