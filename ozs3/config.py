@@ -176,6 +176,20 @@ def address_to_endpoint(key: str, address: str, tls: str = "") -> str:
     return endpoint + (f":{tls}" if tls else "")
 
 
+# Twisted listens with a backlog of 50: a burst of new connections (200
+# clients starting at once) overflows it, and the kernel drops or resets
+# some of them.  The kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 1024
+
+
+def with_backlog(description: str) -> str:
+    """A tcp/ssl endpoint string with LISTEN_BACKLOG unless it sets one."""
+    kind = description.split(":", 1)[0].strip().lower()
+    if kind not in ("tcp", "ssl") or re.search(r"(^|:)backlog=", description):
+        return description
+    return f"{description}:backlog={LISTEN_BACKLOG}"
+
+
 def _listeners(get: Callable[[str], str]) -> tuple[str, ...]:
     policy = get("ozone.http.policy").strip().upper()
     if policy not in ("HTTP_ONLY", "HTTPS_ONLY", "HTTP_AND_HTTPS"):

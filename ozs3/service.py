@@ -20,7 +20,7 @@ from twisted.web.server import Site
 
 from ._deferred import async_to_deferred
 from ._executor import ThreadPoolExecutor
-from .config import Config
+from .config import Config, with_backlog
 from .ops.admin_http import admin_resource
 from .ops.audit import AuditLog
 from .ops.metrics import GatewayMetrics
@@ -101,7 +101,9 @@ class GatewayService(MultiService):
         )  # fmt: skip
         s3_endpoints = [] if listen_fds else config.listen
         self._listeners = [
-            StreamServerEndpointService(serverFromString(reactor, desc), self.site)
+            StreamServerEndpointService(
+                serverFromString(reactor, with_backlog(desc)), self.site
+            )
             for desc in s3_endpoints
         ] + [
             StreamServerEndpointService(serverFromString(reactor, desc), admin_site)

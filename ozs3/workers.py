@@ -44,7 +44,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ._executor import SyncExecutor
-from .config import ENV_PREFIX, Config, ConfigError
+from .config import ENV_PREFIX, Config, ConfigError, with_backlog
 from .storage.client import EmbeddedObjectStore
 from .storage.datadir import DataDirLock
 from .storage.datanode.store import LocalBlockStore
@@ -230,7 +230,7 @@ class WorkerSupervisor(Service):
         Called before the store is recovered: a port another process holds
         (another supervisor's orphaned workers, say) is an error then."""
         for description in self.config.listen:
-            endpoint = serverFromString(self.reactor, description)
+            endpoint = serverFromString(self.reactor, with_backlog(description))
             interface = getattr(endpoint, "_interface", "") or ""
             port = int(getattr(endpoint, "_port", 0))
             backlog = int(getattr(endpoint, "_backlog", 50))

@@ -317,3 +317,22 @@ def test_stalled_get_readers_are_cut_and_memory_returns(hgw) -> None:
     print(f"\n250 stalled GETs: RSS {rss_before / MiB:.0f} -> peak "
           f"{peak / MiB:.0f} -> {hgw.rss() / MiB:.0f} MiB")  # fmt: skip
     assert peak < rss_before + 256 * MiB
+
+
+def test_listen_backlog_holds_a_burst_of_connections(hgw) -> None:
+    """The S3 listener's backlog is 1024 (or the kernel's cap), not
+    Twisted's 50: 200 clients connecting at once (the soak below) overflowed
+    50, and the kernel reset some of the new connections."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ss") is None:
+        pytest.skip("needs ss (iproute2)")
+    out = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{hgw.port}"], capture_output=True, text=True,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    # State, Recv-Q, Send-Q (a listening socket's backlog), local, peer.
+    with open("/proc/sys/net/core/somaxconn") as f:
+        cap = int(f.read())
+    assert out[0] == "LISTEN" and int(out[2]) == min(1024, cap), out
