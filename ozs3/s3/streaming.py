@@ -374,6 +374,8 @@ class UploadSink:
         """The request is over: unless the handler committed (or is
         committing), drop the open key and its blocks.  Whatever ended the
         request — a refusal, a disconnect, a bug — nothing stays behind."""
+        if self._released:
+            return
         self._released = True
         if self._committing or self.writer is None:
             return
