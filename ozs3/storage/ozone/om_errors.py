@@ -1,0 +1,98 @@
+"""OMResponse.status → ozs3's storage errors, in one table.
+
+Ozone's own S3 gateway maps the same statuses to S3 errors
+(shared/reference/ozone-s3g.md §3); here they become the storage layer's errors,
+which ``ozs3.s3.errors.STORAGE_TO_S3`` turns into S3 errors.  A status with no
+storage error of its own raises ``OMError`` carrying the status name, so the S3
+layer can still tell them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import (
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    BucketNotFound,
+    InvalidPart,
+    InvalidPartOrder,
+    KeyNotFound,
+    PartTooSmall,
+    StorageError,
+    StorageIOError,
+    UploadNotFound,
+)
+
+
+class OMError(StorageError):
+    """The OM refused a request with a status that has no storage error of its
+    own; ``status`` is its name in Ozone's ``Status`` enum (e.g.
+    ``"QUOTA_EXCEEDED"``), or ``"UNKNOWN_<n>"`` for a value newer than ours."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(f"{status}: {message}" if message else status)
+        self.status = status
+        self.om_message = message
+
+
+class OMUnavailable(StorageIOError):
+    """The OM could not be asked: unreachable, no answer within the deadline, or
+    not able to serve now (SCM in safe mode).  The request may not have run; a
+    503 to the S3 client."""
+
+
+class OMDeadlineExceeded(OMUnavailable):
+    """No answer within the RPC's deadline (the request may still run)."""
+
+
+class OMCallFailed(StorageIOError):
+    """The gRPC call itself failed (e.g. status INTERNAL: an exception inside
+    the OM, whose class and message are in ``details``)."""
+
+    def __init__(self, code: str, details: str) -> None:
+        super().__init__(f"OM call failed: {code}: {details}")
+        self.code = code
+        self.details = details
+
+
+# (bucket, message) -> error, by status name.
+ErrorFactory = Callable[[str, str], StorageError]
+
+OM_STATUS_ERRORS: dict[str, ErrorFactory] = {
+    "VOLUME_NOT_FOUND": lambda b, m: BucketNotFound(b),
+    "BUCKET_NOT_FOUND": lambda b, m: BucketNotFound(b),
+    # The owner is unknown from the status alone; OMClient.create_bucket fills
+    # it in from InfoBucket.
+    "BUCKET_ALREADY_EXISTS": lambda b, m: BucketAlreadyExists(b, ""),
+    "BUCKET_NOT_EMPTY": lambda b, m: BucketNotEmpty(b),
+    "KEY_NOT_FOUND": lambda b, m: KeyNotFound(m),
+    "NO_SUCH_MULTIPART_UPLOAD_ERROR": lambda b, m: UploadNotFound(m),
+    "INVALID_PART": lambda b, m: InvalidPart(m),
+    "INVALID_PART_ORDER": lambda b, m: InvalidPartOrder(m),
+    "ENTITY_TOO_SMALL": lambda b, m: PartTooSmall(m),
+    "SCM_IN_SAFE_MODE": lambda b, m: OMUnavailable(f"SCM_IN_SAFE_MODE: {m}"),
+}
+
+
+def om_status_error(status: str, message: str, bucket: str = "") -> StorageError:
+    """The storage error for a non-OK OMResponse.status (by name)."""
+    factory = OM_STATUS_ERRORS.get(status)
+    error = factory(bucket, message) if factory else OMError(status, message)
+    # Every error keeps the OM's own words, for logs.
+    error.om_status = status  # type: ignore[attr-defined]
+    return error
+
+
+# gRPC status codes (by name) that mean "the OM could not be asked".
+GRPC_UNAVAILABLE = frozenset({"UNAVAILABLE", "CANCELLED"})
+GRPC_DEADLINE = "DEADLINE_EXCEEDED"
+
+
+def grpc_error(code: str, details: str, address: str) -> StorageError:
+    """The storage error for a failed gRPC call (``code`` is the StatusCode's name)."""
+    if code == GRPC_DEADLINE:
+        return OMDeadlineExceeded(f"OM at {address}: no answer in time ({details})")
+    if code in GRPC_UNAVAILABLE:
+        return OMUnavailable(f"OM at {address} unavailable: {details}")
+    return OMCallFailed(code, details)

@@ -1,0 +1,195 @@
+"""What the Ozone Manager client returns: plain frozen records, no protobuf.
+
+Times are seconds since the epoch (the OM keeps milliseconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+# Ozone's metadata key for an object's ETag, as Ozone's S3 gateway writes it:
+# the lower-case hex MD5 (or "<hex>-<parts>" for multipart), without quotes.
+ETAG_KEY = "ETag"
+
+# OzoneManagerVersion values worth gating on (Ozone's OzoneManagerVersion.java).
+OM_VERSION_OPTIMIZED_GET_KEY_INFO = 3
+OM_VERSION_LIGHTWEIGHT_LIST_KEYS = 4
+OM_VERSION_ATOMIC_CREATE_IF_NOT_EXISTS = 12
+
+
+@attrs.frozen
+class OMServiceInfo:
+    """One entry of ServiceList: an OM (with its role and version) or the SCM."""
+
+    node_type: str  # "OM", "SCM", ...
+    hostname: str
+    ports: Mapping[str, int]  # "RPC", "HTTP", "HTTPS", "RATIS"
+    om_node_id: str = ""
+    om_role: str = ""  # "LEADER" / "FOLLOWER"
+    om_version: int = 0
+
+
+@attrs.frozen
+class ServiceList:
+    services: tuple[OMServiceInfo, ...]
+
+    @property
+    def om_version(self) -> int:
+        """The lowest OM version among the OMs listed: what every one of them
+        understands (0 when none is listed)."""
+        versions = [s.om_version for s in self.services if s.node_type == "OM"]
+        return min(versions) if versions else 0
+
+    @property
+    def leader(self) -> OMServiceInfo | None:
+        for s in self.services:
+            if s.node_type == "OM" and s.om_role == "LEADER":
+                return s
+        return None
+
+
+@attrs.frozen
+class S3VolumeContext:
+    volume: str  # normally "s3v"
+    volume_owner: str
+    user_principal: str
+
+
+@attrs.frozen
+class OzoneBucket:
+    volume: str
+    name: str
+    owner: str
+    layout: str  # "OBJECT_STORE", "FILE_SYSTEM_OPTIMIZED", "LEGACY"
+    created: float
+    modified: float
+    object_id: int = 0
+    storage_type: str = "DISK"
+    versioning: bool = False
+    used_bytes: int = 0
+    # The bucket's default replication ("RATIS", 3) if it has one of its own.
+    replication_type: str = ""
+    replication_factor: int = 0
+    source_volume: str = ""  # set for a link bucket
+    source_bucket: str = ""
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Datanode:
+    uuid: str
+    ip_address: str
+    hostname: str
+    ports: Mapping[str, int]  # "STANDALONE", "RATIS", "RATIS_ADMIN", ...
+
+    def address(self, port_name: str) -> str:
+        """host:port of one of its services (by IP, as Ozone's client connects)."""
+        return f"{self.ip_address}:{self.ports[port_name]}"
+
+
+@attrs.frozen
+class Pipeline:
+    id: str  # UUID string; the Raft group id of a RATIS pipeline
+    type: str  # "RATIS", "STAND_ALONE", "EC"
+    factor: int  # 1 or 3 (0 for EC)
+    state: str  # "PIPELINE_OPEN", ...
+    members: tuple[Datanode, ...]
+    leader_id: str = ""  # a member's uuid, if the OM named one
+
+    @property
+    def leader(self) -> Datanode | None:
+        for dn in self.members:
+            if dn.uuid == self.leader_id:
+                return dn
+        return None
+
+
+@attrs.frozen
+class KeyBlock:
+    """One block of a key (Ozone's KeyLocation): where it is and how much of it
+    the key uses.  For a freshly allocated block ``length`` is the block size
+    the OM allocated; CommitKey sends the bytes actually written."""
+
+    container_id: int
+    local_id: int
+    offset: int  # the block's position within the key
+    length: int
+    bcsid: int = 0  # blockCommitSequenceId
+    pipeline: Pipeline | None = None
+    create_version: int = 0
+    part_number: int = -1
+
+
+@attrs.frozen
+class OzoneKey:
+    volume: str
+    bucket: str
+    name: str
+    size: int
+    created: float
+    modified: float
+    replication_type: str
+    replication_factor: int
+    metadata: Mapping[str, str]
+    blocks: tuple[KeyBlock, ...] = ()
+    owner: str = ""
+    object_id: int = 0
+    update_id: int = 0
+    is_file: bool = True
+    tags: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def etag(self) -> str:
+        """The ETag Ozone's S3 gateway stored ("" for a key written without one,
+        e.g. by ``ozone sh key put``)."""
+        return self.metadata.get(ETAG_KEY, "")
+
+
+@attrs.frozen
+class KeySummary:
+    """A listing entry (ListKeysLight's BasicKeyInfo)."""
+
+    name: str
+    size: int
+    created: float
+    modified: float
+    etag: str = ""
+    owner: str = ""
+    replication_type: str = ""
+    replication_factor: int = 0
+    is_file: bool = True
+
+
+@attrs.frozen
+class KeyPage:
+    keys: tuple[OzoneKey, ...]
+    truncated: bool
+
+
+@attrs.frozen
+class KeySummaryPage:
+    keys: tuple[KeySummary, ...]
+    truncated: bool
+
+
+@attrs.frozen
+class OpenKeySession:
+    """A key being written: CreateKey's session id (CommitKey and AllocateBlock
+    quote it) and the blocks the OM pre-allocated (none unless a size was given)."""
+
+    session_id: int
+    key: OzoneKey
+    open_version: int
+
+    @property
+    def blocks(self) -> tuple[KeyBlock, ...]:
+        return self.key.blocks
+
+
+@attrs.frozen
+class DeleteKeysResult:
+    deleted: tuple[str, ...]
+    # (key, OM error code, message) for each key the OM did not delete.
+    failed: tuple[tuple[str, str, str], ...] = ()
