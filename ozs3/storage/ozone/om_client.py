@@ -123,6 +123,10 @@ class OMClient:
             storageType=hdds_pb2.DISK,
             bucketLayout=om_pb2.BucketLayoutProto.Value(layout),
             owner=owner or self.access_id,
+            # No quota, as Ozone's client sends it (OzoneConsts.QUOTA_RESET);
+            # left unset the OM stores the proto default -2 ("old default").
+            quotaInBytes=-1,
+            quotaInNamespace=-1,
         )
         body = om_pb2.CreateBucketRequest(bucketInfo=info)
         try:

@@ -24,12 +24,13 @@ from .proto import om_pb2_grpc
 
 # Channel options: the OM answers up to 128 MB (ozone.om.grpc.maximum.response.length);
 # reconnect within seconds once an OM that was down is back (grpc's default
-# backoff grows to 2 minutes).
+# backoff grows to 2 minutes).  Not grpc.min_reconnect_backoff_ms: it is also
+# the connect timeout (default 20 s), and a small one fails connections to a
+# slow OM.
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 128 * 1024 * 1024),
     ("grpc.max_send_message_length", 128 * 1024 * 1024),
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
 

@@ -114,7 +114,10 @@ class KeyBlock:
 
     container_id: int
     local_id: int
-    offset: int  # the block's position within the key
+    # Where the key's bytes start inside the block: 0 for everything Ozone's
+    # clients write (not the block's position in the key, which is the sum of
+    # the lengths before it).
+    offset: int
     length: int
     bcsid: int = 0  # blockCommitSequenceId
     pipeline: Pipeline | None = None

@@ -1,0 +1,105 @@
+"""Tests against a real Ozone cluster (compose/ozone-local/cluster).
+
+The cluster's address lines (``name=value``, as ``cluster start`` prints them)
+are read from the file named by ``OZS3_CLUSTER_INFO`` (default
+/tmp/ozc-start.out); without that file the cluster tests are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from ozs3.storage.errors import StorageError
+from ozs3.storage.ozone.om_client import OMClient
+
+CLUSTER_INFO = Path(os.environ.get("OZS3_CLUSTER_INFO", "/tmp/ozc-start.out"))
+
+
+class Cluster:
+    def __init__(self, info: dict[str, str]) -> None:
+        self.info = info
+        self.om_grpc = info["om_grpc"]
+
+    def port(self, name: str) -> int:
+        return int(self.info[name].rsplit(":", 1)[1])
+
+    def ozone_sh(self, *args: str) -> str:
+        """Run ``ozone sh ARGS`` against the cluster (a JVM: ~4 s); its stdout."""
+        cmd = [*shlex.split(self.info["ozone_sh"]), *args]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise AssertionError(
+                f"{shlex.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]}"
+            )
+        return done.stdout
+
+    def ozone_sh_json(self, *args: str) -> object:
+        return json.loads(self.ozone_sh(*args))
+
+
+def _read_info(path: Path) -> dict[str, str]:
+    info = {}
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            info[name.strip()] = value.strip()
+    return info
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Cluster:
+    if not CLUSTER_INFO.exists():
+        pytest.skip(
+            f"no Ozone cluster: {CLUSTER_INFO} is absent (run "
+            "`compose/ozone-local/cluster start DIR > FILE` and set OZS3_CLUSTER_INFO)"
+        )
+    info = _read_info(CLUSTER_INFO)
+    c = Cluster(info)
+    host, port = c.om_grpc.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        pytest.fail(f"{CLUSTER_INFO} names OM gRPC {c.om_grpc}, which is down: {e}")
+    return c
+
+
+@pytest_twisted.async_yield_fixture
+async def om(cluster: Cluster) -> Iterator[OMClient]:
+    from twisted.internet import reactor
+
+    client = OMClient.connect(cluster.om_grpc, reactor, access_id="ozs3-test")
+    await client.start()
+    yield client
+    client.close()
+
+
+@pytest_twisted.async_yield_fixture
+async def bucket_names(om: OMClient) -> Iterator[list[str]]:
+    """Unique bucket names (call ``new()``); every bucket named is emptied and
+    deleted afterwards, whoever created it."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        try:
+            page = await om.list_keys(name, count=1000)
+            if page.keys:
+                await om.delete_keys(name, [k.name for k in page.keys])
+            await om.delete_bucket(name)
+        except StorageError:
+            pass
+
+
+def new_bucket_name(names: list[str]) -> str:
+    name = f"ozs3t-{uuid.uuid4().hex[:12]}"
+    names.append(name)
+    return name
