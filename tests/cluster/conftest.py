@@ -80,7 +80,7 @@ async def om(cluster: Cluster) -> Iterator[OMClient]:
     client = OMClient.connect(cluster.om_grpc, reactor, access_id="ozs3-test")
     await client.start()
     yield client
-    client.close()
+    await close(client)
 
 
 @pytest_twisted.async_yield_fixture
@@ -97,6 +97,12 @@ async def bucket_names(om: OMClient) -> Iterator[list[str]]:
             await om.delete_bucket(name)
         except StorageError:
             pass
+
+
+async def close(client: OMClient) -> None:
+    closing = client.close()
+    if closing is not None:
+        await closing
 
 
 def new_bucket_name(names: list[str]) -> str:

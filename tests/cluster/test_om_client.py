@@ -19,9 +19,10 @@ from ozs3.storage.errors import (
 )
 from ozs3.storage.ozone.om_client import OMClient
 from ozs3.storage.ozone.om_errors import OMDeadlineExceeded, OMError, OMUnavailable
+from ozs3.storage.ozone.om_transport import GrpcAioTransport, GrpcFutureTransport
 from ozs3.storage.ozone.om_types import OM_VERSION_LIGHTWEIGHT_LIST_KEYS
 
-from .conftest import Cluster, new_bucket_name
+from .conftest import Cluster, close, new_bucket_name
 
 MiB = 1024 * 1024
 
@@ -41,6 +42,13 @@ async def test_service_list_gives_om_version_and_leader(cluster, om):
     assert leader is not None and leader.om_node_id
     assert leader.ports["RPC"] == cluster.port("om")
     assert any(s.node_type == "SCM" for s in services.services)
+    # grpc.aio where the reactor is asyncio's, grpcio futures elsewhere.
+    from twisted.internet import reactor
+    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+
+    on_asyncio = isinstance(reactor, AsyncioSelectorReactor)
+    assert isinstance(om.transport, GrpcAioTransport) == on_asyncio
+    assert isinstance(om.transport, GrpcFutureTransport) != on_asyncio
     context = await om.get_s3_volume_context()
     assert context.volume == "s3v" == om.volume
     assert context.user_principal == "ozs3-test"
@@ -235,7 +243,7 @@ async def test_unreachable_om_fails_fast():
     with pytest.raises(OMUnavailable):
         await client.start()
     assert time.monotonic() - started < 10.0
-    client.close()
+    await close(client)
 
 
 @pytest_twisted.ensureDeferred
@@ -253,4 +261,4 @@ async def test_silent_om_fails_at_the_deadline():
             await client.start()
         elapsed = time.monotonic() - started
         assert 1.0 < elapsed < 10.0
-        client.close()
+        await close(client)

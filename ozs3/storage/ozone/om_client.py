@@ -19,7 +19,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 
 from ..errors import BucketAlreadyExists
 from . import om_codec as codec
-from .om_transport import GrpcFutureTransport, OMTransport
+from .om_transport import OMTransport, om_transport
 from .om_types import (
     ETAG_KEY,
     OM_VERSION_LIGHTWEIGHT_LIST_KEYS,
@@ -64,10 +64,11 @@ class OMClient:
         cls, address: str, reactor: IReactorFromThreads, **kwargs: Any
     ) -> OMClient:
         """A client for the OM at ``host:port`` (its gRPC port, ozone.om.grpc.port)."""
-        return cls(GrpcFutureTransport(address, reactor), **kwargs)
+        return cls(om_transport(address, reactor), **kwargs)
 
-    def close(self) -> None:
-        self.transport.close()
+    def close(self) -> Deferred[None] | None:
+        """Close the channel (a Deferred on the asyncio reactor, where it is async)."""
+        return self.transport.close()
 
     @property
     def volume(self) -> str:
