@@ -15,15 +15,30 @@ done
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     missing+=(nodejs npm)
 fi
+# Java 17 and Maven run the real Apache Ozone cluster of tests/cluster.
+for cmd in java mvn; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
+done
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
         s3fs rclone s3cmd fuse3 curl chromium chromium-driver systemd docker-compose \
-        $(command -v node >/dev/null || echo nodejs npm)
+        $(command -v node >/dev/null || echo nodejs npm) \
+        $(command -v java >/dev/null || echo openjdk-17-jdk-headless) \
+        $(command -v mvn >/dev/null || echo maven)
 fi
 
 pip install -q '.[test]'
 (cd tests/js && npm install --no-audit --no-fund --loglevel=error)
+# A real Apache Ozone cluster (SCM, OM, a datanode, Ozone's S3 gateway: JVMs
+# from Maven Central artifacts) for tests/cluster, unless one is named already.
+if [ -z "${OZS3_CLUSTER_INFO:-}" ]; then
+    cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/ozs3-test-cluster.XXXXXX")
+    trap 'compose/ozone-local/cluster stop "$cluster_dir" >/dev/null 2>&1 || true; rm -rf "$cluster_dir"' EXIT
+    compose/ozone-local/cluster start "$cluster_dir" >"$cluster_dir/info"
+    export OZS3_CLUSTER_INFO="$cluster_dir/info"
+fi
+
 python -m pytest -q "$@"
