@@ -1,47 +1,29 @@
-"""The embedded Ozone Manager: volumes, buckets, keys, open keys, uploads,
-parts, block references and the deleted-blocks table.
+"""The embedded Ozone Manager: volumes, buckets, keys, open keys and their
+commits.  Uploads and parts are in ``multipart``, block reservations and
+reclamation in ``blocks``, the SQLite group-commit engine in ``commit``.
 
-Kept in SQLite (WAL mode; durable commits fsync the WAL): a transactional, ordered
-B-tree store from the standard library that several processes can share.
 Keys are ``BLOB``s of their UTF-8 bytes in a ``WITHOUT ROWID`` table keyed by
 ``(bucket_id, key)``, so a listing page is one index range scan.
-
-Writes are serialised on one dedicated thread (the ``om`` executor), the way
-OM's Ratis log serialises them, with *group commit*: the writes that arrive
-while a commit is being made wait, then go together as one SQLite
-transaction and one fsync (if one of them fails, the group is redone with a
-SAVEPOINT each, so a failing write undoes only itself).  Every write is
-durable before its Deferred fires.
-Reads run on their own threads in read transactions (WAL snapshots), so they
-never queue behind a commit's fsync.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
 
 from ..._executor import Executor
-from ..datadir import private_db
 from ..errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
     KeyNotFound,
-    NoSpace,
-    NotDurable,
     StorageError,
 )
 from ..model import (
-    BlockID,
     BlockLocation,
     BucketInfo,
     DeleteResult,
@@ -52,45 +34,27 @@ from ..model import (
     PartInfo,
     PartTarget,
 )
+from .blocks import BlockTables
+from .commit import GroupCommit
 from .listing import list_page
 from .multipart import MultipartTables
 from .secrets import get_secret
 from .tables import (
     OWNER_SQL,
-    SCHEMA,
     add_blocks,
     decode_blocks,
     decode_meta_owner,
     encode_blocks,
     encode_meta,
-    migrate,
     new_bucket_id,
     release,
-    reserve_ids,
     retain,
     slice_blocks,
     unused,
 )
 
-T = TypeVar("T")
 
-
-def sqlite_error(e: sqlite3.Error) -> Exception:
-    """SQLite's error as a storage error where one fits: a full disk is
-    NoSpace (503, the client may retry), not an internal error."""
-    if getattr(e, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
-        return NoSpace(f"the OM database: {e}")
-    return e
-
-
-# Writes per transaction at most: bounds how long one commit holds the
-# database lock (other gateway processes share it).
-MAX_GROUP = 256
-
-_Op = tuple[Callable[..., Any], tuple[Any, ...]]
-
-
-class OzoneManager(MultipartTables):
+class OzoneManager(GroupCommit, MultipartTables, BlockTables):
     def __init__(
         self,
         path: str,
@@ -99,220 +63,12 @@ class OzoneManager(MultipartTables):
         reads: Executor | None = None,
         slot: int | None = None,
     ) -> None:
-        self.path = path
+        super().__init__(path, executor, reads)
         self.volume = volume
         # Which gateway worker this is (None: the only process).  Open keys
         # carry it, so a worker restarted in its slot reclaims exactly the
         # uploads its predecessor left, not the live ones of other workers.
         self.slot = slot
-        self._executor = executor
-        self._reads = reads or executor
-        self._local = threading.local()
-        self._pending: list[
-            tuple[Callable[..., Any], tuple[Any, ...], Deferred[Any], bool]
-        ] = []
-        self._committing = False
-        self._group_buckets: dict[str, int] = {}
-        self.groups = 0  # transactions committed (for metrics and tests)
-        self.grouped = 0  # writes they carried
-
-    # -- plumbing ---------------------------------------------------------
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            private_db(self.path)
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL: commits do not fsync; durable groups fsync the WAL
-            # after releasing the writer lock (_commit_group).
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
-            migrate(conn)
-            self._local.conn = conn
-        return conn
-
-    def _writer_lock(self) -> int:
-        """The lock every process's writer holds for a whole transaction.
-
-        SQLite's own lock makes a waiting writer poll with sleeps of up to
-        100 ms; a kernel lock hands over the moment the holder commits.
-        """
-        fd: int | None = getattr(self._local, "lock_fd", None)
-        if fd is None:
-            fd = os.open(self.path + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
-            self._local.lock_fd = fd
-        return fd
-
-    def _run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
-        """A write: ``f(conn, *args)`` in the next group commit, durable
-        (fsync'd) before the Deferred fires."""
-        return self._write(f, args, True)
-
-    def _run_volatile(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
-        """A write that need not survive a power failure by itself: opening
-        a key, allocating a block, aborting.  Its group commits without an
-        fsync; the next durable commit (the key's, say) makes it durable
-        too, since WAL frames reach the disk in order.  Lost, it leaves only
-        block files nobody references, which start-up after an unclean
-        stop deletes (``EmbeddedObjectStore.start``)."""
-        return self._write(f, args, False)
-
-    def _write(self, f: Callable[..., T], args: tuple[Any, ...], durable: bool
-               ) -> Deferred[T]:  # fmt: skip
-        d: Deferred[T] = Deferred()
-        self._pending.append((f, args, d, durable))
-        if not self._committing:
-            self._next_group()
-        return d
-
-    def _next_group(self) -> None:
-        group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
-        self._committing = True
-        ops = [(f, args) for f, args, _, _ in group]
-        durable = any(op[3] for op in group)
-        self._executor.run(self._commit_group, ops, durable).addBoth(
-            self._group_done, group
-        )
-
-    def _group_done(self, outcome: Any, group: list[Any]) -> None:
-        # Writes issued by these callbacks gather for the next group.
-        if isinstance(outcome, Failure):
-            # The commit itself failed: none of the writes took effect.
-            for _, _, d, _ in group:
-                d.errback(outcome)
-        else:
-            for (_, _, d, _), (ok, value) in zip(group, outcome, strict=True):
-                if ok:
-                    d.callback(value)
-                else:
-                    d.errback(value)
-        self._committing = False
-        if self._pending:
-            self._next_group()
-
-    def _commit_group(self, ops: list[_Op], durable: bool) -> list[tuple[bool, Any]]:
-        results: list[tuple[bool, Any]] = []
-        try:
-            conn = self._conn()
-            lock = self._writer_lock()
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                self._commit_locked(conn, ops, results)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-        except sqlite3.Error as e:
-            mapped = sqlite_error(e)
-            if mapped is e:
-                raise
-            raise mapped from e
-        if durable:
-            # synchronous=NORMAL: COMMIT appended the group's WAL frames
-            # without an fsync, so the lock is not held across one.  This
-            # fsync makes them durable before anyone is told (frames reach
-            # the disk in order; another process's later frames may come
-            # along).  A checkpoint first syncs the WAL itself.
-            try:
-                self._sync_wal()
-            except OSError as e:
-                # COMMIT is done: every write of the group took effect and
-                # is visible; only its durability is in doubt.  Say so, so
-                # that no caller undoes (say, deletes the blocks of) a
-                # write that stands.
-                unsynced = Failure(
-                    NotDurable(f"syncing the OM log failed: {e.strerror}")
-                )
-                return [(False, unsynced) if ok else (ok, v) for ok, v in results]
-        return results
-
-    def _sync_wal(self) -> None:
-        fd: int | None = getattr(self._local, "wal_fd", None)
-        if fd is None:
-            fd = os.open(self.path + "-wal", os.O_RDONLY)
-            self._local.wal_fd = fd
-        os.fdatasync(fd)
-
-    def _commit_locked(
-        self,
-        conn: sqlite3.Connection,
-        ops: list[_Op],
-        results: list[tuple[bool, Any]],
-    ) -> list[tuple[bool, Any]]:
-        # Bucket IDs the group's commits looked up (one lookup per bucket a
-        # transaction): only the writer thread touches it.
-        self._group_buckets.clear()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Optimistic first: writes rarely fail, and a SAVEPOINT per write
-            # is two more statements each while the lock is held.  If one
-            # fails, the group is redone with a savepoint per write.
-            try:
-                results.extend((True, f(conn, *args)) for f, args in ops)
-            except Exception:
-                # (SQLite may have rolled back already: SQLITE_FULL, IOERR.)
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                conn.execute("BEGIN IMMEDIATE")
-                self._group_buckets.clear()
-                results.clear()
-                self._each_in_savepoint(conn, ops, results)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self.groups += 1
-        self.grouped += len(ops)
-        return results
-
-    @staticmethod
-    def _each_in_savepoint(
-        conn: sqlite3.Connection, ops: list[_Op], results: list[tuple[bool, Any]]
-    ) -> None:
-        for f, args in ops:
-            conn.execute("SAVEPOINT op")
-            try:
-                value = f(conn, *args)
-            except Exception as e:
-                if not conn.in_transaction:
-                    # SQLite rolled the whole transaction back (SQLITE_FULL,
-                    # an I/O error): no write of the group took effect.
-                    raise
-                conn.execute("ROLLBACK TO op")
-                if isinstance(e, sqlite3.Error):
-                    results.append((False, Failure(sqlite_error(e))))
-                else:
-                    results.append((False, Failure()))
-            else:
-                results.append((True, value))
-            conn.execute("RELEASE op")
-
-    def sync(self) -> Deferred[None]:
-        """A durable commit of nothing: every write before it is on disk."""
-        return self._run(lambda conn: None)
-
-    def _read(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
-        """A read: ``f(conn, *args)`` in one read transaction (a snapshot)."""
-        return self._reads.run(self._read_txn, f, *args)
-
-    def _read_txn(self, f: Callable[..., T], *args: Any) -> T:
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
-            return f(conn, *args)
-        finally:
-            conn.execute("COMMIT")
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-        for name in ("lock_fd", "wal_fd"):
-            fd = getattr(self._local, name, None)
-            if fd is not None:
-                os.close(fd)
-                setattr(self._local, name, None)
 
     def _bucket_row(
         self, conn: sqlite3.Connection, name: str, bucket_id: int | None = None
@@ -507,69 +263,6 @@ class OzoneManager(MultipartTables):
         bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         if part is not None:
             self._upload_row(conn, bucket_id, key, part.upload_id)
-
-    def reserve_blocks(self, n: int) -> Deferred[tuple[int, int]]:
-        """Reserve ``n`` block IDs for this process: ``(lo, hi)``, inclusive.
-
-        Writers name block files from the reservation without asking the OM
-        again; a block becomes referenced only by the commit that makes its
-        key (or part) visible.  The reservation row lets a restart find the
-        files of writes that never committed (``reserved_ranges``)."""
-        return self._run_volatile(self._reserve_blocks, n)
-
-    def _reserve_blocks(self, conn: sqlite3.Connection, n: int) -> tuple[int, int]:
-        lo, hi = reserve_ids(conn, n)
-        conn.execute(
-            "INSERT INTO reservations VALUES(?, ?, ?)", (self.slot or 0, lo, hi)
-        )
-        return lo, hi
-
-    def drop_reservation(self, lo: int) -> Deferred[None]:
-        """Every ID of the reservation starting at ``lo`` was used and its
-        write committed or cleaned up."""
-        return self._run_volatile(self._drop_reservations, [lo])
-
-    def reserved_ranges(
-        self, every_slot: bool
-    ) -> Deferred[list[tuple[int, int, set[int]]]]:
-        """Reservations left by an earlier run (all, or this slot's): each
-        ``(lo, hi, referenced local IDs within)``."""
-        return self._read(self._reserved_ranges, every_slot)
-
-    def _reserved_ranges(
-        self, conn: sqlite3.Connection, every_slot: bool
-    ) -> list[tuple[int, int, set[int]]]:
-        where, args = self._slot_filter(every_slot)
-        out = []
-        for lo, hi in conn.execute("SELECT lo, hi FROM reservations" + where, args):
-            used = {
-                lid
-                for table in ("blocks", "deleted_blocks")
-                for (lid,) in conn.execute(
-                    f"SELECT local_id FROM {table} WHERE local_id BETWEEN ? AND ?",
-                    (lo, hi),
-                )
-            }
-            out.append((lo, hi, used))
-        return out
-
-    def forget_reservations(
-        self, los: Sequence[int], every_slot: bool
-    ) -> Deferred[None]:
-        return self._run_volatile(self._drop_reservations, los, every_slot)
-
-    def _drop_reservations(
-        self, conn: sqlite3.Connection, los: Sequence[int], every_slot: bool = False
-    ) -> None:
-        if every_slot:
-            conn.executemany(
-                "DELETE FROM reservations WHERE lo=?", [(lo,) for lo in los]
-            )
-        else:
-            conn.executemany(
-                "DELETE FROM reservations WHERE worker=? AND lo=?",
-                [(self.slot or 0, lo) for lo in los],
-            )
 
     def commit_new(
         self,
@@ -915,38 +608,3 @@ class OzoneManager(MultipartTables):
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
         return self._read(lambda conn: get_secret(conn, access_key))
-
-    # -- block reclamation (Ozone's deleted table + block deleting service) --
-
-    def deleted_blocks(self, limit: int) -> Deferred[list[BlockID]]:
-        return self._read(self._deleted_blocks, limit)
-
-    def _deleted_blocks(self, conn: sqlite3.Connection, limit: int) -> list[BlockID]:
-        return [
-            BlockID(c, lid)
-            for c, lid in conn.execute(
-                "SELECT container_id, local_id FROM deleted_blocks LIMIT ?", (limit,)
-            )
-        ]
-
-    def forget_deleted_blocks(self, ids: Sequence[BlockID]) -> Deferred[None]:
-        return self._run(self._forget_deleted_blocks, ids)
-
-    def _forget_deleted_blocks(
-        self, conn: sqlite3.Connection, ids: Sequence[BlockID]
-    ) -> None:
-        conn.executemany(
-            "DELETE FROM deleted_blocks WHERE container_id=? AND local_id=?",
-            [(i.container_id, i.local_id) for i in ids],
-        )
-
-    def referenced_blocks(self) -> Deferred[set[BlockID]]:
-        """Every block the metadata knows of (live or queued for deletion)."""
-        return self._read(self._referenced_blocks)
-
-    def _referenced_blocks(self, conn: sqlite3.Connection) -> set[BlockID]:
-        return {
-            BlockID(c, lid)
-            for table in ("blocks", "deleted_blocks")
-            for c, lid in conn.execute(f"SELECT container_id, local_id FROM {table}")
-        }
