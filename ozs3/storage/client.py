@@ -1,5 +1,5 @@
 """The embedded object store: Ozone's client write and read paths over an
-in-process OM and datanode.
+in-process OM and datanode (the writer in writer.py, the reader in reader.py).
 
 Write: ``open_key`` (the OM checks the bucket, or upload, exists) ->
 ``write`` (chunks go to the datanode, into block files named from this
@@ -20,9 +20,9 @@ import contextlib
 import os
 import time
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from .._deferred import async_to_deferred
@@ -30,7 +30,6 @@ from .._executor import Executor
 from .datanode.store import (
     LocalBlockReader,
     LocalBlockStore,
-    LocalBlockWriter,
     fsync_dir,
 )
 from .errors import NoSpace
@@ -44,7 +43,6 @@ from .model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
-    PartInfo,
     PartListing,
     PartTarget,
     UploadInfo,
@@ -53,12 +51,12 @@ from .model import (
 )
 from .om.manager import OzoneManager
 from .om.tables import block_id_of, slice_blocks
+from .reader import EmbeddedObjectReader
+from .writer import BlockAllocator, EmbeddedKeyWriter, WriteTarget
 
 RECLAIM_BATCH = 512
 RECLAIM_DELAY = 0.1
-RESERVE = 128  # block IDs reserved per OM write
 BUCKET_SEEN_FOR = 1.0  # seconds a bucket known to exist skips the lookup
-VERIFY_STEP = 4 * 1024 * 1024  # bytes per I/O trip when a copy checks its source
 
 
 class EmbeddedObjectStore:
@@ -218,7 +216,7 @@ class EmbeddedObjectStore:
             await self.om.check_target(bucket, key, part, bucket_id)
             if bucket_id is None:
                 self._bucket_seen[bucket] = time.monotonic() + BUCKET_SEEN_FOR
-        target = _Target(bucket, key, meta, part, bucket_id, owner)
+        target = WriteTarget(bucket, key, meta, part, bucket_id, owner)
         return EmbeddedKeyWriter(self, None, target=target)
 
     @async_to_deferred
@@ -394,340 +392,3 @@ class EmbeddedObjectStore:
         while self._reclaiming is not None:
             await self._reclaiming
         await self.reclaim()
-
-
-class _Reservation:
-    def __init__(self, lo: int, hi: int) -> None:
-        self.lo, self.hi, self.next = lo, hi, lo
-        self.outstanding = 0  # IDs handed out, not yet committed or cleaned
-
-
-class BlockAllocator:
-    """Block IDs for this process's writes, from OM reservations of RESERVE.
-
-    A reservation is dropped once all its IDs were handed out and each of
-    their writes committed or cleaned up; until then a restart would sweep
-    its unreferenced files."""
-
-    def __init__(self, om: OzoneManager) -> None:
-        self._om = om
-        self._current: _Reservation | None = None
-        self._all: list[_Reservation] = []
-        self._refill: Deferred[None] | None = None
-
-    @async_to_deferred
-    async def allocate(self) -> BlockID:
-        while True:
-            r = self._current
-            if r is not None and r.next <= r.hi:
-                lid = r.next
-                r.next += 1
-                r.outstanding += 1
-                return block_id_of(lid)
-            if self._refill is None:
-                self._refill = self._reserve()
-            refill = self._refill
-            await refill
-
-    @async_to_deferred
-    async def _reserve(self) -> None:
-        try:
-            lo, hi = await self._om.reserve_blocks(RESERVE)
-            self._current = _Reservation(lo, hi)
-            self._all.append(self._current)
-        finally:
-            self._refill = None
-
-    def settle(self, ids: Sequence[BlockID]) -> None:
-        """These IDs' writes committed, or their files were deleted."""
-        for block_id in ids:
-            lid = block_id.local_id
-            for r in self._all:
-                if r.lo <= lid <= r.hi:
-                    r.outstanding -= 1
-                    if r.outstanding == 0 and r.next > r.hi:
-                        self._all.remove(r)
-                        self._om.drop_reservation(r.lo).addErrback(lambda _: None)
-                    break
-
-
-class _Target(NamedTuple):
-    """Where a new key's (or part's) blocks go when it commits."""
-
-    bucket: str
-    key: str
-    meta: ObjectMeta
-    part: PartTarget | None
-    bucket_id: int | None  # pinned at admission: that bucket or none
-    owner: str
-
-
-class EmbeddedKeyWriter:
-    """A key (or part) being written block by block, or a copy whose data
-    is ``runs`` of its source's blocks, pinned by the open key ``client_id``."""
-
-    def __init__(
-        self,
-        store: EmbeddedObjectStore,
-        client_id: int | None,
-        source: KeyInfo | None = None,
-        runs: Sequence[BlockLocation] = (),
-        target: _Target | None = None,
-    ) -> None:
-        self._store = store
-        self.client_id = client_id
-        self._target = target
-        self._allocated: list[BlockID] = []
-        self._current: LocalBlockWriter | None = None
-        self._done: list[BlockLocation] = list(runs)
-        self.size = sum(r.length for r in runs)
-        self._finished = False
-        self._source = source
-        self._writing = False
-        self._idle: list[Deferred[None]] = []  # abort waiting for a write
-
-    @property
-    def source(self) -> KeyInfo:
-        assert self._source is not None, "not a copy"
-        return self._source
-
-    def read(self) -> Deferred[ObjectReader]:
-        """A reader over a copy's pinned runs (to hash them, say)."""
-        info = KeyInfo(
-            self.source.bucket, self.source.key, self.size, "", 0.0, ObjectMeta(),
-            tuple(self._done),
-        )  # fmt: skip
-        return self._store.open_reader(info, 0, self.size)
-
-    @async_to_deferred
-    async def verify(self) -> None:
-        """Read the copied bytes once, checking every chunk checksum (each
-        step a pread + verify in the I/O pool; nothing is kept)."""
-        reader = await self.read()
-        try:
-            while await reader.read(VERIFY_STEP):
-                pass
-        finally:
-            reader.close()
-
-    @async_to_deferred
-    async def write(self, data: bytes, last: bool = False) -> None:
-        self._writing = True
-        try:
-            await self._write(data, last)
-        finally:
-            self._writing = False
-            waiters, self._idle = self._idle, []
-            for w in waiters:
-                w.callback(None)
-
-    async def _write(self, data: bytes, last: bool) -> None:
-        store = self._store
-        view = memoryview(data)
-        while view:
-            if self._current is None or self._current.length >= store.block_size:
-                await self._close_block()
-                block_id = await store.blocks.allocate()
-                self._allocated.append(block_id)
-                piece = view[: store.block_size]
-                current = None
-            else:
-                current = self._current
-                piece = view[: store.block_size - current.length]
-            # Creating the block file, writing, and (after the body's last
-            # bytes) making the block durable: one trip to the I/O pool.
-            finish = last and len(piece) == len(view)
-            self._current, done = await store.io.run(
-                self._write_piece, current, block_id if current is None else None,
-                piece, finish,
-            )  # fmt: skip
-            if done is not None:
-                self._done.append(done)
-            self.size += len(piece)
-            view = view[len(piece) :]
-
-    def _write_piece(
-        self,
-        writer: LocalBlockWriter | None,
-        new_block: BlockID | None,
-        piece: memoryview,
-        finish: bool,
-    ) -> tuple[LocalBlockWriter | None, BlockLocation | None]:
-        if writer is None:
-            assert new_block is not None
-            writer = self._store.datanode.create_block(new_block)
-            try:
-                writer.write_chunk(piece)
-            except BaseException:
-                writer.discard()
-                raise
-        else:
-            writer.write_chunk(piece)
-        if finish:
-            return None, writer.put_block()
-        return writer, None
-
-    async def _close_block(self) -> None:
-        if self._current is not None:
-            current, self._current = self._current, None
-            self._done.append(await self._store.io.run(current.put_block))
-
-    @async_to_deferred
-    async def commit(self, etag: str, checksum: str = "") -> KeyInfo | PartInfo:
-        assert not self._finished, "commit after commit or abort"
-        try:
-            await self._close_block()
-        except BaseException:
-            await self.abort()
-            raise
-        self._finished = True
-        store = self._store
-        try:
-            if self._target is None:
-                return await self._commit_copy(etag, checksum)
-            t = self._target
-            try:
-                return await store.om.commit_new(
-                    t.bucket, t.key, t.meta, t.part, self._done, self.size, etag,
-                    time.time(), checksum, t.bucket_id, t.owner,
-                )  # fmt: skip
-            except BaseException as e:
-                # Committed (a refusal whose cleanup committed, or a commit
-                # whose log sync failed): the OM owns the blocks, referenced
-                # or queued for deletion.  Otherwise the transaction took no
-                # effect (disk full, I/O error): the blocks are nobody's.
-                if not getattr(e, "after_commit", False):
-                    await self._delete_files()
-                raise
-        finally:
-            store.blocks.settle(self._allocated)
-            store.kick_reclaim()
-
-    async def _commit_copy(self, etag: str, checksum: str) -> KeyInfo | PartInfo:
-        assert self.client_id is not None
-        om = self._store.om
-        try:
-            return await om.commit_key(
-                self.client_id, self._done, self.size, etag, time.time(), checksum
-            )
-        except BaseException as e:
-            if getattr(e, "after_commit", False):
-                raise  # the OM committed the key, or its own cleanup
-            # The commit transaction itself failed: unpin the source now if
-            # the OM can; start-up would otherwise.
-            try:
-                await om.abort_open_key(self.client_id)
-            except Exception:
-                self._store.log.failure("could not release an uncommitted key")
-            raise
-
-    async def _delete_files(self) -> None:
-        store = self._store
-        await store.io.run(store._delete_blocks, list(self._allocated))
-
-    @async_to_deferred
-    async def abort(self) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        store = self._store
-        if self._writing:
-            # A write in flight may be creating a block file right now: let
-            # it finish, so the file is there to delete (and its fd closed).
-            idle: Deferred[None] = Deferred()
-            self._idle.append(idle)
-            await idle
-        if self._current is not None:
-            current, self._current = self._current, None
-            await store.io.run(current.discard)
-        if self.client_id is not None:
-            await store.om.abort_open_key(self.client_id)
-            store.kick_reclaim()
-            return
-        try:
-            await self._delete_files()
-        finally:
-            store.blocks.settle(self._allocated)
-
-
-class EmbeddedObjectReader:
-    """A byte range over the block runs of one key version."""
-
-    def __init__(
-        self,
-        io: Executor,
-        readers: list[LocalBlockReader],
-        blocks: Sequence[BlockLocation],
-        offset: int,
-        length: int,
-    ) -> None:
-        self._io = io
-        self._readers = readers
-        self._blocks = list(blocks)
-        self._starts: list[int] = []
-        pos = 0
-        for b in blocks:
-            self._starts.append(pos)
-            pos += b.length
-        self._offset = offset
-        self.remaining = length
-        self._prefetched: bytes | None = None
-
-    def prefetch(self, max_bytes: int) -> None:
-        """Read the first bytes now, on this thread; ``read`` returns them."""
-        planned = self._plan(max_bytes)
-        if planned is not None:
-            reader, at, n = planned
-            self._prefetched = reader.read_exact(at, n)
-
-    def read(self, max_bytes: int) -> Deferred[bytes]:
-        # The range is claimed here, on the caller's thread, and only the
-        # pread + verify runs in the pool: several reads may be in flight
-        # at once (they fire in any order; each knows its own bytes).
-        if self._prefetched is not None:
-            data, self._prefetched = self._prefetched, None
-            return succeed(data)
-        planned = self._plan(max_bytes)
-        if planned is None:
-            return succeed(b"")
-        return self._io.run(planned[0].read_exact, planned[1], planned[2])
-
-    def _plan(self, max_bytes: int) -> tuple[LocalBlockReader, int, int] | None:
-        """Claim the next read: (block reader, offset in it, length)."""
-        want = min(max_bytes, self.remaining)
-        if want <= 0:
-            return None
-        i = self._block_index(self._offset)
-        run, start = self._blocks[i], self._starts[i]
-        reader = self._readers[i]
-        at = run.offset + self._offset - start
-        # Within one chunk, ending on a multiple of max_bytes from its start:
-        # after a ranged read's first piece, reads are whole aligned windows
-        # (one pread each, no slicing).
-        c_start, c_end = reader.chunk_bounds(at)
-        n = min(
-            want,
-            run.length - (self._offset - start),
-            c_end - at,
-            max_bytes - (at - c_start) % max_bytes,
-        )
-        if n <= 0:  # the block file is shorter than its run: the caller fails
-            return None
-        self._offset += n
-        self.remaining -= n
-        return reader, at, n
-
-    def _block_index(self, offset: int) -> int:
-        lo, hi = 0, len(self._starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-
-    def close(self) -> None:
-        for r in self._readers:
-            r.close()
-        self._readers = []
