@@ -36,8 +36,9 @@ from .operations import STREAMED, lookup, operation_name
 from .payload import verify_buffered
 from .producer import ReaderProducer
 from .routing import parse_request
-from .streaming import S3HTTPRequest, UploadSink
+from .streaming import S3HTTPRequest
 from .unsupported import refuse_unsupported
+from .upload_sink import UploadSink
 from .xml import error_xml
 
 

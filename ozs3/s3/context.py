@@ -11,7 +11,7 @@ from .routing import S3Request
 
 if TYPE_CHECKING:
     from .authn import Principal
-    from .streaming import UploadSink
+    from .upload_sink import UploadSink
 
 
 @attrs.frozen

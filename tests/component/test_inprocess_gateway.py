@@ -24,7 +24,7 @@ from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 
 from ozs3.config import load_config
-from ozs3.s3.streaming import HIGH_WATER, UploadSink
+from ozs3.s3.upload_sink import HIGH_WATER, UploadSink
 from ozs3.service import GatewayService
 from tests.support.gateway import free_port
 

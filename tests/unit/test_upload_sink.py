@@ -11,7 +11,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
 
 from ozs3.s3.errors import S3Error
-from ozs3.s3.streaming import UploadSink
+from ozs3.s3.upload_sink import UploadSink
 
 
 class FakeWriter:
