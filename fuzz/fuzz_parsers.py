@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 with atheris.instrument_imports():
     from ozs3.config import ConfigError, parse_site_xml
-    from ozs3.s3 import headers, routing, sigv2, sigv4, xml
+    from ozs3.s3 import headers, routing, sigv2, sigv4, xml_parse
     from ozs3.s3.chunked import AwsChunkedDecoder, AwsChunkedError
     from ozs3.s3.errors import S3Error
 
@@ -89,8 +89,8 @@ def ranges(data: bytes) -> None:
 
 
 def xml_bodies(data: bytes) -> None:
-    for parse in (xml.parse_delete, xml.parse_complete, xml.parse_create_bucket,
-                  xml.parse_acl_grants):  # fmt: skip
+    for parse in (xml_parse.parse_delete, xml_parse.parse_complete,
+                  xml_parse.parse_create_bucket, xml_parse.parse_acl_grants):  # fmt: skip
         try:
             parse(data)
         except S3Error:

@@ -17,7 +17,7 @@ from ozs3.s3.handlers.obj import _declared_size
 from ozs3.s3.headers import parse_range
 from ozs3.s3.numbers import decimal
 from ozs3.s3.routing import S3Request
-from ozs3.s3.xml import parse_complete
+from ozs3.s3.xml_parse import parse_complete
 
 # Unicode decimal digits int() accepts and S3 does not (Arabic-Indic,
 # Devanagari, fullwidth, mathematical bold), and what int() strips or skips.

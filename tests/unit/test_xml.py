@@ -13,16 +13,14 @@ from lxml import etree
 from ozs3.s3.errors import S3Error
 from ozs3.s3.names import check_key
 from ozs3.s3.xml import (
-    MAX_DELETE_KEYS,
     NS,
     delete_result_xml,
     error_xml,
     list_objects_v1_xml,
     list_objects_v2_xml,
     location_xml,
-    parse_create_bucket,
-    parse_delete,
 )
+from ozs3.s3.xml_parse import MAX_DELETE_KEYS, parse_create_bucket, parse_delete
 from ozs3.storage.model import KeyInfo, KeyListing, ObjectMeta
 
 Q = f"{{{NS}}}"

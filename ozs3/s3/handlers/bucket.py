@@ -19,9 +19,8 @@ from ..xml import (
     list_objects_v1_xml,
     list_objects_v2_xml,
     location_xml,
-    parse_create_bucket,
-    parse_delete,
 )
+from ..xml_parse import parse_create_bucket, parse_delete
 
 if TYPE_CHECKING:
     from ..app import S3Gateway

@@ -48,7 +48,7 @@ async def put_acl(gw: S3Gateway, call: Call) -> S3Response:
     owner = await _owner(gw, call)
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     if call.body.strip():
-        from ..xml import parse_acl_grants
+        from ..xml_parse import parse_acl_grants
 
         grants = parse_acl_grants(call.body)
         if grants != [(owner, "FULL_CONTROL")]:

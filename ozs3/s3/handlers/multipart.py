@@ -17,8 +17,8 @@ from ..xml import (
     initiate_upload_xml,
     list_parts_xml,
     list_uploads_xml,
-    parse_complete,
 )
+from ..xml_parse import parse_complete
 from .bucket import XML, encoding_is_url, int_arg
 from .obj import (
     check_body_headers,
