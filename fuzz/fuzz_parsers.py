@@ -20,7 +20,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 with atheris.instrument_imports():
     from ozs3.config import ConfigError, parse_site_xml
-    from ozs3.s3 import headers, routing, sigv2, sigv4, xml_parse
+    from ozs3.s3 import (
+        headers,
+        routing,
+        signed_request,
+        sigv2,
+        sigv4,
+        sigv4_parse,
+        xml_parse,
+    )
     from ozs3.s3.chunked import AwsChunkedDecoder, AwsChunkedError
     from ozs3.s3.errors import S3Error
 
@@ -60,13 +68,13 @@ def signatures(data: bytes) -> None:
     auth = fdp.ConsumeUnicodeNoSurrogates(200)
     path = fdp.ConsumeBytes(60)
     query = fdp.ConsumeBytes(200)
-    req = sigv4.HttpRequest(
+    req = signed_request.HttpRequest(
         "GET", b"/" + path, query,
         (("host", "h:1"), ("authorization", auth), ("x-amz-date", "20261201T000000Z"),
          ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")),
     )  # fmt: skip
     try:
-        v4 = sigv4.parse_sigv4(req)
+        v4 = sigv4_parse.parse_sigv4(req)
         if v4 is not None:
             sigv4.verify_sigv4(req, v4, "secret", 1_795_000_000.0)
         v2 = sigv2.parse_sigv2(req)

@@ -18,8 +18,10 @@ import attrs
 from .auth import signature_info
 from .context import Call
 from .errors import S3Error
+from .signed_request import HttpRequest
 from .sigv2 import parse_sigv2, verify_sigv2
-from .sigv4 import HttpRequest, SigningContext, parse_sigv4, verify_sigv4
+from .sigv4 import SigningContext, verify_sigv4
+from .sigv4_parse import parse_sigv4
 
 if TYPE_CHECKING:
     from .app import S3Gateway

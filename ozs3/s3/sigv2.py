@@ -29,7 +29,7 @@ import hmac
 import attrs
 
 from .errors import S3Error
-from .sigv4 import (
+from .signed_request import (
     V2_QUERY_MARKERS,
     V4_QUERY_MARKERS,
     HttpRequest,

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ozs3.s3.errors import S3Error
+from ozs3.s3.signed_request import HttpRequest, query_items, text
 from ozs3.s3.sigv2 import (
     SUBRESOURCES,
     SigV2Auth,
@@ -29,7 +30,6 @@ from ozs3.s3.sigv2 import (
     string_to_sign_v2,
     verify_sigv2,
 )
-from ozs3.s3.sigv4 import HttpRequest, query_items, text
 
 AUTH_CODES = {
     "AccessDenied",
