@@ -1,0 +1,149 @@
+"""How container commands reach a datanode: grpcio's blocking stubs on a bounded
+thread pool, results handed to the reactor as Deferreds.
+
+- ``XceiverTransport.call``: one command on the STANDALONE port's
+  ``/hadoop.hdds.datanode.XceiverClientProtocolService/send``, one stream per
+  command (one request, half-close, one reply), as Java's XceiverClientGrpc.
+- ``OrderedStream``: one long-lived ``/ratis.grpc.RaftClientProtocolService/ordered``
+  bidirectional stream; requests go through a queue that grpc's own thread
+  drains, replies are read by one thread of ours and delivered on the reactor.
+
+The same code runs on every reactor (the datanode path moves megabytes per
+call, so the per-call cost of a thread hop is noise; grpc releases the GIL
+while it waits).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from .dn_errors import grpc_error
+from .proto import datanode_pb2, datanode_pb2_grpc, ratis_grpc_pb2_grpc
+
+# A ReadChunk reply carries up to a whole chunk (Ozone's max chunk size is 32 MB,
+# OZONE_SCM_CHUNK_MAX_SIZE) plus its envelope; a datanode accepts up to ~33 MB.
+MAX_MESSAGE = 64 * 1024 * 1024
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
+
+def translate(error: BaseException, address: str) -> Exception:
+    """A grpc failure as a storage error (anything else unchanged)."""
+    if isinstance(error, grpc.RpcError) and hasattr(error, "code"):
+        code = error.code()
+        return grpc_error(
+            code.name if code else "UNKNOWN", error.details() or "", address
+        )
+    return error if isinstance(error, Exception) else RuntimeError(repr(error))
+
+
+class XceiverTransport:
+    """One channel to a datanode's STANDALONE port; calls on ``threadpool``."""
+
+    def __init__(self, reactor: Any, address: str, threadpool: ThreadPool) -> None:
+        self.address = address
+        self._reactor = reactor
+        self._pool = threadpool
+        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self._stub = datanode_pb2_grpc.XceiverClientProtocolServiceStub(self._channel)
+
+    def _call(
+        self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
+    ) -> datanode_pb2.ContainerCommandResponseProto:
+        try:
+            replies = list(self._stub.send(iter([request]), timeout=timeout))
+        except grpc.RpcError as e:
+            raise translate(e, self.address) from None
+        if len(replies) != 1:
+            raise translate(
+                RuntimeError(
+                    f"{len(replies)} replies to one {request.cmdType} command"
+                ),
+                self.address,
+            )
+        return replies[0]
+
+    def call(
+        self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
+    ) -> Deferred[datanode_pb2.ContainerCommandResponseProto]:
+        """The datanode's reply to ``request`` within ``timeout`` seconds."""
+        return deferToThreadPool(
+            self._reactor, self._pool, self._call, request, timeout
+        )
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+_END = object()
+
+
+class OrderedStream:
+    """One Ratis ordered stream to ``address``.  ``on_reply(reply)`` and
+    ``on_end(error_or_None)`` are called on the reactor thread; ``on_end`` once,
+    after the last reply."""
+
+    def __init__(
+        self,
+        reactor: Any,
+        channel: grpc.Channel,
+        address: str,
+        on_reply: Callable[[Any], None],
+        on_end: Callable[[Exception | None], None],
+    ) -> None:
+        self.address = address
+        self._reactor = reactor
+        self._requests: queue.Queue[Any] = queue.Queue()
+        stub = ratis_grpc_pb2_grpc.RaftClientProtocolServiceStub(channel)
+        self._call = stub.ordered(self._request_iterator())
+        self._on_reply = on_reply
+        self._on_end = on_end
+        self._reader = threading.Thread(
+            target=self._read, name=f"ratis-ordered-{address}", daemon=True
+        )
+        self._reader.start()
+
+    def _request_iterator(self) -> Iterator[Any]:
+        while True:
+            item = self._requests.get()
+            if item is _END:
+                return
+            yield item
+
+    def _read(self) -> None:  # on our reader thread
+        error: Exception | None = None
+        try:
+            for reply in self._call:
+                self._reactor.callFromThread(self._on_reply, reply)
+        except grpc.RpcError as e:
+            error = translate(e, self.address)
+        except BaseException as e:  # a reply that does not parse
+            error = translate(e, self.address)
+        self._reactor.callFromThread(self._on_end, error)
+
+    def send(self, request: Any) -> None:
+        self._requests.put(request)
+
+    def close(self) -> None:
+        """Half-close: the server answers what it has, then ends the stream."""
+        self._requests.put(_END)
+
+    def cancel(self) -> None:
+        self._requests.put(_END)
+        self._call.cancel()
+
+
+def ratis_channel(address: str) -> grpc.Channel:
+    return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
