@@ -36,7 +36,12 @@ from twisted.internet.defer import Deferred
 
 from . import checksum, dn_codec
 from .dn_codec import BlockID, Chunk, CommittedBlock
-from .dn_errors import DatanodeDeadlineExceeded, DatanodeUnavailable, NotLeader
+from .dn_errors import (
+    DatanodeDeadlineExceeded,
+    DatanodeError,
+    DatanodeUnavailable,
+    NotLeader,
+)
 from .dn_transport import OrderedStream, ratis_channel
 from .proto import datanode_pb2 as dn
 
@@ -265,7 +270,19 @@ class RatisBlockWriter:
         reply = await self.client.submit(request)
         committed = dn_codec.committed_block(reply.response)
         if committed.length != self.length:
-            raise DatanodeUnavailable(
-                f"PutBlock committed {committed.length} bytes of {self.length} written"
+            raise DatanodeError(
+                "COMMITTED_LENGTH_MISMATCH",
+                f"PutBlock committed {committed.length} bytes of {self.length} written",
             )
         return committed
+
+    def abort(self) -> None:
+        """Give the block up: what is buffered is dropped, the answers to the
+        WriteChunks in flight are awaited by nobody (their errors are not
+        logged as unhandled).  The OM reclaims the block if it is never
+        committed."""
+        self._finished = True
+        self._buffer.clear()
+        for d in self._in_flight:
+            d.addErrback(lambda _: None)
+        self._in_flight.clear()
