@@ -1,6 +1,7 @@
-"""The embedded Ozone Manager: volumes, buckets, keys, open keys and their
-commits.  Uploads and parts are in ``multipart``, block reservations and
-reclamation in ``blocks``, the SQLite group-commit engine in ``commit``.
+"""The embedded Ozone Manager: the volume, buckets, and key lookups,
+listings and deletes.  Writing keys and parts (open key -> blocks -> commit)
+is in ``key_writes``, uploads and parts in ``multipart``, block reservations
+and reclamation in ``blocks``, the SQLite group-commit engine in ``commit``.
 
 Keys are ``BLOB``s of their UTF-8 bytes in a ``WITHOUT ROWID`` table keyed by
 ``(bucket_id, key)``, so a listing page is one index range scan.
@@ -21,7 +22,6 @@ from ..errors import (
     BucketNotEmpty,
     BucketNotFound,
     KeyNotFound,
-    StorageError,
 )
 from ..model import (
     BlockLocation,
@@ -31,30 +31,24 @@ from ..model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
-    PartInfo,
-    PartTarget,
 )
 from .blocks import BlockTables
 from .commit import GroupCommit
+from .key_writes import KeyWrites
 from .listing import list_page
 from .multipart import MultipartTables
 from .secrets import get_secret
 from .tables import (
     OWNER_SQL,
-    add_blocks,
     decode_blocks,
     decode_meta_owner,
     encode_blocks,
-    encode_meta,
     new_bucket_id,
     release,
-    retain,
-    slice_blocks,
-    unused,
 )
 
 
-class OzoneManager(GroupCommit, MultipartTables, BlockTables):
+class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
     def __init__(
         self,
         path: str,
@@ -237,277 +231,6 @@ class OzoneManager(GroupCommit, MultipartTables, BlockTables):
                 (self.volume,),
             )
         ]
-
-    # -- the write path: open key -> allocate blocks -> commit ---------------
-
-    def check_target(
-        self,
-        bucket: str,
-        key: str,
-        part: PartTarget | None,
-        bucket_id: int | None = None,
-    ) -> Deferred[None]:
-        """Whether a write to (bucket, key[, part]) may start: the bucket
-        (that one, with ``bucket_id``) and the upload exist.  Checked again
-        by the commit."""
-        return self._read(self._check_target, bucket, key, part, bucket_id)
-
-    def _check_target(
-        self,
-        conn: sqlite3.Connection,
-        bucket: str,
-        key: str,
-        part: PartTarget | None,
-        bucket_id: int | None,
-    ) -> None:
-        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
-        if part is not None:
-            self._upload_row(conn, bucket_id, key, part.upload_id)
-
-    def commit_new(
-        self,
-        bucket: str,
-        key: str,
-        meta: ObjectMeta,
-        part: PartTarget | None,
-        blocks: Sequence[BlockLocation],
-        size: int,
-        etag: str,
-        modified: float,
-        checksum: str = "",
-        bucket_id: int | None = None,
-        owner: str = "",
-    ) -> Deferred[KeyInfo | PartInfo]:
-        """Make freshly written blocks a key (or a part), durably.
-
-        Once this transaction commits the blocks are the OM's: referenced,
-        or, if the bucket (with ``bucket_id``: that bucket, not another
-        since created under its name) or the upload went away meanwhile,
-        queued for deletion (and that error raised).  If it fails, they are
-        nobody's.  ``owner``: who wrote the key."""
-        d = self._run(
-            self._commit_new, bucket, key, meta, part, blocks, size, etag, modified,
-            checksum, bucket_id, owner,
-        )  # fmt: skip
-        return d.addCallback(self._committed)
-
-    def _commit_new(
-        self,
-        conn: sqlite3.Connection,
-        bucket: str,
-        key: str,
-        meta: ObjectMeta,
-        part: PartTarget | None,
-        blocks: Sequence[BlockLocation],
-        size: int,
-        etag: str,
-        modified: float,
-        checksum: str,
-        pinned: int | None,
-        owner: str,
-    ) -> KeyInfo | PartInfo | StorageError:
-        add_blocks(conn, blocks)
-        bucket_id = self._group_buckets.get(bucket)
-        if bucket_id is None:
-            row = conn.execute(
-                "SELECT id FROM buckets WHERE volume=? AND name=?",
-                (self.volume, bucket),
-            ).fetchone()
-            if row is not None:
-                bucket_id = self._group_buckets[bucket] = row[0]
-        if bucket_id is None or (pinned is not None and bucket_id != pinned):
-            # Deleted, perhaps created again (by anyone): not this write's.
-            release(conn, blocks)
-            return BucketNotFound("the bucket was deleted during the upload")
-        return self._make_visible(
-            conn, bucket, bucket_id, key.encode(), encode_meta(meta, owner),
-            part.upload_id if part else None, part.part_number if part else None,
-            blocks, size, etag, modified, checksum, meta, owner,
-        )  # fmt: skip
-
-    def _make_visible(
-        self,
-        conn: sqlite3.Connection,
-        bucket: str,
-        bucket_id: int,
-        raw_key: bytes,
-        meta_text: str,
-        upload_id: str | None,
-        part_number: int | None,
-        blocks: Sequence[BlockLocation],
-        size: int,
-        etag: str,
-        modified: float,
-        checksum: str,
-        meta: ObjectMeta | None = None,
-        owner: str | None = None,
-    ) -> KeyInfo | PartInfo | StorageError:
-        """The last step of every commit: the part of its upload, or the key,
-        replacing (and releasing) any older version."""
-        if upload_id is not None:
-            assert part_number is not None
-            return self._commit_part(
-                conn, bucket_id, raw_key, upload_id, part_number, blocks, size,
-                etag, modified, checksum,
-            )  # fmt: skip
-        self._put_key(
-            conn, bucket_id, raw_key, size, etag, modified, meta_text, blocks,
-            checksum=checksum,
-        )  # fmt: skip
-        if meta is None or owner is None:
-            meta, owner = decode_meta_owner(meta_text)
-        return KeyInfo(
-            bucket, raw_key.decode(), size, etag, modified, meta, tuple(blocks),
-            checksum, owner,
-        )  # fmt: skip
-
-    def _insert_open_key(
-        self,
-        conn: sqlite3.Connection,
-        bucket_id: int,
-        key: str,
-        meta: ObjectMeta,
-        blocks: Sequence[BlockLocation],
-        part: PartTarget | None,
-        owner: str = "",
-    ) -> int:
-        cur = conn.execute(
-            "INSERT INTO open_keys(bucket_id, key, meta, created, blocks, upload_id, "
-            "part_number, worker) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                bucket_id,
-                key.encode(),
-                encode_meta(meta, owner),
-                time.time(),
-                encode_blocks(blocks),
-                part.upload_id if part else None,
-                part.part_number if part else None,
-                self.slot or 0,
-            ),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    @staticmethod
-    def _held_blocks(
-        conn: sqlite3.Connection, client_id: int
-    ) -> tuple[BlockLocation, ...] | None:
-        """The blocks an open key holds, or None if it is gone."""
-        row = conn.execute(
-            "SELECT blocks FROM open_keys WHERE client_id=?", (client_id,)
-        ).fetchone()
-        return None if row is None else decode_blocks(row[0])
-
-    def open_copy(
-        self,
-        bucket: str,
-        key: str,
-        meta: ObjectMeta | None,
-        part: PartTarget | None,
-        source_bucket: str,
-        source_key: str,
-        source_range: tuple[int, int] | None,
-        bucket_id: int | None = None,
-        source_bucket_id: int | None = None,
-        owner: str = "",
-    ) -> Deferred[tuple[int, KeyInfo, list[BlockLocation]]]:
-        """Open a key whose data is a run of an existing key's blocks.
-
-        The open key holds a reference to each source block, so the source
-        may be overwritten or deleted meanwhile without losing them; it
-        names its bucket by id, so the commit finds that bucket or none.
-        """
-        return self._run(
-            self._open_copy, bucket, key, meta, part, source_bucket, source_key,
-            source_range, bucket_id, source_bucket_id, owner,
-        )  # fmt: skip
-
-    def _open_copy(
-        self,
-        conn: sqlite3.Connection,
-        bucket: str,
-        key: str,
-        meta: ObjectMeta | None,
-        part: PartTarget | None,
-        source_bucket: str,
-        source_key: str,
-        source_range: tuple[int, int] | None,
-        bucket_id: int | None,
-        source_bucket_id: int | None,
-        owner: str,
-    ) -> tuple[int, KeyInfo, list[BlockLocation]]:
-        _, source = self._key_row(conn, source_bucket, source_key, source_bucket_id)
-        bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
-        if part is not None:
-            self._upload_row(conn, bucket_id, key, part.upload_id)
-        start, length = source_range or (0, source.size)
-        runs = slice_blocks(source.blocks, start, length)
-        retain(conn, runs)
-        client_id = self._insert_open_key(
-            conn, bucket_id, key, meta or source.meta, runs, part, owner
-        )
-        return client_id, source, runs
-
-    def commit_key(
-        self,
-        client_id: int,
-        blocks: Sequence[BlockLocation],
-        size: int,
-        etag: str,
-        modified: float,
-        checksum: str = "",
-    ) -> Deferred[KeyInfo | PartInfo]:
-        d = self._run(
-            self._commit_key, client_id, blocks, size, etag, modified, checksum
-        )
-        return d.addCallback(self._committed)
-
-    @staticmethod
-    def _committed(info: KeyInfo | PartInfo | StorageError) -> KeyInfo | PartInfo:
-        if isinstance(info, StorageError):
-            info.after_commit = True  # its cleanup (releasing blocks) committed
-            raise info
-        return info
-
-    def _commit_key(
-        self,
-        conn: sqlite3.Connection,
-        client_id: int,
-        blocks: Sequence[BlockLocation],
-        size: int,
-        etag: str,
-        modified: float,
-        checksum: str,
-    ) -> KeyInfo | PartInfo | StorageError:
-        row = conn.execute(
-            "SELECT o.bucket_id, o.key, o.meta, o.blocks, o.upload_id, o.part_number, "
-            "b.name FROM open_keys o LEFT JOIN buckets b ON b.id = o.bucket_id "
-            "WHERE o.client_id=?",
-            (client_id,),
-        ).fetchone()
-        if row is None:
-            raise StorageError(f"open key {client_id} is gone")
-        bucket_id, key, meta, held, upload_id, part_number, bucket = row
-        conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
-        release(conn, unused(decode_blocks(held), blocks))
-        # Failures below must still commit the cleanup above: they are
-        # returned, and raised once the transaction is done.
-        if bucket is None:
-            release(conn, blocks)
-            return BucketNotFound("the bucket was deleted during the upload")
-        return self._make_visible(
-            conn, bucket, bucket_id, key, meta, upload_id, part_number, blocks,
-            size, etag, modified, checksum,
-        )  # fmt: skip
-
-    def abort_open_key(self, client_id: int) -> Deferred[None]:
-        return self._run_volatile(self._abort_open_key, client_id)
-
-    def _abort_open_key(self, conn: sqlite3.Connection, client_id: int) -> None:
-        held = self._held_blocks(conn, client_id)
-        if held is not None:
-            release(conn, held)
-            conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
 
     # -- reads and deletes ---------------------------------------------------
 
