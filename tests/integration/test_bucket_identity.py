@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.test_security import SECURE, client, getsecret
 from tests.support.gateway import GatewayProcess
-from tests.support.rawhttp import read_response_head
+from tests.support.rawhttp import read_response, read_response_head
 from tests.support.storecheck import wait_quiet
 
 KiB = 1024
@@ -58,15 +58,7 @@ def _start_put(
 def _finish_put(s: socket.socket, rest: bytes) -> bytes:
     """Send the rest of the body; the response, head and body."""
     s.sendall(rest)
-    data = read_response_head(s)
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length and (chunk := s.recv(65536)):
-        body += chunk
+    head, body = read_response(s)
     s.close()
     return head + b"\r\n\r\n" + body
 

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import REACTORS, make_client
 from tests.support.gateway import GatewayProcess
-from tests.support.rawhttp import read_response_head
+from tests.support.rawhttp import read_response
 from tests.support.storecheck import block_files
 
 MiB = 1024 * 1024
@@ -52,23 +52,7 @@ def _exchange(gw: GatewayProcess, data: bytes) -> tuple[bytes, bytes]:
     """Send ``data``, return the response's head and (Content-Length) body."""
     with socket.create_connection(("127.0.0.1", gw.port), timeout=20) as s:
         s.sendall(data)
-        return _read_response(s)
-
-
-def _read_response(s: socket.socket) -> tuple[bytes, bytes]:
-    got = read_response_head(s)
-    head, _, body = got.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        more = s.recv(65536)
-        if not more:
-            break
-        body += more
-    return head, body
+        return read_response(s)
 
 
 def _assert_s3_error(head: bytes, body: bytes, status: int, code: str) -> None:
@@ -154,7 +138,7 @@ def _stalled_upload(
             s.sendall(first)
         except OSError:
             pass  # refused, and the connection closed, mid-send
-        return _read_response(s)
+        return read_response(s)
 
 
 def _chunk(data: bytes) -> bytes:
