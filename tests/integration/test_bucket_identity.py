@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.integration.test_security import SECURE, client, getsecret
+from tests.integration.test_security import client, getsecret, secure_gateway
 from tests.support.gateway import GatewayProcess
 from tests.support.rawhttp import read_response, read_response_head
 from tests.support.storecheck import wait_quiet
@@ -24,11 +24,7 @@ KiB = 1024
 
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(str(tmp_path_factory.mktemp("ident") / "data"), env=SECURE)
-    gw.start()
-    yield gw
-    gw.stop()
-    assert not gw.tracebacks(), gw.log()
+    yield from secure_gateway(tmp_path_factory, "ident")
 
 
 @pytest.fixture(scope="module")

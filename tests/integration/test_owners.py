@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import make_client
-from tests.integration.test_security import SECURE, client, getsecret
+from tests.integration.test_security import client, getsecret, secure_gateway
 from tests.support.gateway import GatewayProcess
 from tests.support.storecheck import block_files, wait_quiet
 
@@ -19,11 +19,7 @@ MiB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(str(tmp_path_factory.mktemp("own") / "data"), env=SECURE)
-    gw.start()
-    yield gw
-    gw.stop()
-    assert not gw.tracebacks(), gw.log()
+    yield from secure_gateway(tmp_path_factory, "own")
 
 
 def _owners(contents: list[dict[str, object]]) -> dict[str, object]:

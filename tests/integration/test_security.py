@@ -48,13 +48,23 @@ def getsecret(data_dir: str, user: str) -> str:
     return out[1][len("awsSecret=") :]
 
 
-@pytest.fixture(scope="module")
-def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(str(tmp_path_factory.mktemp("sec") / "data"), env=SECURE)
+def secure_gateway(
+    tmp_path_factory: pytest.TempPathFactory, name: str, reactor: str | None = None
+) -> Iterator[GatewayProcess]:
+    """A gateway with security on, for a module's fixture to ``yield from``:
+    stopped after the module, its log then checked for tracebacks."""
+    gw = GatewayProcess(
+        str(tmp_path_factory.mktemp(name) / "data"), env=SECURE, reactor=reactor
+    )
     gw.start()
     yield gw
     gw.stop()
     assert not gw.tracebacks(), gw.log()
+
+
+@pytest.fixture(scope="module")
+def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    yield from secure_gateway(tmp_path_factory, "sec")
 
 
 def client(gw: GatewayProcess, key: str, secret: str, **config: object):  # type: ignore[no-untyped-def]

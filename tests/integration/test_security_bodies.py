@@ -23,7 +23,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import REACTORS
-from tests.integration.test_security import SECURE, client, getsecret
+from tests.integration.test_security import client, getsecret, secure_gateway
 from tests.support.gateway import GatewayProcess
 from tests.support.rawhttp import read_response_head
 
@@ -35,14 +35,7 @@ BUCKET = "bodies"
 def secure(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(
-        str(tmp_path_factory.mktemp("secb") / "data"), env=SECURE,
-        reactor=request.param,
-    )  # fmt: skip
-    gw.start()
-    yield gw
-    gw.stop()
-    assert not gw.tracebacks(), gw.log()
+    yield from secure_gateway(tmp_path_factory, "secb", request.param)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import REACTORS
-from tests.integration.test_security import SECURE, client, getsecret
+from tests.integration.test_security import client, getsecret, secure_gateway
 from tests.support.gateway import GatewayProcess
 
 
@@ -25,14 +25,7 @@ from tests.support.gateway import GatewayProcess
 def secure(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(
-        str(tmp_path_factory.mktemp("secc") / "data"), env=SECURE,
-        reactor=request.param,
-    )  # fmt: skip
-    gw.start()
-    yield gw
-    gw.stop()
-    assert not gw.tracebacks(), gw.log()
+    yield from secure_gateway(tmp_path_factory, "secc", request.param)
 
 
 @pytest.fixture(scope="module")
