@@ -18,8 +18,7 @@ from ..digests import Checksum
 from . import checksums
 from .errors import S3Error
 from .headers import content_md5, payload_sha256
-
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+from .sigv4 import EMPTY_SHA256
 
 
 def verify_buffered(get: Callable[[str], str | None], body: bytes) -> None:
@@ -37,7 +36,7 @@ def verify_buffered(get: Callable[[str], str | None], body: bytes) -> None:
             "only.",
         )
     expected_sha = payload_sha256(declared)
-    if expected_sha is not None and not (body == b"" and declared == _EMPTY_SHA256):
+    if expected_sha is not None and not (body == b"" and declared == EMPTY_SHA256):
         computed = hashlib.sha256(body).digest()
         if computed != expected_sha:
             raise S3Error(
