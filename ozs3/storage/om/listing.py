@@ -9,7 +9,7 @@ rolling up into one common prefix costs one seek, not one row per key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from typing import Generic, TypeVar
 
 import attrs
@@ -40,6 +40,25 @@ class Page(Generic[V]):
     next_marker: bytes | None
 
 
+@attrs.frozen
+class ScanRequest:
+    """Keys from ``lower`` (exclusive unless ``inclusive``) below ``upper``
+    (None: no bound), at most ``limit``.  ``past`` is set when ``lower`` is
+    ``successor(past)``: a store that can only seek *after* a key seeks past
+    every key starting with ``past`` instead."""
+
+    lower: bytes
+    inclusive: bool
+    upper: bytes | None
+    limit: int
+    past: bytes | None = None
+
+
+# A page in the making: yields ScanRequests, is sent each one's rows (an
+# iterable, possibly lazy, possibly abandoned), returns the Page.
+PageSteps = Generator[ScanRequest, Iterable[tuple[bytes, V]], Page[V]]
+
+
 def list_page(
     scan: Scan[V],
     prefix: bytes,
@@ -48,8 +67,44 @@ def list_page(
     max_keys: int,
     key_of: Callable[[bytes], bytes] | None = None,
 ) -> Page[V]:
-    """One page of a listing.  ``key_of`` maps a composite sort key to the
-    part the delimiter applies to (for uploads: ``key NUL upload-id``)."""
+    """One page of a listing over a synchronous ``scan``."""
+    steps: PageSteps[V] = page_steps(prefix, delimiter, start_after, max_keys, key_of)
+    try:
+        request = next(steps)
+        while True:
+            rows = scan(request.lower, request.inclusive, request.upper, request.limit)
+            request = steps.send(rows)
+    except StopIteration as done:
+        return done.value
+
+
+async def list_page_async(
+    scan: Callable[[ScanRequest], Awaitable[Iterable[tuple[bytes, V]]]],
+    prefix: bytes,
+    delimiter: bytes,
+    start_after: bytes,
+    max_keys: int,
+) -> Page[V]:
+    """One page of a listing over an asynchronous ``scan`` (a remote OM)."""
+    steps: PageSteps[V] = page_steps(prefix, delimiter, start_after, max_keys)
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(await scan(request))
+    except StopIteration as done:
+        return done.value
+
+
+def page_steps(
+    prefix: bytes,
+    delimiter: bytes,
+    start_after: bytes,
+    max_keys: int,
+    key_of: Callable[[bytes], bytes] | None = None,
+) -> PageSteps[V]:
+    """The listing itself, without I/O (see ``PageSteps``).  ``key_of`` maps a
+    composite sort key to the part the delimiter applies to (for uploads:
+    ``key NUL upload-id``)."""
     keys: list[tuple[bytes, V]] = []
     prefixes: list[bytes] = []
     # Keys and prefixes in listing order; one more than max_keys is
@@ -57,6 +112,7 @@ def list_page(
     order: list[bytes] = []
     if max_keys <= 0:
         return Page((), (), False, None)
+    past: bytes | None = None
     if start_after >= prefix:
         lower, inclusive = start_after, False
     else:
@@ -68,7 +124,8 @@ def list_page(
         limit = want - len(order)
         seen = 0
         jumped = False
-        for key, value in scan(lower, inclusive, upper, limit):
+        rows = yield ScanRequest(lower, inclusive, upper, limit, past)
+        for key, value in rows:
             seen += 1
             if not key.startswith(prefix):
                 # Keys come in order, so this one is past the prefix's range
@@ -86,13 +143,13 @@ def list_page(
                     if nxt is None:
                         exhausted = True
                     else:
-                        lower, inclusive = nxt, True
+                        lower, inclusive, past = nxt, True, cp
                         exhausted = False
                     jumped = True
                     break
             keys.append((key, value))
             order.append(key)
-            lower, inclusive = key, False
+            lower, inclusive, past = key, False, None
             if len(order) >= want:
                 break
         if not jumped and seen < limit:
