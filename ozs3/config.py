@@ -35,7 +35,9 @@ DEFAULTS: dict[str, str] = {
     "ozone.scm.block.size": "256MB",
     "ozone.scm.chunk.size": "4MB",
     "ozone.client.bytes.per.checksum": "16KB",
-    "ozone.client.checksum.type": "CRC32C",
+    # Empty: the backend's default (embedded: CRC32C, fast here; a cluster:
+    # CRC32, Ozone's own default, so its Java clients see what they expect).
+    "ozone.client.checksum.type": "",
     "ozone.s3g.list.max.keys.limit": "1000",
     "ozone.s3g.max.object.size": "5GB",
     "ozone.s3g.max.xml.body.size": "4MB",
@@ -56,7 +58,39 @@ DEFAULTS: dict[str, str] = {
     # nothing by default; ozs3's OM shares the disk, hence 64MB.)
     "hdds.datanode.dir.du.reserved": "64MB",
     "hdds.datanode.dir.du.reserved.percent": "0.0001",
+    # Front a real Ozone cluster: its OM's host:port (Hadoop RPC; ozs3 uses
+    # the host with ozone.om.grpc.port).  Empty: the embedded store.
+    "ozone.om.address": "",
+    "ozone.om.grpc.port": "8981",
+    "ozone.s3g.default.bucket.layout": "OBJECT_STORE",
+    # ozs3's own: the deadline of every OM and datanode call on a cluster.
+    "ozone.s3g.cluster.rpc.timeout": "30s",
+    # Where the S3 and admin ports listen, overriding the addresses' hosts.
+    "ozone.s3g.http-bind-host": "",
+    "ozone.s3g.webadmin.http-bind-host": "",
 }
+
+# Ozone's own gateway's keys that mean nothing to ozs3 (Kerberos, its /secret
+# REST API, Jetty buffers, FSO directory emulation...): a real cluster's
+# ozone-site.xml may set them, so they are accepted, and not used.
+IGNORED_OZONE_S3G_KEYS = frozenset({
+    "ozone.s3g.http.enabled",
+    "ozone.s3g.https-bind-host",
+    "ozone.s3g.webadmin.https-address",
+    "ozone.s3g.webadmin.https-bind-host",
+    "ozone.s3g.client.buffer.size",
+    "ozone.s3g.fso.directory.creation",
+    "ozone.s3g.list-keys.shallow.enabled",
+    "ozone.s3g.metrics.percentiles.intervals.seconds",
+    "ozone.s3g.secret.http.enabled",
+    "ozone.s3g.secret.http.auth.type",
+    "ozone.s3g.http.auth.type",
+    "ozone.s3g.http.auth.kerberos.principal",
+    "ozone.s3g.http.auth.kerberos.keytab",
+    "ozone.s3g.kerberos.principal",
+    "ozone.s3g.kerberos.keytab.file",
+})  # fmt: skip
+_LAYOUTS = ("OBJECT_STORE", "FILE_SYSTEM_OPTIMIZED", "LEGACY")
 
 # Keys in ozs3's own namespace must be known: a typo there is an error, while
 # other Ozone keys (a real cluster's ozone-site.xml has hundreds) are ignored.
@@ -101,6 +135,10 @@ class Config:
     workers: int = 1
     du_reserved: int = 0
     du_reserved_percent: float = 0.0
+    # A cluster to front (OM gRPC host:port); "": the embedded store.
+    om_grpc_address: str = ""
+    bucket_layout: str = "OBJECT_STORE"
+    cluster_rpc_timeout: float = 30.0
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
 
@@ -162,6 +200,16 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:")
 
 
+def with_bind_host(address: str, bind_host: str) -> str:
+    """``address`` (host:port) with its host replaced by ``bind_host``, if set
+    (Ozone's ``*-bind-host`` keys)."""
+    if not bind_host.strip():
+        return address
+    _, _, port = address.strip().rpartition(":")
+    host = bind_host.strip().strip("[]")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def address_to_endpoint(key: str, address: str, tls: str = "") -> str:
     """Turn Ozone's ``host:port`` into a Twisted endpoint string; with
     ``tls`` (``privateKey=...:certKey=...``) an ``ssl:`` one."""
@@ -200,7 +248,12 @@ def _listeners(get: Callable[[str], str]) -> tuple[str, ...]:
     out = []
     if policy != "HTTPS_ONLY":
         out.append(
-            address_to_endpoint("ozone.s3g.http-address", get("ozone.s3g.http-address"))
+            address_to_endpoint(
+                "ozone.s3g.http-address",
+                with_bind_host(
+                    get("ozone.s3g.http-address"), get("ozone.s3g.http-bind-host")
+                ),
+            )
         )
     if policy != "HTTP_ONLY":
         cert = get("ozone.s3g.https.certificate.file")
@@ -263,7 +316,11 @@ def load_config(
     merged.update(env_overrides(environ))
     merged.update(overrides or {})
     unknown = sorted(
-        k for k in merged if k.startswith(_STRICT_PREFIXES) and k not in DEFAULTS
+        k
+        for k in merged
+        if k.startswith(_STRICT_PREFIXES)
+        and k not in DEFAULTS
+        and k not in IGNORED_OZONE_S3G_KEYS
     )
     if unknown:
         raise ConfigError(f"unknown configuration key: {unknown[0]}")
@@ -274,7 +331,10 @@ def load_config(
     volume = get("ozone.s3g.volume.name")
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", volume):
         raise ConfigError(f"ozone.s3g.volume.name: invalid volume name {volume!r}")
-    checksum_type = get("ozone.client.checksum.type").upper()
+    om_grpc_address = _om_grpc_address(get)
+    checksum_type = get("ozone.client.checksum.type").strip().upper()
+    if not checksum_type:
+        checksum_type = "CRC32" if om_grpc_address else "CRC32C"
     if checksum_type not in _CHECKSUM_TYPES:
         raise ConfigError(
             f"ozone.client.checksum.type: {checksum_type!r} is not one of "
@@ -340,7 +400,10 @@ def load_config(
             (
                 address_to_endpoint(
                     "ozone.s3g.webadmin.http-address",
-                    get("ozone.s3g.webadmin.http-address"),
+                    with_bind_host(
+                        get("ozone.s3g.webadmin.http-address"),
+                        get("ozone.s3g.webadmin.http-bind-host"),
+                    ),
                 ),
             )
             if parse_bool(
@@ -363,5 +426,35 @@ def load_config(
             "hdds.datanode.dir.du.reserved.percent",
             get("hdds.datanode.dir.du.reserved.percent"),
         ),
+        om_grpc_address=om_grpc_address,
+        bucket_layout=_layout(get("ozone.s3g.default.bucket.layout")),
+        cluster_rpc_timeout=parse_seconds(
+            "ozone.s3g.cluster.rpc.timeout", get("ozone.s3g.cluster.rpc.timeout")
+        ),
         raw=merged,
     )
+
+
+def _om_grpc_address(get: Callable[[str], str]) -> str:
+    """host:port of the OM's gRPC service, or "" (no cluster configured)."""
+    address = get("ozone.om.address").strip()
+    if not address:
+        return ""
+    host, sep, _ = address.rpartition(":")
+    host = (host if sep else address).strip("[]")
+    if not host:
+        raise ConfigError(f"ozone.om.address: expected host[:port], got {address!r}")
+    port = get("ozone.om.grpc.port").strip()
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) <= 65535:
+        raise ConfigError(f"ozone.om.grpc.port: not a port: {port!r}")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _layout(text: str) -> str:
+    layout = text.strip().upper()
+    if layout not in _LAYOUTS:
+        raise ConfigError(
+            f"ozone.s3g.default.bucket.layout: {text!r} is not one of "
+            + ", ".join(_LAYOUTS)
+        )
+    return layout
