@@ -144,6 +144,7 @@ CODES: Mapping[str, S3ErrorCode] = _table(
         403,
         "The difference between the request time and the current time is too large.",
     ),
+    ("QuotaExceeded", 403, "The quota of the bucket or its volume is exceeded."),
     ("ServiceUnavailable", 503, "Please reduce your request rate."),
     (
         "SignatureDoesNotMatch",
@@ -202,6 +203,11 @@ STORAGE_TO_S3: Mapping[type[st.StorageError], str] = {
     st.InvalidPartOrder: "InvalidPartOrder",
     st.PartTooSmall: "EntityTooSmall",
     st.SourceChanged: "OperationAborted",
+    st.Unavailable: "ServiceUnavailable",
+    st.NotSupported: "NotImplemented",
+    st.PermissionDenied: "AccessDenied",
+    st.QuotaExceeded: "QuotaExceeded",
+    st.InvalidBucketName: "InvalidBucketName",
 }
 
 
@@ -217,7 +223,11 @@ def to_s3_error(exc: st.StorageError, bucket: str | None, key: str | None) -> S3
     elif code == "NoSuchKey" and key is not None:
         extra["Key"] = key
     message = None
-    if code == "ServiceUnavailable":
+    if isinstance(exc, st.NoSpace):
         message = "The storage is out of space; the request was not stored."
+    elif isinstance(exc, st.Unavailable):
+        message = "The storage cluster did not answer in time; retry the request."
+    elif isinstance(exc, st.NotSupported):
+        message = f"Not supported on this storage backend: {exc}"
     # Resource defaults to the request path, as S3 reports it.
     return S3Error(code, message, extra=extra)

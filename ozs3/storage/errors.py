@@ -49,6 +49,27 @@ class StorageIOError(StorageError):
     """Any other I/O error from a datanode or the metadata store."""
 
 
+class Unavailable(StorageIOError):
+    """The store could not be asked in time (a cluster's OM or datanodes are
+    down or too slow): the request may not have run.  503, retryable."""
+
+
+class NotSupported(StorageError):
+    """The store cannot do this (yet): S3's 501 NotImplemented."""
+
+
+class PermissionDenied(StorageError):
+    """The store refused the caller (a cluster's ACLs)."""
+
+
+class QuotaExceeded(StorageError):
+    """The bucket's or volume's quota is used up."""
+
+
+class InvalidBucketName(StorageError):
+    """The store refuses the bucket's name."""
+
+
 class NotDurable(StorageIOError):
     """The OM transaction committed (its writes are visible) but making it
     durable failed (the log's fsync raised): it may not survive a power

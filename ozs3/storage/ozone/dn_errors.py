@@ -10,7 +10,7 @@ write elsewhere (``ContainerNotWritable``), ask the pipeline's leader
 
 from __future__ import annotations
 
-from ..errors import BlockNotFound, NoSpace, StorageError, StorageIOError
+from ..errors import BlockNotFound, NoSpace, StorageError, StorageIOError, Unavailable
 
 
 class DatanodeError(StorageIOError):
@@ -51,7 +51,7 @@ class ContainerNotWritable(DatanodeError):
     and write the rest of the data into a newly allocated block."""
 
 
-class DatanodeUnavailable(StorageIOError):
+class DatanodeUnavailable(Unavailable):
     """The datanode could not be asked (unreachable, stream broken)."""
 
 

@@ -15,12 +15,17 @@ from ..errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
+    InvalidBucketName,
     InvalidPart,
     InvalidPartOrder,
     KeyNotFound,
+    NotSupported,
     PartTooSmall,
+    PermissionDenied,
+    QuotaExceeded,
     StorageError,
     StorageIOError,
+    Unavailable,
     UploadNotFound,
 )
 
@@ -36,7 +41,7 @@ class OMError(StorageError):
         self.om_message = message
 
 
-class OMUnavailable(StorageIOError):
+class OMUnavailable(Unavailable):
     """The OM could not be asked: unreachable, no answer within the deadline, or
     not able to serve now (SCM in safe mode).  The request may not have run; a
     503 to the S3 client."""
@@ -72,6 +77,12 @@ OM_STATUS_ERRORS: dict[str, ErrorFactory] = {
     "INVALID_PART_ORDER": lambda b, m: InvalidPartOrder(m),
     "ENTITY_TOO_SMALL": lambda b, m: PartTooSmall(m),
     "SCM_IN_SAFE_MODE": lambda b, m: OMUnavailable(f"SCM_IN_SAFE_MODE: {m}"),
+    "NOT_SUPPORTED_OPERATION": lambda b, m: NotSupported(m),
+    "PERMISSION_DENIED": lambda b, m: PermissionDenied(m),
+    "ACCESS_DENIED": lambda b, m: PermissionDenied(m),
+    "INVALID_TOKEN": lambda b, m: PermissionDenied(m),
+    "QUOTA_EXCEEDED": lambda b, m: QuotaExceeded(m),
+    "INVALID_BUCKET_NAME": lambda b, m: InvalidBucketName(b),
 }
 
 
