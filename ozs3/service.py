@@ -13,7 +13,7 @@ from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.server import Site
@@ -30,6 +30,31 @@ from .storage.client import EmbeddedObjectStore
 from .storage.datadir import DataDirLock
 from .storage.datanode.store import LocalBlockStore
 from .storage.om.manager import OzoneManager
+
+
+def cluster_store(config: Config, reactor: Any) -> Any:
+    """The store over the Ozone cluster ``config`` names (``ozone.om.address``)."""
+    from .storage.ozone.key_writer import WriteSettings
+    from .storage.ozone.om_client import OMClient
+    from .storage.ozone.store import ClusterObjectStore
+
+    om = OMClient.connect(
+        config.om_grpc_address, reactor, deadline=config.cluster_rpc_timeout
+    )
+    settings = WriteSettings(
+        config.block_size,
+        config.chunk_size,
+        config.checksum_type,
+        config.bytes_per_checksum,
+    )
+    return ClusterObjectStore(
+        om,
+        reactor,
+        settings,
+        deadline=config.cluster_rpc_timeout,
+        threadpool=reactor.getThreadPool(),
+        bucket_layout=config.bucket_layout,
+    )
 
 
 class GatewayService(MultiService):
@@ -66,30 +91,37 @@ class GatewayService(MultiService):
             self.om_executor, self.om_read_executor, self.io_executor,
             self.hash_executor,
         ]  # fmt: skip
-        self.om = OzoneManager(
-            os.path.join(data, "om", "om.db"),
-            config.volume,
-            self.om_executor,
-            self.om_read_executor,
-            slot=slot,
-        )
-        self.datanode = LocalBlockStore(
-            os.path.join(data, "hdds"),
-            config.chunk_size,
-            config.bytes_per_checksum,
-            config.checksum_type,
-            config.du_reserved,
-            config.du_reserved_percent,
-        )
-        self.store = EmbeddedObjectStore(
-            self.om, self.datanode, self.io_executor, config.block_size, reactor
-        )
+        self.om: OzoneManager | None = None
+        self.store: Any
+        if config.om_grpc_address:
+            self.store = cluster_store(config, reactor)
+        else:
+            self.om = OzoneManager(
+                os.path.join(data, "om", "om.db"),
+                config.volume,
+                self.om_executor,
+                self.om_read_executor,
+                slot=slot,
+            )
+            self.datanode = LocalBlockStore(
+                os.path.join(data, "hdds"),
+                config.chunk_size,
+                config.bytes_per_checksum,
+                config.checksum_type,
+                config.du_reserved,
+                config.du_reserved_percent,
+            )
+            self.store = EmbeddedObjectStore(
+                self.om, self.datanode, self.io_executor, config.block_size, reactor
+            )
         self.gateway = S3Gateway(self.store, config, self.hash_executor, reactor)
         self.site = S3Site(self.gateway, timeout=config.request_timeout)
         self.metrics = GatewayMetrics()
         self.metrics.in_flight.set_function(lambda: len(self.gateway.active))
-        self.metrics.om_commits.set_function(lambda: self.om.groups)
-        self.metrics.om_writes.set_function(lambda: self.om.grouped)
+        if self.om is not None:
+            om = self.om
+            self.metrics.om_commits.set_function(lambda: om.groups)
+            self.metrics.om_writes.set_function(lambda: om.grouped)
         self.audit: AuditLog | None = None
         self.gateway.observers.append(self._observe)
         self._store_open = False
@@ -141,8 +173,12 @@ class GatewayService(MultiService):
                 [f"{p.getHost().host}:{p.getHost().port}" for p in self._adopted]
                 or self.config.listen
             ),
-            data=os.path.abspath(self.config.data_dir),
-            volume=self.config.volume,
+            data=(
+                self.config.om_grpc_address
+                and f"the Ozone cluster at {self.config.om_grpc_address}"
+            )
+            or os.path.abspath(self.config.data_dir),
+            volume=self.store.volume,
         )
         if self._ready_fd is not None:
             os.write(self._ready_fd, b"ready\n")
@@ -167,6 +203,8 @@ class GatewayService(MultiService):
         self.reactor.stop()
 
     def _refresh_metrics(self) -> Deferred[None]:
+        if self.om is None:  # a cluster's totals are its OM's (Recon's) to report
+            return succeed(None)
         return self.om.stats().addCallback(lambda s: self.metrics.set_store(*s))
 
     def _observe(self, request: Any, completed: bool) -> None:
@@ -235,6 +273,8 @@ class GatewayService(MultiService):
             except Exception as e:
                 # No marker: the next start sweeps, as after a crash.
                 self.log.error("could not record the clean stop: {e}", e=e)
+        if self.om is None and self._store_open:
+            await self.store.close()
         for ex in reversed(self._executors):
             ex.stop()
         if self.audit is not None:

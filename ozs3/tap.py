@@ -116,6 +116,8 @@ def makeService(options: Any) -> IService:
             ready_fd=int(options["ready-fd"]) if options["ready-fd"] else None,
         )
         return service
+    if config.om_grpc_address:
+        return cluster_gateway(config)
     # Before anything touches the store: a second gateway on the same data
     # directory would reclaim the first one's in-flight writes.
     try:
@@ -131,3 +133,24 @@ def makeService(options: Any) -> IService:
     else:
         service = GatewayService(config, lock=lock)
     return service
+
+
+def cluster_gateway(config: Any) -> Any:
+    """The gateway fronting an Ozone cluster; one line and exit 1 if it cannot."""
+    from .service import GatewayService
+    from .storage.ozone.om_transport import probe
+
+    if config.security_enabled:
+        raise SystemExit(
+            "ozones3: ozone.security.enabled=true is not supported with a cluster "
+            "backend (ozone.om.address) yet"
+        )
+    if config.workers > 1:
+        raise SystemExit(
+            "ozones3: ozone.s3g.workers > 1 is not supported with a cluster "
+            "backend (ozone.om.address) yet"
+        )
+    problem = probe(config.om_grpc_address, min(config.cluster_rpc_timeout, 10.0))
+    if problem:
+        raise SystemExit(f"ozones3: {problem}")
+    return GatewayService(config)

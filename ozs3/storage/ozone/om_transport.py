@@ -111,3 +111,19 @@ def om_transport(address: str, reactor: IReactorFromThreads) -> OMTransport:
     if isinstance(reactor, AsyncioSelectorReactor):
         return GrpcAioTransport(address)
     return GrpcFutureTransport(address, reactor)
+
+
+def probe(address: str, timeout: float) -> str:
+    """Blocking, before the reactor runs: "" if a gRPC connection to the OM at
+    ``address`` opens within ``timeout`` s, else why not, in one line."""
+    channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        return (
+            f"cannot reach the Ozone Manager's gRPC service at {address} "
+            f"(ozone.om.address, ozone.om.grpc.port) within {timeout:g} s"
+        )
+    finally:
+        channel.close()
+    return ""

@@ -1,0 +1,180 @@
+"""Writing a key to the cluster: Ozone's client write path, streamed.
+
+CreateKey (``open_key``: an open session, blocks pre-allocated for the size
+the client declared) -> ``write``: bytes go straight into RATIS WriteChunks of
+the current block (at most a few chunks unanswered, so memory stays bounded
+whatever the object's size); a full block is closed with PutBlock and the next
+one comes from the session or from AllocateBlock -> ``commit``: PutBlock of
+the last block, then CommitKey with every block's committed length and BCSID.
+Nothing is visible before CommitKey; an aborted or failed write leaves an open
+key and unreferenced blocks, which the OM's open-key cleanup reclaims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from twisted.internet.defer import Deferred
+
+from ..._deferred import async_to_deferred
+from ..model import KeyInfo, ObjectMeta, PartInfo
+from .dn_codec import BlockID
+from .key_meta import CHECKSUM, ozone_metadata
+from .om_client import OMClient
+from .om_types import KeyBlock, OpenKeySession, Pipeline
+from .ratis_client import RatisBlockWriter, RatisClient
+
+
+@attrs.frozen
+class WriteSettings:
+    """How blocks are cut and checksummed (the gateway's ozone-site.xml)."""
+
+    block_size: int
+    chunk_size: int
+    checksum_type: str
+    bytes_per_checksum: int
+
+
+class RatisPool:
+    """One ``RatisClient`` per pipeline, shared by every writer."""
+
+    def __init__(self, reactor: Any, deadline: float) -> None:
+        self.reactor = reactor
+        self.deadline = deadline
+        self._clients: dict[str, RatisClient] = {}
+
+    def client(self, pipeline: Pipeline) -> RatisClient:
+        peers = {m.uuid: m.address("RATIS") for m in pipeline.members}
+        client = self._clients.get(pipeline.id)
+        if client is None or client.peers != peers:
+            if client is not None:
+                client.close()
+            client = RatisClient(
+                self.reactor,
+                pipeline.id,
+                peers,
+                leader=pipeline.leader_id or None,
+                deadline=self.deadline,
+            )
+            self._clients[pipeline.id] = client
+        return client
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+
+class ClusterKeyWriter:
+    """An open key on the cluster (the storage interface's ``KeyWriter``)."""
+
+    def __init__(
+        self,
+        om: OMClient,
+        ratis: RatisPool,
+        settings: WriteSettings,
+        session: OpenKeySession,
+        meta: ObjectMeta,
+        owner: str,
+    ) -> None:
+        self._om = om
+        self._ratis = ratis
+        self._settings = settings
+        self._session = session
+        self._meta = meta
+        self._owner = owner
+        self._spare = list(session.blocks)  # pre-allocated by CreateKey
+        self._written: list[KeyBlock] = []  # closed blocks, as CommitKey wants
+        self._block: KeyBlock | None = None
+        self._writer: RatisBlockWriter | None = None
+        self._in_block = 0
+        self.size = 0
+        self._closed = False
+
+    @async_to_deferred
+    async def write(self, data: bytes, last: bool = False) -> None:
+        view = memoryview(data)
+        while view:
+            if self._writer is None:
+                await self._next_block()
+            assert self._writer is not None
+            room = self._settings.block_size - self._in_block
+            piece = view[:room]
+            await self._writer.write(piece)
+            self._in_block += len(piece)
+            self.size += len(piece)
+            view = view[len(piece) :]
+            if self._in_block >= self._settings.block_size:
+                await self._close_block()
+        if last and self._writer is not None:
+            await self._close_block()
+
+    async def _next_block(self) -> None:
+        block = (
+            self._spare.pop(0)
+            if self._spare
+            else await self._om.allocate_block(self._session)
+        )
+        if block.pipeline is None or not block.pipeline.members:
+            raise ValueError("the OM allocated a block without a pipeline")
+        self._block = block
+        self._writer = RatisBlockWriter(
+            self._ratis.client(block.pipeline),
+            BlockID(block.container_id, block.local_id),
+            block.pipeline.members[0].uuid,
+            chunk_size=self._settings.chunk_size,
+            checksum_type=self._settings.checksum_type,
+            bytes_per_checksum=self._settings.bytes_per_checksum,
+        )
+        self._in_block = 0
+
+    async def _close_block(self) -> None:
+        writer, block = self._writer, self._block
+        assert writer is not None and block is not None
+        self._writer = self._block = None
+        committed = await writer.finish()
+        self._written.append(
+            attrs.evolve(
+                block,
+                offset=0,
+                length=committed.length,
+                bcsid=committed.block_id.bcsid,
+            )
+        )
+
+    @async_to_deferred
+    async def commit(self, etag: str, checksum: str = "") -> KeyInfo | PartInfo:
+        if self._writer is not None:
+            await self._close_block()
+        extra: Mapping[str, str] = {CHECKSUM: checksum} if checksum else {}
+        metadata = {**ozone_metadata(self._meta, etag), **extra}
+        await self._om.commit_key(
+            self._session, self._written, self.size, metadata=metadata
+        )
+        self._closed = True
+        k = self._session.key
+        return KeyInfo(
+            k.bucket,
+            k.name,
+            self.size,
+            etag,
+            # The OM sets the time at commit; the session's is close enough
+            # for the PUT's answer (a HEAD reads the OM's).
+            k.modified,
+            self._meta,
+            checksum=checksum,
+            owner=self._owner,
+        )
+
+    def abort(self) -> Deferred[None]:
+        # Ozone's clients send nothing either: the open key expires
+        # (ozone.om.open.key.expire.threshold) and its blocks are reclaimed.
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = self._block = None
+        self._closed = True
+        d: Deferred[None] = Deferred()
+        d.callback(None)
+        return d
