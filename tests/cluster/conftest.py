@@ -15,7 +15,7 @@ import shlex
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ import pytest_twisted
 
 from ozs3.storage.errors import StorageError
 from ozs3.storage.ozone.om_client import OMClient
+from tests.support.gateway import GatewayProcess
 
 CLUSTER_INFO = Path(os.environ.get("OZS3_CLUSTER_INFO") or "/nonexistent/ozs3-cluster")
 
@@ -111,3 +112,29 @@ def new_bucket_name(names: list[str]) -> str:
     name = f"ozs3t-{uuid.uuid4().hex[:12]}"
     names.append(name)
     return name
+
+
+def cluster_gateway_process(
+    cluster: Cluster, base: Path, args: Sequence[str] = (), **env: str
+) -> GatewayProcess:
+    """ozs3 fronting ``cluster``: ``--config`` the cluster's ozone-site.xml, as a
+    user runs it (its own data directory for the audit log, free ports)."""
+    return GatewayProcess(
+        str(base / "data"),
+        args=["--config", cluster.info["ozone_site"], *args],
+        env=dict(env),
+    )
+
+
+@pytest.fixture(scope="module")
+def ozs3_gateway(
+    cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    """The real gateway process fronting the cluster (one per module)."""
+    gw = cluster_gateway_process(cluster, tmp_path_factory.mktemp("gw-cluster"))
+    gw.start(timeout=60)
+    assert "fronting the Ozone cluster" in gw.log(), gw.log()
+    yield gw
+    code = gw.stop()
+    assert code in (0, -15), gw.log()
+    assert not gw.tracebacks(), gw.log()
