@@ -297,7 +297,10 @@ class ClusterObjectStore:
         self, bucket: str, key: str, bucket_id: int | None = None
     ) -> None:
         await self._pinned(bucket, bucket_id)
-        await self.om.delete_key(bucket, key)
+        try:
+            await self.om.delete_key(bucket, key)
+        except KeyNotFound:
+            pass  # S3: deleting a key that is not there succeeds
 
     @async_to_deferred
     async def delete_keys(
