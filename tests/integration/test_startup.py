@@ -163,3 +163,45 @@ def test_twistd_help_lists_options(tmp_path) -> None:
     for opt in ("--config", "--data-dir", "--listen"):
         assert opt in r.stdout
     assert os.path.exists(tmp_path)
+
+
+def _closed_port() -> int:
+    # Bound, never listening: connections to it are refused at once.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({}, "cannot reach the Ozone Manager's gRPC service at 127.0.0.1:"),
+        (
+            {"OZONE-SITE.XML_ozone.security.enabled": "true"},
+            "ozone.security.enabled=true is not supported with a cluster",
+        ),
+        (
+            {"OZONE-SITE.XML_ozone.s3g.workers": "2"},
+            "ozone.s3g.workers > 1 is not supported with a cluster",
+        ),
+    ],
+)
+def test_cluster_backend_that_cannot_start_exits_1_with_one_line(
+    tmp_path, extra: dict[str, str], message: str
+) -> None:
+    """ozone.om.address names an OM nobody answers at (or a setting the cluster
+    backend does not have yet): one line on stderr, exit 1, within the probe's
+    deadline, and no S3 port was ever opened."""
+    port = free_port()
+    env = {
+        "OZONE-SITE.XML_ozone.om.address": "127.0.0.1:9862",
+        "OZONE-SITE.XML_ozone.om.grpc.port": str(_closed_port()),
+        "OZONE-SITE.XML_ozone.s3g.cluster.rpc.timeout": "3s",
+        **extra,
+    }
+    r = _run(["--listen", f"tcp:{port}:interface=127.0.0.1"], str(tmp_path), env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
