@@ -79,12 +79,13 @@ def quote_etag(etag: str) -> str:
 
 
 def etag_matches(header: str, etag: str) -> bool:
-    """Does an If-Match / If-None-Match list name ``etag`` (or ``*``)?"""
+    """Does an If-Match / If-None-Match list name ``etag`` (or ``*``)?  A key
+    without an ETag (written by ``ozone sh``) matches only ``*``."""
     for item in header.split(","):
         item = item.strip()
         if item.startswith("W/"):
             item = item[2:]
-        if item == "*" or item.strip('"') == etag:
+        if item == "*" or (etag and item.strip('"') == etag):
             return True
     return False
 

@@ -572,3 +572,16 @@ def test_payload_sha256_trailing_newline_not_hex():
 def test_is_aws_chunked(headers, expected):
     """aws-chunked is signalled by Content-Encoding or a STREAMING-* sha256."""
     assert is_aws_chunked(headers.get) is expected
+
+
+def test_a_key_without_an_etag_gets_no_etag_header_and_matches_only_star():
+    from ozs3.s3.handlers.obj import object_headers
+    from ozs3.s3.headers import etag_matches
+    from ozs3.storage.model import KeyInfo, ObjectMeta
+
+    assert "etag" not in object_headers(KeyInfo("b", "k", 1, "", 0.0, ObjectMeta()))
+    assert (
+        object_headers(KeyInfo("b", "k", 1, "ab", 0.0, ObjectMeta()))["etag"] == '"ab"'
+    )
+    assert not etag_matches('""', "")
+    assert etag_matches("*", "")

@@ -359,3 +359,19 @@ def test_delete_result_xml_quiet_omits_deleted(quiet):
     assert deleted == ([] if quiet else ["a", "b"])
     err = root.find(Q + "Error")
     assert (err.findtext(Q + "Key"), err.findtext(Q + "Code")) == ("c", "AccessDenied")
+
+
+def test_a_key_without_an_etag_is_listed_without_one():
+    """Keys written by `ozone sh` carry no ETag: listings show none (as Ozone's
+    s3g), never an empty '""'."""
+    listing = KeyListing(
+        (_key("a", 7), KeyInfo("b", "plain", 3, "", 0.0, ObjectMeta())), (), False, None
+    )
+    for body in (
+        list_objects_v2_xml("b", listing, "", "", 1000, False, None, None, None, False),
+        list_objects_v1_xml("b", listing, "", "", "", 1000, False),
+    ):
+        root = etree.fromstring(body)
+        contents = root.findall(Q + "Contents")
+        assert contents[0].findtext(Q + "ETag")
+        assert contents[1].find(Q + "ETag") is None

@@ -231,11 +231,12 @@ def _verify(
 
 def object_headers(info: KeyInfo) -> dict[str, str]:
     headers = {
-        "etag": quote_etag(info.etag),
         "last-modified": http_date(info.modified),
         "accept-ranges": "bytes",
         "content-type": info.meta.content_type or DEFAULT_CONTENT_TYPE,
     }
+    if info.etag:  # keys written by `ozone sh` have none: none is sent (as Ozone)
+        headers["etag"] = quote_etag(info.etag)
     headers.update(dict(info.meta.headers))
     for name, value in info.meta.user:
         headers[META_PREFIX + name] = value
