@@ -106,3 +106,17 @@ def test_a_common_prefix_costs_one_seek_not_one_row_per_key() -> None:
     assert box[0].common_prefixes == ("dir/",)
     assert [k.key for k in box[0].keys] == ["zz"]
     assert store_om_calls.calls <= 3
+
+
+def test_an_ec_key_is_refused_not_read_as_replicas() -> None:
+    """EC stripes its bytes over the pipeline: reading one member as a
+    replica would return the wrong bytes, so the read is refused (501)."""
+    from ozs3.storage.errors import NotSupported
+    from ozs3.storage.model import ObjectMeta
+    from ozs3.storage.ozone.store import ClusterKeyInfo
+
+    store = ClusterObjectStore.__new__(ClusterObjectStore)
+    info = ClusterKeyInfo("b", "k", 10, "e", 0.0, ObjectMeta(), replication_type="EC")
+    box: list[Any] = []
+    store.open_reader(info, 0, 10).addBoth(box.append)
+    assert isinstance(box[0], Failure) and box[0].check(NotSupported)

@@ -59,6 +59,7 @@ class ClusterKeyInfo(KeyInfo):
     """A key version with the OM's block locations (pipelines, BCSIDs)."""
 
     locations: tuple[KeyBlock, ...] = ()
+    replication_type: str = "RATIS"
 
 
 def bucket_info(b: OzoneBucket) -> BucketInfo:
@@ -76,6 +77,7 @@ def key_info(k: OzoneKey) -> ClusterKeyInfo:
         checksum=k.metadata.get(CHECKSUM, ""),
         owner=k.owner,
         locations=k.blocks,
+        replication_type=k.replication_type,
     )
 
 
@@ -284,6 +286,10 @@ class ClusterObjectStore:
     ) -> ObjectReader:
         if not isinstance(info, ClusterKeyInfo):
             raise TypeError("open_reader needs a KeyInfo from this store")
+        if info.replication_type not in ("RATIS", "STAND_ALONE"):
+            # An EC key's bytes are striped over its pipeline's members: a
+            # replica reader would return another layout's bytes.
+            raise NotSupported(f"reading {info.replication_type} keys")
         reader = ClusterObjectReader(self.datanodes, info.locations, offset, length)
         try:
             await reader.prefetch(prefetch)
