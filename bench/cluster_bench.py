@@ -114,13 +114,15 @@ class RssSampler:
         self.peak = max(self.peak, status_kib(self.pid, "VmRSS"))
 
 
-def start_ozs3(site: str, work: str) -> Any:
+def start_ozs3(site: str, work: str, reactor: str | None = None) -> Any:
     """An ozs3 gateway configured by the cluster's ozone-site.xml, on free
     S3 and admin ports (the file names s3g's), its own data directory (logs,
     audit) under ``work``."""
     from tests.support.gateway import GatewayProcess
 
-    return GatewayProcess(os.path.join(work, "data"), args=["--config", site]).start(60)
+    return GatewayProcess(
+        os.path.join(work, "data"), args=["--config", site], reactor=reactor
+    ).start(60)
 
 
 def check_same_cluster(ozs3: Client, s3g: Client, bucket: str) -> None:
@@ -228,6 +230,8 @@ def main() -> None:
                     help="untimed 4 KiB PUT/GET/DELETE per gateway first")  # fmt: skip
     ap.add_argument("--gateways", default="ozs3,s3g",
                     help="which to measure, in this order (ozs3, s3g)")  # fmt: skip
+    ap.add_argument("--reactor", default=None,
+                    help="twistd reactor for ozs3 (default: Twisted's; asyncio)")
     ap.add_argument("--access-key", default="bench")
     ap.add_argument("--secret-key", default="bench")
     args = ap.parse_args()
@@ -249,7 +253,7 @@ def main() -> None:
         for gateway in gateways:
             gw = None
             if gateway == "ozs3":
-                gw = start_ozs3(info["ozone_site"], work)
+                gw = start_ozs3(info["ozone_site"], work, args.reactor)
                 endpoint, pid = gw.endpoint, gw.proc.pid
             else:
                 endpoint, pid = info["s3g"], s3g_pid(info)
