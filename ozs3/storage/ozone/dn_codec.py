@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .checksum import ChecksumData
-from .dn_errors import NotLeader, RatisError, result_error
+from .dn_errors import LeaderNotReady, NotLeader, RatisError, result_error
 from .proto import datanode_pb2 as dn
 from .proto import ratis_pb2 as raft
 
@@ -321,7 +321,7 @@ def raft_reply_error(
     if kind in ("stateMachineException", "alreadyClosedException"):
         return RatisError(detail.exceptionClassName, detail.errorMsg, address)
     if kind == "leaderNotReadyException":
-        return RatisError("LeaderNotReadyException", "leader not ready", address)
+        return LeaderNotReady(address)
     if kind == "notReplicatedException":
         return RatisError(
             "NotReplicatedException", f"log index {detail.logIndex}", address

@@ -69,16 +69,27 @@ class RatisError(StorageIOError):
         self.address = address
 
 
-class NotLeader(RatisError):
+class NotLeader(RatisError, DatanodeUnavailable):
     """The peer asked is not the group's leader; ``suggested_leader`` is the
     peer id (the datanode UUID) it points at, if any.  THREE pipelines: retry
-    there with the same call ids (not needed with one datanode)."""
+    there with the same call ids.  One datanode is not its group's leader
+    either for a few seconds after a JVM pause longer than Ratis' step-down
+    threshold (10 s) or a restart, with no leader to suggest: retryable, an
+    S3 503 (``DatanodeUnavailable``), not an internal error."""
 
     def __init__(
         self, message: str, address: str, suggested_leader: str | None
     ) -> None:
         super().__init__("NotLeaderException", message, address)
         self.suggested_leader = suggested_leader
+
+
+class LeaderNotReady(RatisError, DatanodeUnavailable):
+    """The group's leader is elected but has not applied its log yet (after an
+    election): retryable, like ``NotLeader``."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__("LeaderNotReadyException", "leader not ready", address)
 
 
 # Result name -> error class.  Everything else: DatanodeError.

@@ -98,6 +98,11 @@ def om_status_error(status: str, message: str, bucket: str = "") -> StorageError
 # gRPC status codes (by name) that mean "the OM could not be asked".
 GRPC_UNAVAILABLE = frozenset({"UNAVAILABLE", "CANCELLED"})
 GRPC_DEADLINE = "DEADLINE_EXCEEDED"
+# Exceptions an OM raises (as gRPC INTERNAL, the class name leading the
+# details) while it cannot serve writes: its Ratis group has no leader yet,
+# e.g. for ~5 s after a JVM pause or a restart.  Java's client retries them
+# (OMFailoverProxyProviderBase); they are a 503, never an internal error.
+OM_NOT_SERVING = ("OMNotLeaderException", "OMLeaderNotReadyException")
 
 
 def grpc_error(code: str, details: str, address: str) -> StorageError:
@@ -106,4 +111,8 @@ def grpc_error(code: str, details: str, address: str) -> StorageError:
         return OMDeadlineExceeded(f"OM at {address}: no answer in time ({details})")
     if code in GRPC_UNAVAILABLE:
         return OMUnavailable(f"OM at {address} unavailable: {details}")
+    if code == "INTERNAL" and any(
+        f"exceptions.{name}:" in details for name in OM_NOT_SERVING
+    ):
+        return OMUnavailable(f"OM at {address} cannot serve now: {details}")
     return OMCallFailed(code, details)

@@ -1,0 +1,63 @@
+"""A cluster daemon whose Raft group has no leader yet (for a few seconds
+after a JVM pause longer than Ratis' 10 s step-down threshold, or a restart)
+is a 503 ServiceUnavailable, retryable, not a 500 InternalError; found by
+tests/cluster/faults against the real cluster.  A real internal failure of
+the OM stays an internal error."""
+
+from __future__ import annotations
+
+from ozs3.s3.errors import STORAGE_TO_S3
+from ozs3.storage.errors import Unavailable
+from ozs3.storage.ozone import dn_codec
+from ozs3.storage.ozone.dn_errors import LeaderNotReady, NotLeader, RatisError
+from ozs3.storage.ozone.om_errors import OMCallFailed, OMUnavailable, grpc_error
+from ozs3.storage.ozone.proto import ratis_pb2 as raft
+
+
+def s3_code(error: Exception | None) -> str:
+    for cls in type(error).__mro__:
+        if cls in STORAGE_TO_S3:
+            return STORAGE_TO_S3[cls]
+    return "InternalError"
+
+
+def test_om_without_a_leader_is_unavailable() -> None:
+    # The gRPC details the OM sends (seen on Ozone 2.2.0 after a 15 s pause).
+    for details in [
+        "org.apache.hadoop.ozone.om.exceptions.OMNotLeaderException: OM:om1 is "
+        "not the leader. Could not determine the leader node.",
+        "org.apache.hadoop.ozone.om.exceptions.OMLeaderNotReadyException: om1 "
+        "is Leader but not ready to process request yet.",
+    ]:
+        error = grpc_error("INTERNAL", details, "om:8981")
+        assert isinstance(error, OMUnavailable), details
+        assert s3_code(error) == "ServiceUnavailable"
+        assert "om:8981" in str(error) and details in str(error)
+    other = grpc_error(
+        "INTERNAL", "java.lang.NullPointerException: OMNotLeaderException", "om"
+    )
+    assert isinstance(other, OMCallFailed) and s3_code(other) == "InternalError"
+    assert isinstance(
+        grpc_error("UNKNOWN", "OMNotLeaderException: x", "om"), OMCallFailed
+    )
+
+
+def test_datanode_raft_group_without_a_leader_is_unavailable() -> None:
+    no_leader = raft.RaftClientReplyProto()
+    no_leader.notLeaderException.SetInParent()  # no suggestion: electing
+    error = dn_codec.raft_reply_error(no_leader, "dn1:9858")
+    assert isinstance(error, NotLeader) and error.suggested_leader is None
+    assert isinstance(error, RatisError) and isinstance(error, Unavailable)
+    assert s3_code(error) == "ServiceUnavailable"
+
+    not_ready = raft.RaftClientReplyProto()
+    not_ready.leaderNotReadyException.SetInParent()
+    error = dn_codec.raft_reply_error(not_ready, "dn1:9858")
+    assert isinstance(error, LeaderNotReady) and isinstance(error, Unavailable)
+    assert s3_code(error) == "ServiceUnavailable"
+    assert "LeaderNotReadyException" in str(error) and "dn1:9858" in str(error)
+
+    closed = raft.RaftClientReplyProto()
+    closed.stateMachineException.exceptionClassName = "StorageContainerException"
+    error = dn_codec.raft_reply_error(closed)
+    assert s3_code(error) == "InternalError"
