@@ -1,0 +1,295 @@
+"""ozs3 and the cluster's own clients on the same data, byte for byte, both
+ways: what ozs3 writes, ``ozone sh`` and Ozone's Java S3 gateway (the ``s3g=``
+of the cluster's info) read, with the same ETag and metadata; what they write,
+ozs3 lists and reads; buckets either gateway makes work from the other; and
+``ozone debug replicas verify`` accepts ozs3's blocks as the cluster's own."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from tests.integration.conftest import AwsCli, make_client
+from tests.support.gateway import GatewayProcess
+
+from .conftest import Cluster, new_bucket_name
+
+MiB = 1024 * 1024
+BLOCK = 4 * MiB  # the test cluster's ozone.scm.block.size
+
+
+@pytest.fixture(scope="module")
+def ozs3(ozs3_gateway: GatewayProcess) -> Any:
+    return make_client(ozs3_gateway.endpoint)
+
+
+@pytest.fixture(scope="module")
+def s3g(cluster: Cluster) -> Any:
+    """boto3 against Ozone's own (Java) S3 gateway of the cluster."""
+    return make_client(cluster.info["s3g"])
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def quoted_md5(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest()}"'
+
+
+def key_info(cluster: Cluster, bucket: str, key: str) -> dict[str, Any]:
+    return cluster.ozone_sh_json("key", "info", f"/s3v/{bucket}/{key}")  # type: ignore[return-value]
+
+
+def bucket_layout(cluster: Cluster, bucket: str) -> str:
+    info = cluster.ozone_sh_json("bucket", "info", f"/s3v/{bucket}")
+    return info["bucketLayout"]  # type: ignore[index]
+
+
+def ozone_sh_get(cluster: Cluster, bucket: str, key: str, dest: Path) -> bytes:
+    cluster.ozone_sh("key", "get", f"/s3v/{bucket}/{key}", str(dest))
+    return dest.read_bytes()
+
+
+def listing(client: Any, bucket: str) -> dict[str, dict[str, Any]]:
+    page = client.list_objects_v2(Bucket=bucket)
+    assert not page["IsTruncated"]
+    return {o["Key"]: o for o in page.get("Contents", [])}
+
+
+def error_code(e: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_put_through_ozs3_reads_back_through_ozone_sh_and_s3g(
+    cluster, ozs3, s3g, bucket_names, tmp_path
+):
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    data = os.urandom(9 * MiB + 12_345)  # three blocks, the last one partial
+    put = ozs3.put_object(
+        Bucket=bucket,
+        Key="dir/obj",
+        Body=data,
+        Metadata={"colour": "blue", "Mixed-Case": "Value 1"},
+    )
+    assert put["ETag"] == quoted_md5(data)
+
+    # Ozone's shell: the same bytes, the ETag in the key's metadata, the
+    # blocks as Ozone's own client cuts them.
+    by_sh = ozone_sh_get(cluster, bucket, "dir/obj", tmp_path / "o")
+    assert sha256(by_sh) == sha256(data)
+    info = key_info(cluster, bucket, "dir/obj")
+    assert info["dataSize"] == len(data)
+    assert info["metadata"]["ETag"] == quoted_md5(data).strip('"')
+    assert info["metadata"]["colour"] == "blue"
+    assert [(b["keyOffset"], b["length"]) for b in info["ozoneKeyLocations"]] == [
+        (0, BLOCK),
+        (BLOCK, BLOCK),
+        (2 * BLOCK, len(data) - 2 * BLOCK),
+    ]
+
+    # Ozone's S3 gateway: the same bytes and ETag, whole and across a block
+    # boundary, and the user metadata (Ozone 2.2's s3g answers it on HEAD
+    # only: its GET sends no x-amz-meta-* even for objects it wrote itself).
+    got = s3g.get_object(Bucket=bucket, Key="dir/obj")
+    assert got["ContentLength"] == len(data)
+    assert got["ETag"] == put["ETag"]
+    assert sha256(got["Body"].read()) == sha256(data)
+    part = s3g.get_object(
+        Bucket=bucket, Key="dir/obj", Range=f"bytes={BLOCK - 5}-{2 * BLOCK + 4}"
+    )
+    assert part["Body"].read() == data[BLOCK - 5 : 2 * BLOCK + 5]
+    head = s3g.head_object(Bucket=bucket, Key="dir/obj")
+    assert head["ETag"] == put["ETag"]
+    assert head["ContentLength"] == len(data)
+    meta = {k.lower(): v for k, v in head["Metadata"].items()}
+    assert meta["colour"] == "blue"
+    assert meta["mixed-case"] == "Value 1"
+    # What else s3g shows as user metadata is what the README says ozs3 keeps
+    # besides (Content-Type, and the additional checksum boto3 sends).
+    assert set(meta) - {"colour", "mixed-case"} <= {"content-type", "ozs3-checksum"}
+    listed = listing(s3g, bucket)["dir/obj"]
+    assert (listed["Size"], listed["ETag"]) == (len(data), put["ETag"])
+
+
+def test_keys_of_ozone_sh_and_s3g_are_listed_and_read_through_ozs3(
+    cluster, ozs3_gateway, ozs3, s3g, bucket_names, tmp_path
+):
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    by_sh = os.urandom(10 * MiB + 7)  # three blocks
+    src = tmp_path / "by-sh"
+    src.write_bytes(by_sh)
+    cluster.ozone_sh("key", "put", f"/s3v/{bucket}/sh/ten-mib", str(src))
+    by_s3g = os.urandom(5 * MiB + 3)  # two blocks
+    put = s3g.put_object(
+        Bucket=bucket, Key="s3g/obj", Body=by_s3g, Metadata={"origin": "s3g"}
+    )
+    assert put["ETag"] == quoted_md5(by_s3g)
+
+    listed = listing(ozs3, bucket)
+    assert sorted(listed) == ["s3g/obj", "sh/ten-mib"]
+    assert listed["s3g/obj"]["Size"] == len(by_s3g)
+    assert listed["s3g/obj"]["ETag"] == put["ETag"]
+    assert listed["sh/ten-mib"]["Size"] == len(by_sh)
+    # An ozone sh key has no ETag: none listed (Ozone's s3g lists none either).
+    assert "ETag" not in listed["sh/ten-mib"]
+    assert "ETag" not in listing(s3g, bucket)["sh/ten-mib"]
+
+    got = ozs3.get_object(Bucket=bucket, Key="s3g/obj")
+    assert got["ETag"] == put["ETag"]
+    assert sha256(got["Body"].read()) == sha256(by_s3g)
+    head = ozs3.head_object(Bucket=bucket, Key="s3g/obj")
+    assert head["Metadata"] == {"origin": "s3g"}
+    assert head["ETag"] == put["ETag"]
+
+    got = ozs3.get_object(Bucket=bucket, Key="sh/ten-mib")
+    assert got["ContentLength"] == len(by_sh)
+    assert "etag" not in got["ResponseMetadata"]["HTTPHeaders"]
+    assert sha256(got["Body"].read()) == sha256(by_sh)
+    s3g_head = s3g.head_object(Bucket=bucket, Key="sh/ten-mib")
+    assert "etag" not in s3g_head["ResponseMetadata"]["HTTPHeaders"]
+
+    # S3 clients still work without an ETag: boto3's ranged parallel
+    # download (If-Match only when there is an ETag), ranges, the aws CLI.
+    into = tmp_path / "via-boto3"
+    ozs3.download_file(
+        bucket,
+        "sh/ten-mib",
+        str(into),
+        Config=TransferConfig(multipart_threshold=MiB, multipart_chunksize=3 * MiB),
+    )
+    assert sha256(into.read_bytes()) == sha256(by_sh)
+    part = ozs3.get_object(Bucket=bucket, Key="sh/ten-mib", Range="bytes=-9")
+    assert part["Body"].read() == by_sh[-9:]
+    aws = AwsCli(
+        ozs3_gateway.endpoint, str(tmp_path), "    multipart_threshold = 1GB\n"
+    )
+    ls = aws("s3", "ls", "--recursive", f"s3://{bucket}/").stdout
+    assert f"{len(by_sh)} sh/ten-mib" in ls and f"{len(by_s3g)} s3g/obj" in ls
+    aws("s3", "cp", f"s3://{bucket}/sh/ten-mib", str(tmp_path / "via-cli"))
+    assert sha256((tmp_path / "via-cli").read_bytes()) == sha256(by_sh)
+    head = json.loads(
+        aws("s3api", "head-object", "--bucket", bucket, "--key", "sh/ten-mib").stdout
+    )
+    assert head["ContentLength"] == len(by_sh) and "ETag" not in head
+
+
+def test_bucket_made_by_s3g_is_usable_from_ozs3(cluster, ozs3, s3g, bucket_names):
+    bucket = new_bucket_name(bucket_names)
+    s3g.create_bucket(Bucket=bucket)
+    assert bucket in [b["Name"] for b in ozs3.list_buckets()["Buckets"]]
+    ozs3.head_bucket(Bucket=bucket)
+    data = os.urandom(BLOCK + 1)
+    put = ozs3.put_object(Bucket=bucket, Key="a/b", Body=data)
+    assert put["ETag"] == quoted_md5(data)
+    assert ozs3.get_object(Bucket=bucket, Key="a/b")["Body"].read() == data
+    assert s3g.get_object(Bucket=bucket, Key="a/b")["Body"].read() == data
+    page = ozs3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["a/"]
+    ozs3.delete_object(Bucket=bucket, Key="a/b")
+    assert listing(ozs3, bucket) == {} == listing(s3g, bucket)
+    ozs3.delete_bucket(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3g.head_bucket(Bucket=bucket)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_bucket_made_by_ozs3_is_usable_from_s3g(cluster, ozs3, s3g, bucket_names):
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    # Both gateways make the same kind of bucket.
+    assert bucket_layout(cluster, bucket) == "OBJECT_STORE"
+    assert bucket in [b["Name"] for b in s3g.list_buckets()["Buckets"]]
+    s3g.head_bucket(Bucket=bucket)
+    data = os.urandom(BLOCK + 1)
+    put = s3g.put_object(Bucket=bucket, Key="x/y", Body=data)
+    assert s3g.get_object(Bucket=bucket, Key="x/y")["Body"].read() == data
+    got = ozs3.get_object(Bucket=bucket, Key="x/y")
+    assert got["ETag"] == put["ETag"] and got["Body"].read() == data
+    assert list(listing(s3g, bucket)) == ["x/y"]
+    s3g.delete_object(Bucket=bucket, Key="x/y")
+    assert listing(s3g, bucket) == {} == listing(ozs3, bucket)
+    s3g.delete_bucket(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        ozs3.list_objects_v2(Bucket=bucket)
+    assert error_code(e) == ("NoSuchBucket", 404)
+
+
+def replicas_verify(cluster: Cluster, path: str) -> tuple[dict[str, Any], str]:
+    """``ozone debug replicas verify --checksums --block-existence
+    --all-results PATH``: its JSON report (stdout) and its summary (stderr)."""
+    cmd = [
+        *shlex.split(cluster.info["ozone"]),
+        "debug",
+        "replicas",
+        "verify",
+        "--checksums",
+        "--block-existence",
+        "--all-results",
+        path,
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    out = done.stdout
+    assert done.returncode == 0, (
+        f"{shlex.join(cmd)}: {done.returncode}\n{out}\n{done.stderr[-3000:]}"
+    )
+    start = out.find("{")
+    assert start >= 0, out
+    report, end = json.JSONDecoder().raw_decode(out, start)
+    return report, out[end:] + done.stderr
+
+
+def summary_number(summary: str, label: str) -> int:
+    for line in summary.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() == label:
+            return int(value.strip())
+    raise AssertionError(f"no {label!r} in the summary:\n{summary}")
+
+
+def test_ozone_debug_replicas_verify_passes_what_ozs3_wrote(
+    cluster, ozs3, bucket_names
+):
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    sizes = {
+        "multi": 9 * MiB + 12_345,  # 4 + 4 + 1.01 MiB
+        "aligned": 2 * BLOCK,  # exactly two full blocks
+        "small": 1_000,
+        "empty": 0,
+    }
+    for key, size in sizes.items():
+        ozs3.put_object(Bucket=bucket, Key=key, Body=os.urandom(size))
+
+    report, summary = replicas_verify(cluster, f"/s3v/{bucket}")
+    keys = {k["name"]: k for k in report["keys"]}
+    assert sorted(keys) == sorted(sizes)
+    for name, size in sizes.items():
+        key = keys[name]
+        assert key["pass"] is True, json.dumps(key, indent=1)
+        assert len(key["blocks"]) == -(-size // BLOCK), name
+        for block in key["blocks"]:
+            assert block["replicas"], name
+            for replica in block["replicas"]:
+                checks = {c["type"]: c for c in replica["checks"]}
+                assert sorted(checks) == ["blockExistence", "checksum"], checks
+                for check in checks.values():
+                    assert check["completed"] and check["pass"], (name, check)
+                    assert check["failures"] == [], (name, check)
+    assert report["pass"] is True
+    assert summary_number(summary, "Number of Keys processed") == len(sizes)
+    assert summary_number(summary, "Keys passed verification") == len(sizes)
+    assert summary_number(summary, "Keys failed verification") == 0
+    assert "Status: Success" in summary
