@@ -15,10 +15,11 @@ from ozs3.storage.errors import (
     BucketAlreadyExists,
     BucketNotEmpty,
     BucketNotFound,
+    InvalidBucketName,
     KeyNotFound,
 )
 from ozs3.storage.ozone.om_client import OMClient
-from ozs3.storage.ozone.om_errors import OMDeadlineExceeded, OMError, OMUnavailable
+from ozs3.storage.ozone.om_errors import OMDeadlineExceeded, OMUnavailable
 from ozs3.storage.ozone.om_transport import GrpcAioTransport, GrpcFutureTransport
 from ozs3.storage.ozone.om_types import OM_VERSION_LIGHTWEIGHT_LIST_KEYS
 
@@ -107,10 +108,10 @@ async def test_om_statuses_become_storage_errors(cluster, om, bucket_names):
         await om.get_key(name, "no-such-key")
     with pytest.raises(KeyNotFound):
         await om.delete_key(name, "no-such-key")
-    # A status without a storage error of its own keeps its name.
-    with pytest.raises(OMError) as invalid:
+    # Every error keeps the OM's status name (InvalidBucketName: S3's 400).
+    with pytest.raises(InvalidBucketName) as invalid:
         await om.create_bucket("Not_A_Valid_Bucket")
-    assert invalid.value.status == "INVALID_BUCKET_NAME"
+    assert invalid.value.om_status == "INVALID_BUCKET_NAME"  # type: ignore[attr-defined]
 
     with tempfile.NamedTemporaryFile() as f:
         f.write(b"x" * 1000)
