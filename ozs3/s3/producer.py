@@ -15,10 +15,8 @@ connection and buffers for ever).
 
 from __future__ import annotations
 
-import ctypes
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -28,6 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.server import Request
 from zope.interface import implementer
 
+from .._libc import malloc_trim_function
 from ..storage.interfaces import ObjectReader
 from .errors import S3Error
 
@@ -85,15 +84,7 @@ def _unsent(transport: Any) -> int | None:
         return None
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim  # glibc
-    except (AttributeError, OSError):
-        return None
-    return trim
-
-
-_MALLOC_TRIM = _malloc_trim()
+_MALLOC_TRIM = malloc_trim_function()
 _trim_call: Any = None  # an IDelayedCall
 
 

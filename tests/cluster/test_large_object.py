@@ -64,14 +64,6 @@ def big_gateway(cluster: Cluster, tmp_path) -> Iterator[GatewayProcess]:
     assert not gw.tracebacks(), gw.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RssOverLimit,
-    reason="known: a GET from the cluster takes the gateway to ~290 MiB RSS, "
-    "glibc malloc arenas of its threads (a 256 MiB GET: 277 MiB; with "
-    "MALLOC_ARENA_MAX=2 124 MiB). Bytes and ETag are checked first and fail "
-    "the test outright",
-)
 def test_1gib_streamed_put_and_get_sha256_bounded_rss(big_gateway, bucket_names):
     bucket = new_bucket_name(bucket_names)
     conn = http.client.HTTPConnection("127.0.0.1", big_gateway.port, timeout=120)
