@@ -87,6 +87,8 @@ class Options(usage.Options):
                 check_workers_config(self.config)
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        if self.config.om_grpc_address:
+            prefer_asyncio_reactor()
         from twisted.internet import reactor
         from twisted.internet.endpoints import serverFromString
 
@@ -97,6 +99,19 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"bad --listen endpoint {description!r}: {e}"
                 ) from None
+
+
+def prefer_asyncio_reactor() -> None:
+    """Fronting a cluster: Twisted's asyncio reactor, unless ``twistd -r``
+    named another (then it is installed already and kept).  On it every OM,
+    datanode and Ratis call uses grpc.aio on the reactor's own loop, 2-3x the
+    small-request rate of grpcio's threads (README, "The cluster backend")."""
+    import sys
+
+    if "twisted.internet.reactor" not in sys.modules:
+        from twisted.internet import asyncioreactor
+
+        asyncioreactor.install()
 
 
 def makeService(options: Any) -> IService:

@@ -23,7 +23,7 @@ from twisted.python.threadpool import ThreadPool
 
 from . import checksum, dn_codec
 from .dn_codec import BlockID, BlockInfo, Chunk
-from .dn_transport import XceiverTransport
+from .dn_transport import xceiver_transport
 
 DEFAULT_DEADLINE = 30.0
 # The most bytes one ReadChunk asks for (rounded to checksum windows): what a
@@ -87,7 +87,7 @@ class DatanodeClient:
         self.address = address
         self.datanode_uuid = datanode_uuid
         self.deadline = deadline
-        self._transport = XceiverTransport(
+        self._transport = xceiver_transport(
             reactor, address, threadpool or reactor.getThreadPool()
         )
 

@@ -42,7 +42,7 @@ from .dn_errors import (
     DatanodeUnavailable,
     NotLeader,
 )
-from .dn_transport import OrderedStream, ratis_channel
+from .dn_transport import close_channel, ordered_stream, ratis_channel_for
 from .proto import datanode_pb2 as dn
 
 DEFAULT_DEADLINE = 60.0
@@ -67,7 +67,7 @@ class _Stream:
         self.next_seq = 1
         self.pending: dict[int, tuple[Deferred[RatisReply], Any]] = {}
         self.ended = False
-        self.transport = OrderedStream(
+        self.transport = ordered_stream(
             owner.reactor, owner.channel(address), address, self.on_reply, self.on_end
         )
 
@@ -143,7 +143,7 @@ class RatisClient:
 
     def channel(self, address: str) -> Any:
         if address not in self._channels:
-            self._channels[address] = ratis_channel(address)
+            self._channels[address] = ratis_channel_for(self.reactor, address)
         return self._channels[address]
 
     def note_leader(self, peer_id: str | None) -> None:
@@ -194,7 +194,7 @@ class RatisClient:
         if self._stream is not None:
             self._stream.fail(DatanodeUnavailable("ratis client closed"))
         for channel in self._channels.values():
-            channel.close()
+            close_channel(channel)
         self._channels.clear()
 
 
