@@ -202,20 +202,24 @@ def put_block_request(
     return request
 
 
-def container_message(request: dn.ContainerCommandRequestProto) -> bytes:
+def container_message(
+    request: dn.ContainerCommandRequestProto, data: bytes | memoryview = b""
+) -> bytes:
     """The Ratis message content for a container command
     (``ContainerCommandRequestMessage.toMessage``): the chunk data travels after
-    the header instead of inside it."""
-    header = dn.ContainerCommandRequestProto()
-    header.CopyFrom(request)
-    if not header.HasField("version"):
-        header.version = CLIENT_VERSION
-    data = b""
-    if header.cmdType == dn.WriteChunk:
+    the header instead of inside it.  ``data``: a WriteChunk's bytes, given
+    apart so that they are copied once, here (``request`` is then sent as it
+    is, its version set if missing); else they are moved out of ``request``."""
+    if not data and request.cmdType == dn.WriteChunk and request.writeChunk.data:
+        header = dn.ContainerCommandRequestProto()
+        header.CopyFrom(request)
         data = header.writeChunk.data
         header.writeChunk.ClearField("data")
-    encoded = header.SerializeToString()
-    return len(encoded).to_bytes(4, "big") + encoded + data
+        request = header
+    if not request.HasField("version"):
+        request.version = CLIENT_VERSION
+    encoded = request.SerializeToString()
+    return b"".join((len(encoded).to_bytes(4, "big"), encoded, data))
 
 
 def container_message_parts(

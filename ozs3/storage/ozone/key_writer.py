@@ -20,11 +20,16 @@ from twisted.internet.defer import Deferred
 
 from ..._deferred import async_to_deferred
 from ..model import KeyInfo, ObjectMeta, PartInfo
-from .dn_codec import BlockID
+from .dn_codec import BlockID, CommittedBlock
 from .key_meta import CHECKSUM, ozone_metadata
 from .om_client import OMClient
 from .om_types import KeyBlock, OpenKeySession, Pipeline
 from .ratis_client import RatisBlockWriter, RatisClient
+
+# Blocks of one key finishing (last chunks and PutBlock in flight) while the
+# next is written: a key's writes flow across block boundaries (with small
+# blocks, as the test cluster's 4 MB, 1 gave 72 MB/s, 2: 80, 3: 81).
+MAX_CLOSING_BLOCKS = 2
 
 
 @attrs.frozen
@@ -87,6 +92,9 @@ class ClusterKeyWriter:
         self._owner = owner
         self._spare = list(session.blocks)  # pre-allocated by CreateKey
         self._written: list[KeyBlock] = []  # closed blocks, as CommitKey wants
+        # Blocks whose last chunks and PutBlock are still on their way: the
+        # next block's writes start at once instead of waiting for them.
+        self._closing: list[tuple[KeyBlock, Deferred[CommittedBlock]]] = []
         self._block: KeyBlock | None = None
         self._writer: RatisBlockWriter | None = None
         self._in_block = 0
@@ -134,7 +142,13 @@ class ClusterKeyWriter:
         writer, block = self._writer, self._block
         assert writer is not None and block is not None
         self._writer = self._block = None
-        committed = await writer.finish()
+        self._closing.append((block, Deferred.fromCoroutine(writer.finish())))
+        while len(self._closing) > MAX_CLOSING_BLOCKS:
+            await self._closed_oldest()
+
+    async def _closed_oldest(self) -> None:
+        block, finishing = self._closing.pop(0)
+        committed = await finishing
         self._written.append(
             attrs.evolve(
                 block,
@@ -148,6 +162,8 @@ class ClusterKeyWriter:
     async def commit(self, etag: str, checksum: str = "") -> KeyInfo | PartInfo:
         if self._writer is not None:
             await self._close_block()
+        while self._closing:
+            await self._closed_oldest()
         extra: Mapping[str, str] = {CHECKSUM: checksum} if checksum else {}
         metadata = {**ozone_metadata(self._meta, etag), **extra}
         await self._om.commit_key(
@@ -174,6 +190,9 @@ class ClusterKeyWriter:
         if self._writer is not None:
             self._writer.abort()
             self._writer = self._block = None
+        for _, finishing in self._closing:
+            finishing.addErrback(lambda _: None)  # nobody waits for them now
+        self._closing.clear()
         self._closed = True
         d: Deferred[None] = Deferred()
         d.callback(None)

@@ -154,7 +154,9 @@ class RatisClient:
         if self._stream is stream:
             self._stream = None
 
-    def submit(self, request: dn.ContainerCommandRequestProto) -> Deferred[RatisReply]:
+    def submit(
+        self, request: dn.ContainerCommandRequestProto, data: bytes | memoryview = b""
+    ) -> Deferred[RatisReply]:
         """Send a container command as an ordered Raft write; its reply (a
         failure: the mapped storage error) within the deadline."""
         stream = self._stream
@@ -171,7 +173,7 @@ class RatisClient:
             call_id=call_id,
             seq_num=seq,
             is_first=seq == 1,
-            content=dn_codec.container_message(request),
+            content=dn_codec.container_message(request, data),
             replication=self.replication,
         )
         d: Deferred[RatisReply] = Deferred()
@@ -223,18 +225,27 @@ class RatisBlockWriter:
         self.max_in_flight = max_in_flight
         self.chunks: list[Chunk] = []
         self.length = 0  # bytes handed to WriteChunk so far
-        self._buffer = bytearray()
+        # What has come since the last chunk was cut (never a chunk's worth).
+        self._pending: list[bytes | bytearray | memoryview] = []
+        self._pending_size = 0
         self._in_flight: list[Deferred[RatisReply]] = []
         self._finished = False
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._finished:
             raise ValueError("block already finished")
-        self._buffer += data
-        while len(self._buffer) >= self.chunk_size:
-            piece = bytes(self._buffer[: self.chunk_size])
-            del self._buffer[: self.chunk_size]
+        view = memoryview(data).cast("B")
+        while self._pending_size + len(view) >= self.chunk_size:
+            take = self.chunk_size - self._pending_size
+            piece = b"".join([*self._pending, view[:take]])  # the one copy
+            self._pending.clear()
+            self._pending_size = 0
+            view = view[take:]
             await self._write_chunk(piece)
+        if view:
+            # Kept as given: the caller does not reuse what it hands over.
+            self._pending.append(view)
+            self._pending_size += len(view)
 
     async def _write_chunk(self, data: bytes) -> None:
         while len(self._in_flight) >= self.max_in_flight:
@@ -246,9 +257,9 @@ class RatisBlockWriter:
             checksum.compute(data, self.checksum_type, self.bytes_per_checksum),
         )
         request = dn_codec.write_chunk_request(
-            self.block, chunk, data, self.datanode_uuid
+            self.block, chunk, b"", self.datanode_uuid
         )
-        self._in_flight.append(self.client.submit(request))
+        self._in_flight.append(self.client.submit(request, data))
         self.chunks.append(chunk)
         self.length += len(data)
 
@@ -258,9 +269,10 @@ class RatisBlockWriter:
         if self._finished:
             raise ValueError("block already finished")
         self._finished = True
-        if self._buffer:
-            piece = bytes(self._buffer)
-            self._buffer.clear()
+        if self._pending:
+            piece = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
             await self._write_chunk(piece)
         while self._in_flight:
             await self._in_flight.pop(0)
@@ -282,7 +294,8 @@ class RatisBlockWriter:
         logged as unhandled).  The OM reclaims the block if it is never
         committed."""
         self._finished = True
-        self._buffer.clear()
+        self._pending.clear()
+        self._pending_size = 0
         for d in self._in_flight:
             d.addErrback(lambda _: None)
         self._in_flight.clear()
