@@ -52,7 +52,6 @@ def cluster_store(config: Config, reactor: Any) -> Any:
         reactor,
         settings,
         deadline=config.cluster_rpc_timeout,
-        threadpool=reactor.getThreadPool(),
         bucket_layout=config.bucket_layout,
     )
 

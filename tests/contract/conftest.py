@@ -74,9 +74,7 @@ def _cluster_store(c: Cluster) -> Any:
 
     om = OMClient.connect(c.om_grpc, reactor, access_id="ozs3-contract", deadline=60)
     settings = WriteSettings(BLOCK_SIZE, CHUNK_SIZE, "CRC32", BYTES_PER_CHECKSUM)
-    return ClusterObjectStore(
-        om, reactor, settings, deadline=60, threadpool=reactor.getThreadPool()
-    )
+    return ClusterObjectStore(om, reactor, settings, deadline=60)
 
 
 @pytest_twisted.async_yield_fixture(params=["embedded", "cluster"])

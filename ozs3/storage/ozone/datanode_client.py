@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.python.threadpool import ThreadPool
-
 from . import checksum, dn_codec
 from .dn_codec import BlockID, BlockInfo, Chunk
 from .dn_transport import xceiver_transport
@@ -82,14 +80,11 @@ class DatanodeClient:
         datanode_uuid: str,
         *,
         deadline: float = DEFAULT_DEADLINE,
-        threadpool: ThreadPool | None = None,
     ) -> None:
         self.address = address
         self.datanode_uuid = datanode_uuid
         self.deadline = deadline
-        self._transport = xceiver_transport(
-            reactor, address, threadpool or reactor.getThreadPool()
-        )
+        self._transport = xceiver_transport(reactor, address)
 
     def close(self) -> None:
         self._transport.close()

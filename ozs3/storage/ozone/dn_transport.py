@@ -1,16 +1,15 @@
-"""How container commands reach a datanode: grpcio's blocking stubs on a bounded
-thread pool, results handed to the reactor as Deferreds.
+"""How container commands reach a datanode, results as Deferreds.
 
 - ``XceiverTransport.call``: one command on the STANDALONE port's
-  ``/hadoop.hdds.datanode.XceiverClientProtocolService/send``, one stream per
-  command (one request, half-close, one reply), as Java's XceiverClientGrpc.
+  ``/hadoop.hdds.datanode.XceiverClientProtocolService/send`` as a unary call
+  (one request, half-close, one reply: what Java's XceiverClientGrpc sends).
 - ``OrderedStream``: one long-lived ``/ratis.grpc.RaftClientProtocolService/ordered``
   bidirectional stream; requests go through a queue that grpc's own thread
   drains, replies are read by one thread of ours and delivered on the reactor.
 
-The same code runs on every reactor (the datanode path moves megabytes per
-call, so the per-call cost of a thread hop is noise; grpc releases the GIL
-while it waits).
+On Twisted's asyncio reactor (which a gateway fronting a cluster runs on) both
+use grpc.aio on the reactor's loop instead (``AioXceiverTransport``,
+``AioOrderedStream``): no threads, and the cheapest calls measured.
 """
 
 from __future__ import annotations
@@ -22,11 +21,9 @@ from typing import Any
 
 import grpc
 from twisted.internet.defer import Deferred
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from .dn_errors import grpc_error
-from .proto import datanode_pb2, datanode_pb2_grpc, ratis_grpc_pb2_grpc
+from .proto import datanode_pb2, ratis_grpc_pb2_grpc
 
 # A ReadChunk reply carries up to a whole chunk (Ozone's max chunk size is 32 MB,
 # OZONE_SCM_CHUNK_MAX_SIZE) plus its envelope; a datanode accepts up to ~33 MB.
@@ -49,39 +46,50 @@ def translate(error: BaseException, address: str) -> Exception:
     return error if isinstance(error, Exception) else RuntimeError(repr(error))
 
 
-class XceiverTransport:
-    """One channel to a datanode's STANDALONE port; calls on ``threadpool``."""
+# Container commands go as unary calls on the bidirectional ``send`` method:
+# on the wire a stream with one request and one reply, exactly what Java's
+# XceiverClientGrpc sends per command, while grpcio's unary API costs a
+# fraction of its streaming one (GetBlock at 16 in flight on the test
+# cluster: 4,170 calls/s unary vs 1,900 streaming with grpc.aio, 650-930 with
+# blocking stubs on threads).  The datanode answers each with one reply.
+SEND = "/hadoop.hdds.datanode.XceiverClientProtocolService/send"
 
-    def __init__(self, reactor: Any, address: str, threadpool: ThreadPool) -> None:
+
+def _send_method(channel: Any) -> Any:
+    return channel.unary_unary(
+        SEND,
+        request_serializer=datanode_pb2.ContainerCommandRequestProto.SerializeToString,
+        response_deserializer=datanode_pb2.ContainerCommandResponseProto.FromString,
+    )
+
+
+class XceiverTransport:
+    """One channel to a datanode's STANDALONE port; each call a grpcio future,
+    completed on grpc's thread and handed to the reactor (any reactor)."""
+
+    def __init__(self, reactor: Any, address: str) -> None:
         self.address = address
         self._reactor = reactor
-        self._pool = threadpool
         self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
-        self._stub = datanode_pb2_grpc.XceiverClientProtocolServiceStub(self._channel)
-
-    def _call(
-        self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
-    ) -> datanode_pb2.ContainerCommandResponseProto:
-        try:
-            replies = list(self._stub.send(iter([request]), timeout=timeout))
-        except grpc.RpcError as e:
-            raise translate(e, self.address) from None
-        if len(replies) != 1:
-            raise translate(
-                RuntimeError(
-                    f"{len(replies)} replies to one {request.cmdType} command"
-                ),
-                self.address,
-            )
-        return replies[0]
+        self._send = _send_method(self._channel)
 
     def call(
         self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
     ) -> Deferred[datanode_pb2.ContainerCommandResponseProto]:
         """The datanode's reply to ``request`` within ``timeout`` seconds."""
-        return deferToThreadPool(
-            self._reactor, self._pool, self._call, request, timeout
-        )
+        d: Deferred[datanode_pb2.ContainerCommandResponseProto] = Deferred()
+        future = self._send.future(request, timeout=timeout)
+
+        def done(f: Any) -> None:  # on a grpc thread
+            try:
+                result = f.result()
+            except BaseException as e:
+                self._reactor.callFromThread(d.errback, translate(e, self.address))
+            else:
+                self._reactor.callFromThread(d.callback, result)
+
+        future.add_done_callback(done)
+        return d
 
     def close(self) -> None:
         self._channel.close()
@@ -171,26 +179,23 @@ def _in_loop(coro: Any) -> Deferred[Any]:
 
 
 class AioXceiverTransport:
-    """``XceiverTransport`` over grpc.aio (same calls, no threads)."""
+    """``XceiverTransport`` over grpc.aio, on the reactor's loop."""
 
     def __init__(self, address: str) -> None:
         self.address = address
         self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-        self._stub = datanode_pb2_grpc.XceiverClientProtocolServiceStub(self._channel)
+        self._send = _send_method(self._channel)
 
     async def _call(
         self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
     ) -> datanode_pb2.ContainerCommandResponseProto:
         try:
-            call = self._stub.send(iter([request]), timeout=timeout)
-            replies = [reply async for reply in call]
+            reply: datanode_pb2.ContainerCommandResponseProto = await self._send(
+                request, timeout=timeout
+            )
         except grpc.RpcError as e:
             raise translate(e, self.address) from None
-        if len(replies) != 1:
-            raise RuntimeError(
-                f"{len(replies)} replies to one {request.cmdType} command"
-            )
-        return replies[0]
+        return reply
 
     def call(
         self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
@@ -254,12 +259,12 @@ class AioOrderedStream:
 
 
 def xceiver_transport(
-    reactor: Any, address: str, threadpool: ThreadPool
+    reactor: Any, address: str
 ) -> XceiverTransport | AioXceiverTransport:
-    """grpc.aio on the asyncio reactor, else blocking stubs on ``threadpool``."""
+    """grpc.aio on the asyncio reactor, else grpcio's futures."""
     if is_asyncio(reactor):
         return AioXceiverTransport(address)
-    return XceiverTransport(reactor, address, threadpool)
+    return XceiverTransport(reactor, address)
 
 
 def ratis_channel_for(reactor: Any, address: str) -> Any:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.python.threadpool import ThreadPool
 
 from ..errors import BlockNotFound, StorageError, StorageIOError
 from .datanode_client import DatanodeClient, plan_range
@@ -29,9 +28,8 @@ _TRY_ANOTHER = (DatanodeUnavailable, ReplicaBehind, BlockNotFound)
 class DatanodePool:
     """One ``DatanodeClient`` per datanode (by UUID), reused by every read."""
 
-    def __init__(self, reactor: Any, threadpool: ThreadPool, deadline: float) -> None:
+    def __init__(self, reactor: Any, deadline: float) -> None:
         self.reactor = reactor
-        self.threadpool = threadpool
         self.deadline = deadline
         self._clients: dict[str, DatanodeClient] = {}
 
@@ -46,7 +44,6 @@ class DatanodePool:
                 address,
                 dn.uuid,
                 deadline=self.deadline,
-                threadpool=self.threadpool,
             )
             self._clients[dn.uuid] = client
         return client

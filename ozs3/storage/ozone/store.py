@@ -22,7 +22,6 @@ from typing import Any
 import attrs
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
-from twisted.python.threadpool import ThreadPool
 
 from ..._deferred import async_to_deferred
 from ..errors import BucketNotFound, KeyNotFound, NotSupported
@@ -113,13 +112,12 @@ class ClusterObjectStore:
         settings: WriteSettings,
         *,
         deadline: float,
-        threadpool: ThreadPool,
         bucket_layout: str = "OBJECT_STORE",
     ) -> None:
         self.om = om
         self.settings = settings
         self.bucket_layout = bucket_layout
-        self.datanodes = DatanodePool(reactor, threadpool, deadline)
+        self.datanodes = DatanodePool(reactor, deadline)
         self.ratis = RatisPool(reactor, deadline)
 
     @property
