@@ -76,19 +76,46 @@ def s3g_pid(info: dict[str, str]) -> int:
     return pid
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a --workers supervisor and its workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time ``pid`` has used (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time ``pid`` and its children have used."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def status_kib(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"/proc/{pid}/status has no {field}")
+    """``field`` of /proc/<pid>/status, summed over ``pid`` and its children."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith(field + ":"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
 
 
 class RssSampler:
@@ -114,14 +141,18 @@ class RssSampler:
         self.peak = max(self.peak, status_kib(self.pid, "VmRSS"))
 
 
-def start_ozs3(site: str, work: str, reactor: str | None = None) -> Any:
+def start_ozs3(
+    site: str, work: str, reactor: str | None = None, workers: int = 1
+) -> Any:
     """An ozs3 gateway configured by the cluster's ozone-site.xml, on free
     S3 and admin ports (the file names s3g's), its own data directory (logs,
     audit) under ``work``."""
     from tests.support.gateway import GatewayProcess
 
     return GatewayProcess(
-        os.path.join(work, "data"), args=["--config", site], reactor=reactor
+        os.path.join(work, "data"),
+        args=["--config", site, "--workers", str(workers)],
+        reactor=reactor,
     ).start(60)
 
 
@@ -230,8 +261,18 @@ def main() -> None:
                     help="untimed 4 KiB PUT/GET/DELETE per gateway first")  # fmt: skip
     ap.add_argument("--gateways", default="ozs3,s3g",
                     help="which to measure, in this order (ozs3, s3g)")  # fmt: skip
-    ap.add_argument("--reactor", default=None,
-                    help="twistd reactor for ozs3 (default: Twisted's; asyncio)")
+    ap.add_argument(
+        "--reactor",
+        default=None,
+        help="twistd reactor for ozs3 (default: Twisted's; asyncio)",
+    )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="ozs3 gateway processes (--workers N); CPU and RSS "
+        "are summed over the supervisor and its workers",
+    )
     ap.add_argument("--access-key", default="bench")
     ap.add_argument("--secret-key", default="bench")
     args = ap.parse_args()
@@ -253,7 +294,7 @@ def main() -> None:
         for gateway in gateways:
             gw = None
             if gateway == "ozs3":
-                gw = start_ozs3(info["ozone_site"], work, args.reactor)
+                gw = start_ozs3(info["ozone_site"], work, args.reactor, args.workers)
                 endpoint, pid = gw.endpoint, gw.proc.pid
             else:
                 endpoint, pid = info["s3g"], s3g_pid(info)

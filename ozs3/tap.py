@@ -122,6 +122,8 @@ def makeService(options: Any) -> IService:
     config = options.config
     assert config is not None
     service: Any
+    if config.om_grpc_address:
+        check_cluster_gateway(config, probe_om=options["worker-slot"] is None)
     if options["worker-slot"] is not None:
         # Its supervisor holds the data directory's lock (and passed it on).
         service = GatewayService(
@@ -131,10 +133,9 @@ def makeService(options: Any) -> IService:
             ready_fd=int(options["ready-fd"]) if options["ready-fd"] else None,
         )
         return service
-    if config.om_grpc_address:
-        return cluster_gateway(config)
     # Before anything touches the store: a second gateway on the same data
-    # directory would reclaim the first one's in-flight writes.
+    # directory would reclaim the first one's in-flight writes (fronting a
+    # cluster, it holds only the audit log, whose writers it keeps to one).
     try:
         lock = DataDirLock.acquire(config.data_dir)
     except (DataDirInUse, OSError) as e:
@@ -155,10 +156,9 @@ def makeService(options: Any) -> IService:
 CLUSTER_MALLOC_ARENAS = 2
 
 
-def cluster_gateway(config: Any) -> Any:
-    """The gateway fronting an Ozone cluster; one line and exit 1 if it cannot."""
+def check_cluster_gateway(config: Any, probe_om: bool) -> None:
+    """Fronting an Ozone cluster: one line and exit 1 if it cannot be done."""
     from ._libc import limit_malloc_arenas
-    from .service import GatewayService
     from .storage.ozone.om_transport import probe
 
     if config.security_enabled:
@@ -166,14 +166,9 @@ def cluster_gateway(config: Any) -> Any:
             "ozones3: ozone.security.enabled=true is not supported with a cluster "
             "backend (ozone.om.address) yet"
         )
-    if config.workers > 1:
-        raise SystemExit(
-            "ozones3: ozone.s3g.workers > 1 is not supported with a cluster "
-            "backend (ozone.om.address) yet"
-        )
     # Before any thread starts (the probe's are grpc's first).
     limit_malloc_arenas(CLUSTER_MALLOC_ARENAS)
-    problem = probe(config.om_grpc_address, min(config.cluster_rpc_timeout, 10.0))
-    if problem:
-        raise SystemExit(f"ozones3: {problem}")
-    return GatewayService(config)
+    if probe_om:
+        problem = probe(config.om_grpc_address, min(config.cluster_rpc_timeout, 10.0))
+        if problem:
+            raise SystemExit(f"ozones3: {problem}")

@@ -203,8 +203,11 @@ class WorkerSupervisor(Service):
         self._inline_store(lambda store: store.mark_clean())
 
     def _inline_store(self, action: Any) -> None:
-        """Run ``action(store)`` on a store of this process's own, inline."""
+        """Run ``action(store)`` on a store of this process's own, inline
+        (fronting a cluster there is no local store: nothing to do)."""
         c = self.config
+        if c.om_grpc_address:
+            return
         data = os.path.abspath(c.data_dir)
         inline = SyncExecutor()
         om = OzoneManager(os.path.join(data, "om", "om.db"), c.volume, inline)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -118,3 +119,34 @@ def test_1gib_streamed_put_and_get_sha256_bounded_rss(big_gateway, bucket_names)
     )
     if peak >= RSS_LIMIT:
         raise RssOverLimit(f"peak RSS {peak / MiB:.0f} MiB")
+
+
+def test_workers_front_the_cluster_together(cluster: Cluster, tmp_path, bucket_names):
+    """--workers 2 fronting the cluster: both workers serve (each connection
+    may land on either), and what one writes the other reads."""
+    gw = cluster_gateway_process(cluster, tmp_path, ["--workers", "2"]).start(60)
+    try:
+        assert gw.log().count("fronting the Ozone cluster") == 2, gw.log()
+        bucket = new_bucket_name(bucket_names)
+        body = os.urandom(100_000)
+        for i in range(8):  # new connections: the kernel spreads them
+            conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
+            if i == 0:
+                conn.request("PUT", f"/{bucket}")
+                assert conn.getresponse().read() == b""
+            conn.request("PUT", f"/{bucket}/k{i}", body=body)
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (200, b"")
+            conn.close()
+        for i in range(8):
+            conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
+            conn.request("GET", f"/{bucket}/k{i}")
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (200, body)
+            conn.request("DELETE", f"/{bucket}/k{i}")
+            assert conn.getresponse().status == 204
+            conn.close()
+    finally:
+        code = gw.stop()
+    assert code in (0, -15), gw.log()
+    assert not gw.tracebacks(), gw.log()

@@ -183,16 +183,17 @@ def _closed_port() -> int:
             "ozone.security.enabled=true is not supported with a cluster",
         ),
         (
+            # The supervisor of --workers probes the OM before it starts any.
             {"OZONE-SITE.XML_ozone.s3g.workers": "2"},
-            "ozone.s3g.workers > 1 is not supported with a cluster",
+            "cannot reach the Ozone Manager's gRPC service at 127.0.0.1:",
         ),
     ],
 )
 def test_cluster_backend_that_cannot_start_exits_1_with_one_line(
     tmp_path, extra: dict[str, str], message: str
 ) -> None:
-    """ozone.om.address names an OM nobody answers at (or a setting the cluster
-    backend does not have yet): one line on stderr, exit 1, within the probe's
+    """ozone.om.address names an OM nobody answers at (or security on, which
+    the cluster backend does not have yet): one line on stderr, exit 1, within the probe's
     deadline, and no S3 port was ever opened."""
     port = free_port()
     env = {
