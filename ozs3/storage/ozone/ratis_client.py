@@ -264,8 +264,11 @@ class RatisBlockWriter:
         self.length += len(data)
 
     async def finish(self) -> CommittedBlock:
-        """Write what is buffered, wait for every WriteChunk, then PutBlock (eof):
-        the committed block (its BCSID in ``block_id.bcsid``) and length."""
+        """Write what is buffered, then PutBlock (eof) at once, behind the
+        WriteChunks on the ordered stream (as Java's client pipelines it; the
+        datanode applies them in order): the committed block (its BCSID in
+        ``block_id.bcsid``) and length, once every reply has come.  Any
+        WriteChunk that failed fails the block, whatever PutBlock says."""
         if self._finished:
             raise ValueError("block already finished")
         self._finished = True
@@ -274,12 +277,18 @@ class RatisBlockWriter:
             self._pending.clear()
             self._pending_size = 0
             await self._write_chunk(piece)
-        while self._in_flight:
-            await self._in_flight.pop(0)
         request = dn_codec.put_block_request(
             self.block, self.chunks, True, self.datanode_uuid
         )
-        reply = await self.client.submit(request)
+        put_block = self.client.submit(request)
+        try:
+            while self._in_flight:
+                await self._in_flight.pop(0)
+        except BaseException:
+            put_block.addErrback(lambda _: None)  # the block is failed already
+            self.abort()
+            raise
+        reply = await put_block
         committed = dn_codec.committed_block(reply.response)
         if committed.length != self.length:
             raise DatanodeError(
