@@ -148,7 +148,11 @@ class ClusterKeyWriter:
 
     async def _closed_oldest(self) -> None:
         block, finishing = self._closing.pop(0)
-        committed = await finishing
+        try:
+            committed = await finishing
+        except BaseException:
+            self._forget_closing()  # the key has failed: nobody awaits them now
+            raise
         self._written.append(
             attrs.evolve(
                 block,
@@ -157,6 +161,13 @@ class ClusterKeyWriter:
                 bcsid=committed.block_id.bcsid,
             )
         )
+
+    def _forget_closing(self) -> None:
+        """Stop waiting for the blocks still closing: their failures, if any,
+        are this failed key's and not to be logged as unhandled."""
+        for _, finishing in self._closing:
+            finishing.addErrback(lambda _: None)
+        self._closing.clear()
 
     @async_to_deferred
     async def commit(self, etag: str, checksum: str = "") -> KeyInfo | PartInfo:
@@ -190,9 +201,7 @@ class ClusterKeyWriter:
         if self._writer is not None:
             self._writer.abort()
             self._writer = self._block = None
-        for _, finishing in self._closing:
-            finishing.addErrback(lambda _: None)  # nobody waits for them now
-        self._closing.clear()
+        self._forget_closing()
         self._closed = True
         d: Deferred[None] = Deferred()
         d.callback(None)
