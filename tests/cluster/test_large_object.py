@@ -126,6 +126,12 @@ def test_workers_front_the_cluster_together(cluster: Cluster, tmp_path, bucket_n
     may land on either), and what one writes the other reads."""
     gw = cluster_gateway_process(cluster, tmp_path, ["--workers", "2"]).start(60)
     try:
+        # start() returns once the port answers (the first worker is up); the
+        # supervisor says when every worker is.
+        deadline = time.monotonic() + 60
+        while "2 workers serving S3" not in gw.log():
+            assert time.monotonic() < deadline, gw.log()
+            time.sleep(0.1)
         assert gw.log().count("fronting the Ozone cluster") == 2, gw.log()
         bucket = new_bucket_name(bucket_names)
         body = os.urandom(100_000)
