@@ -96,7 +96,31 @@ async def authorize(gw: S3Gateway, call: Call) -> None:
     if call.op in ("ListBuckets", "CreateBucket") or call.s3.bucket is None:
         return
     await check_bucket_access(gw, call, call.s3.bucket)
+    await check_expected_owner(gw, call, call.s3.bucket, EXPECTED_OWNER)
     if call.op in ("CopyObject", "UploadPartCopy"):
         from .handlers.copy import copy_source
 
-        await check_bucket_access(gw, call, copy_source(call)[0])
+        source_bucket = copy_source(call)[0]
+        await check_bucket_access(gw, call, source_bucket)
+        await check_expected_owner(gw, call, source_bucket, EXPECTED_SOURCE_OWNER)
+
+
+EXPECTED_OWNER = "x-amz-expected-bucket-owner"
+EXPECTED_SOURCE_OWNER = "x-amz-source-expected-bucket-owner"
+
+
+async def check_expected_owner(
+    gw: S3Gateway, call: Call, bucket: str, header: str
+) -> None:
+    """``header`` names who the client expects to own ``bucket``: 403
+    AccessDenied (AWS's code; Ozone's gateway answers "Access Denied") unless
+    it does, before anything is read or changed.  The owner is the access key
+    that created the bucket, as ListBuckets' Owner ID shows it."""
+    expected = call.headers.get(header)
+    if expected is None:
+        return
+    info = await gw.store.get_bucket(bucket, call.bucket_id(bucket))
+    if info.owner != expected.strip():
+        raise S3Error(
+            "AccessDenied", "The bucket owner is not the expected bucket owner."
+        )
