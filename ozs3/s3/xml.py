@@ -74,7 +74,12 @@ def _owner(parent: etree._Element, owner: str, tag: str = "Owner") -> None:
     _sub(el, "DisplayName", owner)
 
 
-def list_buckets_xml(buckets: Sequence[BucketInfo], owner: str) -> bytes:
+def list_buckets_xml(
+    buckets: Sequence[BucketInfo],
+    owner: str,
+    continuation_token: str | None = None,
+    prefix: str | None = None,
+) -> bytes:
     root = _root("ListAllMyBucketsResult")
     _owner(root, owner)
     container = _sub(root, "Buckets")
@@ -82,6 +87,10 @@ def list_buckets_xml(buckets: Sequence[BucketInfo], owner: str) -> bytes:
         el = _sub(container, "Bucket")
         _sub(el, "Name", b.name)
         _sub(el, "CreationDate", iso8601(b.created))
+    if continuation_token is not None:  # more follow: the next page's token
+        _sub(root, "ContinuationToken", continuation_token)
+    if prefix is not None:
+        _sub(root, "Prefix", prefix)
     return _dump(root)
 
 

@@ -84,11 +84,11 @@ def int_arg(call: Call, name: str, default: int) -> int:
     return n
 
 
-def _encode_token(marker: str) -> str:
+def encode_token(marker: str) -> str:
     return base64.urlsafe_b64encode(marker.encode()).decode()
 
 
-def _decode_token(token: str) -> str:
+def decode_token(token: str) -> str:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -128,7 +128,7 @@ async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
     if v2:
         token = s3.arg("continuation-token")
         start_after = s3.arg("start-after")
-        position = _decode_token(token) if token else (start_after or "")
+        position = decode_token(token) if token else (start_after or "")
     else:
         position = s3.arg("marker") or ""
     listing = await gw.store.list_keys(
@@ -137,7 +137,7 @@ async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
     )  # fmt: skip
     if v2:
         next_token = (
-            _encode_token(listing.next_marker)
+            encode_token(listing.next_marker)
             if listing.truncated and listing.next_marker is not None
             else None
         )
