@@ -23,6 +23,14 @@ import grpc
 from twisted.internet.defer import Deferred
 
 from .dn_errors import grpc_error
+from .grpc_twisted import (
+    channel,
+    close_channel,
+    from_future,
+    in_loop,
+    is_asyncio,
+    rpc_error,
+)
 from .proto import datanode_pb2, ratis_grpc_pb2_grpc
 
 # A ReadChunk reply carries up to a whole chunk (Ozone's max chunk size is 32 MB,
@@ -38,12 +46,7 @@ CHANNEL_OPTIONS = [
 
 def translate(error: BaseException, address: str) -> Exception:
     """A grpc failure as a storage error (anything else unchanged)."""
-    if isinstance(error, grpc.RpcError) and hasattr(error, "code"):
-        code = error.code()
-        return grpc_error(
-            code.name if code else "UNKNOWN", error.details() or "", address
-        )
-    return error if isinstance(error, Exception) else RuntimeError(repr(error))
+    return rpc_error(error, address, grpc_error)
 
 
 # Container commands go as unary calls on the bidirectional ``send`` method:
@@ -77,19 +80,8 @@ class XceiverTransport:
         self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
     ) -> Deferred[datanode_pb2.ContainerCommandResponseProto]:
         """The datanode's reply to ``request`` within ``timeout`` seconds."""
-        d: Deferred[datanode_pb2.ContainerCommandResponseProto] = Deferred()
         future = self._send.future(request, timeout=timeout)
-
-        def done(f: Any) -> None:  # on a grpc thread
-            try:
-                result = f.result()
-            except BaseException as e:
-                self._reactor.callFromThread(d.errback, translate(e, self.address))
-            else:
-                self._reactor.callFromThread(d.callback, result)
-
-        future.add_done_callback(done)
-        return d
+        return from_future(self._reactor, future, self.address, grpc_error)
 
     def close(self) -> None:
         self._channel.close()
@@ -135,9 +127,7 @@ class OrderedStream:
         try:
             for reply in self._call:
                 self._reactor.callFromThread(self._on_reply, reply)
-        except grpc.RpcError as e:
-            error = translate(e, self.address)
-        except BaseException as e:  # a reply that does not parse
+        except BaseException as e:  # the stream failed, or a reply does not parse
             error = translate(e, self.address)
         self._reactor.callFromThread(self._on_end, error)
 
@@ -153,10 +143,6 @@ class OrderedStream:
         self._call.cancel()
 
 
-def ratis_channel(address: str) -> grpc.Channel:
-    return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
-
-
 # --- grpc.aio, on Twisted's asyncio reactor ----------------------------------
 #
 # Measured against the test cluster's datanode (GetBlock of a 4 KiB block,
@@ -164,18 +150,6 @@ def ratis_channel(address: str) -> grpc.Channel:
 # more from 4 or 16 (650-820: the GIL and a thread hop per call), grpc.aio
 # 1,100 from one task and 2,100 from 16.  So on the asyncio reactor every
 # datanode call and Ratis stream uses grpc.aio, on the reactor's own loop.
-
-
-def is_asyncio(reactor: Any) -> bool:
-    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
-
-    return isinstance(reactor, AsyncioSelectorReactor)
-
-
-def _in_loop(coro: Any) -> Deferred[Any]:
-    import asyncio
-
-    return Deferred.fromFuture(asyncio.ensure_future(coro))
 
 
 class AioXceiverTransport:
@@ -200,10 +174,10 @@ class AioXceiverTransport:
     def call(
         self, request: datanode_pb2.ContainerCommandRequestProto, timeout: float
     ) -> Deferred[datanode_pb2.ContainerCommandResponseProto]:
-        return _in_loop(self._call(request, timeout))
+        return in_loop(self._call(request, timeout))
 
     def close(self) -> None:
-        _in_loop(self._channel.close())
+        close_channel(self._channel)
 
 
 class AioOrderedStream:
@@ -241,9 +215,7 @@ class AioOrderedStream:
         try:
             async for reply in self._call:
                 self._on_reply(reply)
-        except grpc.RpcError as e:
-            error = translate(e, self.address)
-        except Exception as e:  # a reply that does not parse
+        except Exception as e:  # the stream failed, or a reply does not parse
             error = translate(e, self.address)
         self._on_end(error)
 
@@ -267,10 +239,9 @@ def xceiver_transport(
     return XceiverTransport(reactor, address)
 
 
-def ratis_channel_for(reactor: Any, address: str) -> Any:
-    if is_asyncio(reactor):
-        return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-    return ratis_channel(address)
+def ratis_channel(reactor: Any, address: str) -> Any:
+    """A channel to a datanode's RATIS port, of the kind ``reactor`` needs."""
+    return channel(reactor, address, CHANNEL_OPTIONS)
 
 
 def ordered_stream(
@@ -283,10 +254,3 @@ def ordered_stream(
     if isinstance(channel, grpc.aio.Channel):
         return AioOrderedStream(channel, address, on_reply, on_end)
     return OrderedStream(reactor, channel, address, on_reply, on_end)
-
-
-def close_channel(channel: Any) -> None:
-    """Close a channel of either kind (grpc.aio's close is a coroutine)."""
-    closing = channel.close()
-    if closing is not None:
-        _in_loop(closing)

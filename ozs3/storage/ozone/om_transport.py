@@ -18,6 +18,7 @@ import grpc
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorFromThreads
 
+from .grpc_twisted import from_future, in_loop, is_asyncio, rpc_error
 from .om_errors import grpc_error
 from .proto import om_pb2_grpc
 
@@ -44,12 +45,6 @@ class OMTransport(Protocol):
     def close(self) -> Deferred[None] | None: ...
 
 
-def _translate(error: grpc.RpcError, address: str) -> Exception:
-    code = error.code() if hasattr(error, "code") else None
-    details = error.details() if hasattr(error, "details") else str(error)
-    return grpc_error(code.name if code else "UNKNOWN", details or "", address)
-
-
 class GrpcFutureTransport:
     def __init__(self, address: str, reactor: IReactorFromThreads) -> None:
         self.address = address
@@ -58,21 +53,8 @@ class GrpcFutureTransport:
         self._stub = om_pb2_grpc.OzoneManagerServiceStub(self._channel)
 
     def submit(self, request: Any, timeout: float) -> Deferred[Any]:
-        d: Deferred[Any] = Deferred()
         call = self._stub.submitRequest.future(request, timeout=timeout)
-
-        def done(future: Any) -> None:  # on a grpc thread
-            try:
-                result = future.result()
-            except grpc.RpcError as e:
-                self._reactor.callFromThread(d.errback, _translate(e, self.address))
-            except BaseException as e:  # cancelled, or a parse error
-                self._reactor.callFromThread(d.errback, e)
-            else:
-                self._reactor.callFromThread(d.callback, result)
-
-        call.add_done_callback(done)
-        return d
+        return from_future(self._reactor, call, self.address, grpc_error)
 
     def close(self) -> Deferred[None] | None:
         self._channel.close()
@@ -91,24 +73,18 @@ class GrpcAioTransport:
         try:
             return await self._stub.submitRequest(request, timeout=timeout)
         except grpc.RpcError as e:
-            raise _translate(e, self.address) from None
+            raise rpc_error(e, self.address, grpc_error) from None
 
     def submit(self, request: Any, timeout: float) -> Deferred[Any]:
-        import asyncio
-
-        return Deferred.fromFuture(asyncio.ensure_future(self._call(request, timeout)))
+        return in_loop(self._call(request, timeout))
 
     def close(self) -> Deferred[None]:
-        import asyncio
-
-        return Deferred.fromFuture(asyncio.ensure_future(self._channel.close()))
+        return in_loop(self._channel.close())
 
 
 def om_transport(address: str, reactor: IReactorFromThreads) -> OMTransport:
     """The transport for ``reactor``: grpc.aio on the asyncio reactor, else futures."""
-    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
-
-    if isinstance(reactor, AsyncioSelectorReactor):
+    if is_asyncio(reactor):
         return GrpcAioTransport(address)
     return GrpcFutureTransport(address, reactor)
 

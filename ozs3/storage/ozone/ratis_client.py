@@ -42,7 +42,8 @@ from .dn_errors import (
     DatanodeUnavailable,
     NotLeader,
 )
-from .dn_transport import close_channel, ordered_stream, ratis_channel_for
+from .dn_transport import ordered_stream, ratis_channel
+from .grpc_twisted import close_channel
 from .proto import datanode_pb2 as dn
 
 DEFAULT_DEADLINE = 60.0
@@ -143,7 +144,7 @@ class RatisClient:
 
     def channel(self, address: str) -> Any:
         if address not in self._channels:
-            self._channels[address] = ratis_channel_for(self.reactor, address)
+            self._channels[address] = ratis_channel(self.reactor, address)
         return self._channels[address]
 
     def note_leader(self, peer_id: str | None) -> None:
