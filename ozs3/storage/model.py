@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
 import attrs
 
 
@@ -24,6 +27,37 @@ class BlockLocation:
     block_id: BlockID
     length: int
     offset: int = 0
+
+
+class BlockRun(Protocol):
+    """A run of one block's bytes in a key: ``BlockLocation`` here, an Ozone
+    ``KeyLocation`` (``ozone.om_types.KeyBlock``) on a cluster."""
+
+    @property
+    def length(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+
+R = TypeVar("R", bound=BlockRun)
+
+
+def block_spans(runs: Sequence[R], start: int, length: int) -> list[tuple[R, int, int]]:
+    """The runs that hold a key's bytes ``[start, start + length)``, each with
+    the part of its block they cover: ``(run, first, end)``, positions in the
+    block (the run's ``offset`` is where the key's bytes start in it)."""
+    out = []
+    pos = 0
+    end = start + length
+    for run in runs:
+        if pos >= end:
+            break
+        lo, hi = max(start, pos), min(end, pos + run.length)
+        if lo < hi:
+            out.append((run, run.offset + lo - pos, run.offset + hi - pos))
+        pos += run.length
+    return out
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..errors import SourceChanged
-from ..model import BlockID, BlockLocation, ObjectMeta
+from ..model import BlockID, BlockLocation, ObjectMeta, block_spans
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS volumes(
@@ -127,15 +127,10 @@ def slice_blocks(
     blocks: Sequence[BlockLocation], start: int, length: int
 ) -> list[BlockLocation]:
     """The runs of ``blocks`` that hold bytes ``[start, start + length)``."""
-    out = []
-    pos = 0
-    end = start + length
-    for b in blocks:
-        lo, hi = max(start, pos), min(end, pos + b.length)
-        if lo < hi:
-            out.append(BlockLocation(b.block_id, hi - lo, b.offset + (lo - pos)))
-        pos += b.length
-    return out
+    return [
+        BlockLocation(b.block_id, end - first, first)
+        for b, first, end in block_spans(blocks, start, length)
+    ]
 
 
 def block_id_of(local_id: int) -> BlockID:

@@ -16,6 +16,7 @@ from typing import Any
 from twisted.internet.defer import Deferred, succeed
 
 from ..errors import BlockNotFound, StorageError, StorageIOError
+from ..model import block_spans
 from .datanode_client import DatanodeClient, plan_range
 from .dn_codec import BlockID, BlockInfo
 from .dn_errors import DatanodeUnavailable, ReplicaBehind
@@ -68,22 +69,12 @@ class _Run:
 def runs_of(
     blocks: Sequence[KeyBlock], offset: int, length: int
 ) -> list[tuple[KeyBlock, int, int]]:
-    """The blocks bytes ``[offset, offset + length)`` of a key live in, each
-    with the range inside the block (KeyLocation.offset is where the key's
-    bytes start in the block)."""
-    out = []
-    pos = 0
-    end = offset + length
-    for b in blocks:
-        lo, hi = max(offset, pos), min(end, pos + b.length)
-        if lo < hi:
-            out.append((b, b.offset + lo - pos, b.offset + hi - pos))
-        pos += b.length
-        if pos >= end:
-            break
-    if length and sum(hi - lo for _, lo, hi in out) != length:
+    """``block_spans``, checked: the key's blocks must hold the whole range."""
+    out = block_spans(blocks, offset, length)
+    if sum(hi - lo for _, lo, hi in out) != length:
         raise StorageIOError(
-            f"the key's blocks hold {pos} bytes, the range needs {offset + length}"
+            f"the key's blocks hold {sum(b.length for b in blocks)} bytes, "
+            f"the range needs {offset + length}"
         )
     return out
 
