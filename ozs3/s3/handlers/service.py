@@ -38,7 +38,8 @@ async def list_buckets(gw: S3Gateway, call: Call) -> S3Response:
             f"Argument max-buckets must be an integer between 1 and {MAX_BUCKETS}",
             extra={"ArgumentName": "max-buckets", "ArgumentValue": str(limit)},
         )
-    prefix = call.s3.arg("prefix") or ""
+    asked_prefix = call.s3.arg("prefix")
+    prefix = asked_prefix or ""
     token = call.s3.arg("continuation-token")
     after = decode_token(token) if token else ""
     region = call.s3.arg("bucket-region")
@@ -50,7 +51,5 @@ async def list_buckets(gw: S3Gateway, call: Call) -> S3Response:
         selected = []
     page = selected[:limit]
     next_token = encode_token(page[-1].name) if len(selected) > limit else None
-    body = list_buckets_xml(
-        page, owner, next_token, prefix if call.s3.arg("prefix") is not None else None
-    )
+    body = list_buckets_xml(page, owner, next_token, asked_prefix)
     return S3Response(200, dict(XML), body)

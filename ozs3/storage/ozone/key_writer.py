@@ -99,7 +99,6 @@ class ClusterKeyWriter:
         self._writer: RatisBlockWriter | None = None
         self._in_block = 0
         self.size = 0
-        self._closed = False
 
     @async_to_deferred
     async def write(self, data: bytes, last: bool = False) -> None:
@@ -180,7 +179,6 @@ class ClusterKeyWriter:
         await self._om.commit_key(
             self._session, self._written, self.size, metadata=metadata
         )
-        self._closed = True
         k = self._session.key
         return KeyInfo(
             k.bucket,
@@ -202,7 +200,6 @@ class ClusterKeyWriter:
             self._writer.abort()
             self._writer = self._block = None
         self._forget_closing()
-        self._closed = True
         d: Deferred[None] = Deferred()
         d.callback(None)
         return d
