@@ -62,6 +62,23 @@ def reference(keys, prefix, delimiter, start_after, max_keys, key_of=None):
     )
 
 
+def check_key_listing(listing, keys: list[str], query) -> None:
+    """A store's KeyListing for ``query`` (a ListQuery) over ``keys`` is what
+    brute-force S3 semantics give."""
+    exp_keys, exp_prefixes, truncated, marker = reference(
+        [k.encode() for k in keys],
+        query.prefix.encode(),
+        query.delimiter.encode(),
+        query.start_after.encode(),
+        query.max_keys,
+    )
+    assert [k.key.encode() for k in listing.keys] == exp_keys, query
+    assert [p.encode() for p in listing.common_prefixes] == exp_prefixes, query
+    assert listing.truncated is truncated, query
+    got_marker = listing.next_marker.encode() if listing.next_marker else None
+    assert got_marker == marker, query
+
+
 def _check_page(
     page: Page, keys, prefix, delimiter, start_after, max_keys, key_of=None
 ):
