@@ -87,6 +87,36 @@ class ObjectMeta:
     headers: tuple[tuple[str, str], ...] = ()
     # x-amz-meta-* without the prefix, names lower-cased.
     user: tuple[tuple[str, str], ...] = ()
+    # S3 object tags (Ozone: KeyInfo.tags), sorted by key.
+    tags: tuple[tuple[str, str], ...] = ()
+    # Ozone's replication config name ("RATIS/ONE", "EC/rs-3-2-1024k"); ""
+    # is the default (STANDARD, RATIS/THREE).  S3 storage classes map to it.
+    replication: str = ""
+
+
+@attrs.frozen
+class PartLayout:
+    """One part of a completed multipart key: what GET ?partNumber and
+    GetObjectAttributes need."""
+
+    number: int
+    size: int
+    checksum: str = ""  # the part's S3 additional checksum, "algorithm:base64"
+
+
+@attrs.frozen
+class Precondition:
+    """What the current version of a key must be for a write or delete to
+    take effect, checked by the OM in the same step as the change (Ozone:
+    a rewrite's expected data generation).  Otherwise ``PreconditionFailed``
+    (a delete of a missing key with ``etag``: ``KeyNotFound``)."""
+
+    absent: bool = False  # If-None-Match: * (no key of that name)
+    etag: str | None = None  # If-Match: the current version has this ETag
+    # That exact version (size, modified): a lifecycle expiry deletes only
+    # the version it judged, never one written since.
+    size: int | None = None
+    modified: float | None = None
 
 
 @attrs.frozen
@@ -114,6 +144,8 @@ class KeyInfo:
     checksum: str = ""
     # Who wrote it (the bucket owner for keys written before owners were kept).
     owner: str = ""
+    # A completed multipart upload's parts, in order; () for other keys.
+    parts: tuple[PartLayout, ...] = ()
 
 
 @attrs.frozen
@@ -128,6 +160,9 @@ class ListQuery:
     delimiter: str = ""
     start_after: str = ""
     max_keys: int = 1000
+    # Each key's whole metadata (tags included: what lifecycle filters
+    # need); otherwise only its replication (the listing's StorageClass).
+    with_meta: bool = False
 
 
 @attrs.frozen
