@@ -29,6 +29,14 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"),
     ("NoSuchTagSet", 404, "The TagSet does not exist"),
     ("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),
+    ("InvalidTag", 400, "The tag provided was not a valid tag."),
+    ("InvalidPartNumber", 416, "The requested partnumber is not satisfiable"),
+    (
+        "ConditionalRequestConflict",
+        409,
+        "The conditional request cannot succeed due to a conflicting operation "
+        "against this resource.",
+    ),
     (
         "ServerSideEncryptionConfigurationNotFoundError",
         404,
@@ -208,6 +216,7 @@ STORAGE_TO_S3: Mapping[type[st.StorageError], str] = {
     st.PermissionDenied: "AccessDenied",
     st.QuotaExceeded: "QuotaExceeded",
     st.InvalidBucketName: "InvalidBucketName",
+    st.PreconditionFailed: "PreconditionFailed",
 }
 
 
@@ -222,6 +231,8 @@ def to_s3_error(exc: st.StorageError, bucket: str | None, key: str | None) -> S3
         extra["BucketName"] = bucket
     elif code == "NoSuchKey" and key is not None:
         extra["Key"] = key
+    elif code == "PreconditionFailed" and str(exc):
+        extra["Condition"] = str(exc)  # the header that did not hold
     message = None
     if isinstance(exc, st.NoSpace):
         message = "The storage is out of space; the request was not stored."

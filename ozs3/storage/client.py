@@ -45,6 +45,7 @@ from .model import (
     ObjectMeta,
     PartListing,
     PartTarget,
+    Precondition,
     UploadInfo,
     UploadListing,
     UploadQuery,
@@ -206,17 +207,24 @@ class EmbeddedObjectStore:
         part: PartTarget | None = None,
         bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> KeyWriter:
         # A bucket seen a moment ago (or just now, by the caller who pins
         # its id) needs no lookup: if it was deleted since, the commit says
-        # so (NoSuchBucket) and frees the blocks.
-        if part is not None or (
-            bucket_id is None and self._bucket_seen.get(bucket, 0.0) < time.monotonic()
+        # so (NoSuchBucket) and frees the blocks.  A precondition is checked
+        # now (no body is stored in vain) and again by the commit.
+        if (
+            part is not None
+            or precondition is not None
+            or (
+                bucket_id is None
+                and self._bucket_seen.get(bucket, 0.0) < time.monotonic()
+            )
         ):
-            await self.om.check_target(bucket, key, part, bucket_id)
+            await self.om.check_target(bucket, key, part, bucket_id, precondition)
             if bucket_id is None:
                 self._bucket_seen[bucket] = time.monotonic() + BUCKET_SEEN_FOR
-        target = WriteTarget(bucket, key, meta, part, bucket_id, owner)
+        target = WriteTarget(bucket, key, meta, part, bucket_id, owner, precondition)
         return EmbeddedKeyWriter(self, None, target=target)
 
     @async_to_deferred
@@ -232,13 +240,17 @@ class EmbeddedObjectStore:
         bucket_id: int | None = None,
         source_bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> CopyWriter:
+        if precondition is not None:
+            await self.om.check_target(bucket, key, part, bucket_id, precondition)
         client_id, source, runs = await self.om.open_copy(
             bucket, key, meta, part, source_bucket, source_key, source_range,
             bucket_id, source_bucket_id, owner,
         )  # fmt: skip
-        writer = EmbeddedKeyWriter(self, client_id, source=source, runs=runs)
-        return writer
+        return EmbeddedKeyWriter(
+            self, client_id, source=source, runs=runs, precondition=precondition
+        )
 
     def lookup_key(
         self, bucket: str, key: str, bucket_id: int | None = None
@@ -285,9 +297,13 @@ class EmbeddedObjectStore:
 
     @async_to_deferred
     async def delete_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        bucket_id: int | None = None,
+        precondition: Precondition | None = None,
     ) -> None:
-        await self.om.delete_key(bucket, key, bucket_id)
+        await self.om.delete_key(bucket, key, bucket_id, precondition)
         self.kick_reclaim()
 
     @async_to_deferred
@@ -316,9 +332,11 @@ class EmbeddedObjectStore:
     @async_to_deferred
     async def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
-        bucket_id: int | None = None,
+        bucket_id: int | None = None, precondition: Precondition | None = None,
     ) -> KeyInfo:  # fmt: skip
-        info = await self.om.complete_upload(bucket, key, upload_id, parts, bucket_id)
+        info = await self.om.complete_upload(
+            bucket, key, upload_id, parts, bucket_id, precondition
+        )
         self.kick_reclaim()
         return info
 
@@ -332,6 +350,46 @@ class EmbeddedObjectStore:
         self, bucket: str, query: UploadQuery, bucket_id: int | None = None
     ) -> Deferred[UploadListing]:
         return self.om.list_uploads(bucket, query, bucket_id)
+
+    # -- tags, bucket settings, lifecycle ----------------------------------------
+
+    def set_key_tags(
+        self,
+        bucket: str,
+        key: str,
+        tags: Sequence[tuple[str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        return self.om.set_key_tags(bucket, key, tags, bucket_id)
+
+    def get_bucket_setting(
+        self, bucket: str, name: str, bucket_id: int | None = None
+    ) -> Deferred[str | None]:
+        return self.om.get_bucket_setting(bucket, name, bucket_id)
+
+    def set_bucket_setting(
+        self, bucket: str, name: str, value: str | None, bucket_id: int | None = None
+    ) -> Deferred[None]:
+        return self.om.set_bucket_setting(bucket, name, value, bucket_id)
+
+    def buckets_with_setting(self, name: str) -> Deferred[list[tuple[BucketInfo, str]]]:
+        return self.om.buckets_with_setting(name)
+
+    @async_to_deferred
+    async def expire_keys(
+        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
+    ) -> list[KeyInfo]:
+        deleted = await self.om.expire_keys(bucket, versions, bucket_id)
+        self.kick_reclaim()
+        return deleted
+
+    def claim_lease(
+        self, name: str, holder: str, seconds: float
+    ) -> Deferred[float | None]:
+        return self.om.claim_lease(name, holder, seconds)
+
+    def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
+        return self.om.finish_lease(name, holder, done_at)
 
     # -- the block deleting service --------------------------------------------
 

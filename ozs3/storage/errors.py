@@ -94,5 +94,10 @@ class PartTooSmall(StorageError):
     """A part other than the last is under the 5 MiB minimum."""
 
 
+class PreconditionFailed(StorageError):
+    """The key is not what the write's ``Precondition`` expects (it exists,
+    is missing, or is another version): nothing changed."""
+
+
 class SourceChanged(StorageError):
     """A copy's source was replaced or deleted while the copy ran."""

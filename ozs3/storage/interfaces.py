@@ -25,6 +25,7 @@ from .model import (
     PartInfo,
     PartListing,
     PartTarget,
+    Precondition,
     UploadInfo,
     UploadListing,
     UploadQuery,
@@ -125,9 +126,13 @@ class ObjectStore(Protocol):
         part: PartTarget | None = None,
         bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[KeyWriter]:
         """Open a key, or with ``part`` a part of a multipart upload.
-        ``owner``: who writes the key (parts belong to their upload's)."""
+        ``owner``: who writes the key (parts belong to their upload's).
+        ``precondition``: what the key's current version must be, checked
+        now and, atomically with the change, by the commit
+        (``PreconditionFailed``)."""
 
     def open_copy(
         self,
@@ -141,9 +146,11 @@ class ObjectStore(Protocol):
         bucket_id: int | None = None,
         source_bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[CopyWriter]:
         """Open a key (or part) holding bytes ``(start, length)`` of another
-        key; ``meta`` None keeps the source's metadata."""
+        key; ``meta`` None keeps the source's metadata.  ``precondition``:
+        on the destination, as for ``open_key``."""
 
     def lookup_key(
         self, bucket: str, key: str, bucket_id: int | None = None
@@ -160,8 +167,14 @@ class ObjectStore(Protocol):
         ``info`` was looked up (or a block file is missing)."""
 
     def delete_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
-    ) -> Deferred[None]: ...
+        self,
+        bucket: str,
+        key: str,
+        bucket_id: int | None = None,
+        precondition: Precondition | None = None,
+    ) -> Deferred[None]:
+        """Delete the key; a missing key is no error, unless ``precondition``
+        names an ETag (``KeyNotFound``)."""
 
     def delete_keys(
         self, bucket: str, keys: Sequence[str], bucket_id: int | None = None
@@ -178,9 +191,10 @@ class ObjectStore(Protocol):
 
     def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
-        bucket_id: int | None = None,
+        bucket_id: int | None = None, precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo]:  # fmt: skip
-        """Stitch the listed parts (number, unquoted ETag) into the key."""
+        """Stitch the listed parts (number, unquoted ETag) into the key, if
+        its current version meets ``precondition`` (else the upload stays)."""
 
     def list_parts(
         self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,
@@ -190,6 +204,48 @@ class ObjectStore(Protocol):
     def list_uploads(
         self, bucket: str, query: UploadQuery, bucket_id: int | None = None
     ) -> Deferred[UploadListing]: ...
+
+    # Tags, bucket settings and lifecycle (Ozone: KeyInfo tags, bucket
+    # tags, the lifecycle configuration table and its service).
+
+    def set_key_tags(
+        self,
+        bucket: str,
+        key: str,
+        tags: Sequence[tuple[str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        """Replace the current version's tags; its ETag and time stay."""
+
+    def get_bucket_setting(
+        self, bucket: str, name: str, bucket_id: int | None = None
+    ) -> Deferred[str | None]:
+        """A bucket setting's text (``model.BUCKET_TAGS``, ...) or None."""
+
+    def set_bucket_setting(
+        self, bucket: str, name: str, value: str | None, bucket_id: int | None = None
+    ) -> Deferred[None]:
+        """Replace a bucket setting (None: remove it)."""
+
+    def buckets_with_setting(
+        self, name: str
+    ) -> Deferred[list[tuple[BucketInfo, str]]]: ...
+
+    def expire_keys(
+        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
+    ) -> Deferred[list[KeyInfo]]:
+        """Delete each key that is still the version given; returns those
+        deleted."""
+
+    def claim_lease(
+        self, name: str, holder: str, seconds: float
+    ) -> Deferred[float | None]:
+        """A lease shared by every gateway process on this store: held for
+        ``seconds`` unless another holder has it (None).  Returns when its
+        work was last finished (0.0: never)."""
+
+    def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
+        """Record the work done and release the lease."""
 
 
 class MetadataStore(Protocol):
@@ -221,6 +277,7 @@ class MetadataStore(Protocol):
         checksum: str = "",
         bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo | PartInfo]:
         """Reference freshly written blocks and make them a key (or part)."""
 
@@ -232,6 +289,7 @@ class MetadataStore(Protocol):
         etag: str,
         modified: float,
         checksum: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo | PartInfo]: ...
 
     def abort_open_key(self, client_id: int) -> Deferred[None]: ...

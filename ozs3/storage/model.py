@@ -112,11 +112,17 @@ class Precondition:
     (a delete of a missing key with ``etag``: ``KeyNotFound``)."""
 
     absent: bool = False  # If-None-Match: * (no key of that name)
+    present: bool = False  # If-Match: * (a key of that name, any version)
     etag: str | None = None  # If-Match: the current version has this ETag
     # That exact version (size, modified): a lifecycle expiry deletes only
     # the version it judged, never one written since.
     size: int | None = None
     modified: float | None = None
+
+
+# Bucket settings the S3 layer keeps in the store (as text it encodes).
+BUCKET_TAGS = "tags"
+BUCKET_LIFECYCLE = "lifecycle"
 
 
 @attrs.frozen

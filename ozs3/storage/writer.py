@@ -13,7 +13,15 @@ from twisted.internet.defer import Deferred
 from .._deferred import async_to_deferred
 from .datanode.store import LocalBlockWriter
 from .interfaces import ObjectReader
-from .model import BlockID, BlockLocation, KeyInfo, ObjectMeta, PartInfo, PartTarget
+from .model import (
+    BlockID,
+    BlockLocation,
+    KeyInfo,
+    ObjectMeta,
+    PartInfo,
+    PartTarget,
+    Precondition,
+)
 from .om.manager import OzoneManager
 from .om.tables import block_id_of
 
@@ -88,6 +96,7 @@ class WriteTarget(NamedTuple):
     part: PartTarget | None
     bucket_id: int | None  # pinned at admission: that bucket or none
     owner: str
+    precondition: Precondition | None = None  # checked again by the commit
 
 
 class EmbeddedKeyWriter:
@@ -101,6 +110,7 @@ class EmbeddedKeyWriter:
         source: KeyInfo | None = None,
         runs: Sequence[BlockLocation] = (),
         target: WriteTarget | None = None,
+        precondition: Precondition | None = None,
     ) -> None:
         self._store = store
         self.client_id = client_id
@@ -113,6 +123,8 @@ class EmbeddedKeyWriter:
         self._source = source
         self._writing = False
         self._idle: list[Deferred[None]] = []  # abort waiting for a write
+        # A copy's: checked by its commit (a new key's is in its target).
+        self._precondition = precondition
 
     @property
     def source(self) -> KeyInfo:
@@ -217,7 +229,7 @@ class EmbeddedKeyWriter:
             try:
                 return await store.om.commit_new(
                     t.bucket, t.key, t.meta, t.part, self._done, self.size, etag,
-                    time.time(), checksum, t.bucket_id, t.owner,
+                    time.time(), checksum, t.bucket_id, t.owner, t.precondition,
                 )  # fmt: skip
             except BaseException as e:
                 # Committed (a refusal whose cleanup committed, or a commit
@@ -236,8 +248,9 @@ class EmbeddedKeyWriter:
         om = self._store.om
         try:
             return await om.commit_key(
-                self.client_id, self._done, self.size, etag, time.time(), checksum
-            )
+                self.client_id, self._done, self.size, etag, time.time(), checksum,
+                self._precondition,
+            )  # fmt: skip
         except BaseException as e:
             if getattr(e, "after_commit", False):
                 raise  # the OM committed the key, or its own cleanup

@@ -16,7 +16,15 @@ from typing import Any
 from twisted.internet.defer import Deferred
 
 from ..errors import BucketNotFound, StorageError
-from ..model import BlockLocation, KeyInfo, ObjectMeta, PartInfo, PartTarget
+from ..model import (
+    BlockLocation,
+    KeyInfo,
+    ObjectMeta,
+    PartInfo,
+    PartTarget,
+    Precondition,
+)
+from .preconditions import precondition_error
 from .tables import (
     add_blocks,
     decode_blocks,
@@ -51,11 +59,14 @@ class KeyWrites:
         key: str,
         part: PartTarget | None,
         bucket_id: int | None = None,
+        precondition: Precondition | None = None,
     ) -> Deferred[None]:
         """Whether a write to (bucket, key[, part]) may start: the bucket
-        (that one, with ``bucket_id``) and the upload exist.  Checked again
-        by the commit."""
-        return self._read(self._check_target, bucket, key, part, bucket_id)
+        (that one, with ``bucket_id``) and the upload exist, and the key
+        meets ``precondition``.  Checked again by the commit."""
+        return self._read(
+            self._check_target, bucket, key, part, bucket_id, precondition
+        )
 
     def _check_target(
         self,
@@ -64,10 +75,14 @@ class KeyWrites:
         key: str,
         part: PartTarget | None,
         bucket_id: int | None,
+        precondition: Precondition | None,
     ) -> None:
         bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         if part is not None:
             self._upload_row(conn, bucket_id, key, part.upload_id)
+        error = precondition_error(conn, bucket_id, key.encode(), precondition)
+        if error is not None:
+            raise error
 
     def commit_new(
         self,
@@ -82,6 +97,7 @@ class KeyWrites:
         checksum: str = "",
         bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo | PartInfo]:
         """Make freshly written blocks a key (or a part), durably.
 
@@ -89,10 +105,11 @@ class KeyWrites:
         or, if the bucket (with ``bucket_id``: that bucket, not another
         since created under its name) or the upload went away meanwhile,
         queued for deletion (and that error raised).  If it fails, they are
-        nobody's.  ``owner``: who wrote the key."""
+        nobody's.  ``owner``: who wrote the key.  ``precondition``: the
+        key's current version is checked in the same transaction."""
         d = self._run(
             self._commit_new, bucket, key, meta, part, blocks, size, etag, modified,
-            checksum, bucket_id, owner,
+            checksum, bucket_id, owner, precondition,
         )  # fmt: skip
         return d.addCallback(self._committed)
 
@@ -110,6 +127,7 @@ class KeyWrites:
         checksum: str,
         pinned: int | None,
         owner: str,
+        precondition: Precondition | None,
     ) -> KeyInfo | PartInfo | StorageError:
         add_blocks(conn, blocks)
         bucket_id = self._group_buckets.get(bucket)
@@ -127,7 +145,7 @@ class KeyWrites:
         return self._make_visible(
             conn, bucket, bucket_id, key.encode(), encode_meta(meta, owner),
             part.upload_id if part else None, part.part_number if part else None,
-            blocks, size, etag, modified, checksum, meta, owner,
+            blocks, size, etag, modified, checksum, meta, owner, precondition,
         )  # fmt: skip
 
     def _make_visible(
@@ -146,15 +164,21 @@ class KeyWrites:
         checksum: str,
         meta: ObjectMeta | None = None,
         owner: str | None = None,
+        precondition: Precondition | None = None,
     ) -> KeyInfo | PartInfo | StorageError:
         """The last step of every commit: the part of its upload, or the key,
-        replacing (and releasing) any older version."""
+        replacing (and releasing) any older version, if the older version
+        meets ``precondition`` (else the blocks are released)."""
         if upload_id is not None:
             assert part_number is not None
             return self._commit_part(
                 conn, bucket_id, raw_key, upload_id, part_number, blocks, size,
                 etag, modified, checksum,
             )  # fmt: skip
+        refused = precondition_error(conn, bucket_id, raw_key, precondition)
+        if refused is not None:
+            release(conn, blocks)
+            return refused
         self._put_key(
             conn, bucket_id, raw_key, size, etag, modified, meta_text, blocks,
             checksum=checksum,
@@ -261,10 +285,12 @@ class KeyWrites:
         etag: str,
         modified: float,
         checksum: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo | PartInfo]:
         d = self._run(
-            self._commit_key, client_id, blocks, size, etag, modified, checksum
-        )
+            self._commit_key, client_id, blocks, size, etag, modified, checksum,
+            precondition,
+        )  # fmt: skip
         return d.addCallback(self._committed)
 
     @staticmethod
@@ -283,6 +309,7 @@ class KeyWrites:
         etag: str,
         modified: float,
         checksum: str,
+        precondition: Precondition | None,
     ) -> KeyInfo | PartInfo | StorageError:
         row = conn.execute(
             "SELECT o.bucket_id, o.key, o.meta, o.blocks, o.upload_id, o.part_number, "
@@ -302,7 +329,7 @@ class KeyWrites:
             return BucketNotFound("the bucket was deleted during the upload")
         return self._make_visible(
             conn, bucket, bucket_id, key, meta, upload_id, part_number, blocks,
-            size, etag, modified, checksum,
+            size, etag, modified, checksum, precondition=precondition,
         )  # fmt: skip
 
     def abort_open_key(self, client_id: int) -> Deferred[None]:

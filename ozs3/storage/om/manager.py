@@ -31,24 +31,39 @@ from ..model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
+    Precondition,
 )
 from .blocks import BlockTables
 from .commit import GroupCommit
 from .key_writes import KeyWrites
 from .listing import list_page
 from .multipart import MultipartTables
+from .preconditions import precondition_error
 from .secrets import get_secret
+from .settings import SettingsTables
 from .tables import (
     OWNER_SQL,
+    REPLICATION_SQL,
     decode_blocks,
+    decode_meta,
     decode_meta_owner,
+    decode_parts,
     encode_blocks,
     new_bucket_id,
     release,
 )
 
+_DEFAULT_META = ObjectMeta()
 
-class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
+
+def _replicated(replication: str) -> ObjectMeta:
+    """A listed key's metadata: only its replication (its StorageClass)."""
+    return ObjectMeta(replication=replication) if replication else _DEFAULT_META
+
+
+class OzoneManager(
+    GroupCommit, KeyWrites, MultipartTables, SettingsTables, BlockTables
+):
     def __init__(
         self,
         path: str,
@@ -84,17 +99,17 @@ class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
     ) -> tuple[int, KeyInfo]:  # fmt: skip
         bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
         row = conn.execute(
-            "SELECT size, etag, modified, meta, blocks, checksum FROM keys "
+            "SELECT size, etag, modified, meta, blocks, checksum, parts FROM keys "
             "WHERE bucket_id=? AND key=?",
             (bucket_id, key.encode()),
         ).fetchone()
         if row is None:
             raise KeyNotFound(key)
-        size, etag, modified, meta_text, blocks, checksum = row
+        size, etag, modified, meta_text, blocks, checksum, parts = row
         meta, owner = decode_meta_owner(meta_text)
         info = KeyInfo(
             bucket, key, size, etag, modified, meta, decode_blocks(blocks),
-            checksum, owner or bucket_owner,
+            checksum, owner or bucket_owner, decode_parts(parts),
         )  # fmt: skip
         return bucket_id, info
 
@@ -218,6 +233,7 @@ class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
             ).fetchone():
                 raise BucketNotEmpty(name)
         conn.execute("DELETE FROM buckets WHERE id=?", (bucket_id,))
+        conn.execute("DELETE FROM bucket_settings WHERE bucket_id=?", (bucket_id,))
 
     def list_buckets(self) -> Deferred[list[BucketInfo]]:
         return self._read(self._list_buckets)
@@ -240,9 +256,14 @@ class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
         return self._read(lambda conn: self._key_row(conn, bucket, key, bucket_id)[1])
 
     def delete_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        bucket_id: int | None = None,
+        precondition: Precondition | None = None,
     ) -> Deferred[None]:
-        d = self._run(self._delete_keys, bucket, [key], bucket_id)
+        """Delete a key (a missing one too), if it meets ``precondition``."""
+        d = self._run(self._delete_keys, bucket, [key], bucket_id, precondition)
         return d.addCallback(lambda _: None)
 
     def delete_keys(
@@ -256,8 +277,16 @@ class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
         bucket: str,
         keys: Sequence[str],
         bucket_id: int | None,
+        precondition: Precondition | None = None,
     ) -> list[DeleteResult]:
         bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
+        if precondition is not None:
+            (key,) = keys
+            error = precondition_error(
+                conn, bucket_id, key.encode(), precondition, deleting=True
+            )
+            if error is not None:
+                raise error
         for key in keys:
             row = conn.execute(
                 "DELETE FROM keys WHERE bucket_id=? AND key=? RETURNING blocks",
@@ -281,13 +310,14 @@ class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
         bucket_id: int | None,
     ) -> KeyListing:
         bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
+        meta_sql = "meta" if query.with_meta else REPLICATION_SQL
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
         ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
             op = ">=" if inclusive else ">"
             sql = (
-                f"SELECT key, size, etag, modified, {OWNER_SQL} FROM keys "
+                f"SELECT key, size, etag, modified, {OWNER_SQL}, {meta_sql} FROM keys "
                 f"WHERE bucket_id=? AND key {op} ?"
             )
             args: list[Any] = [bucket_owner, bucket_id, lower]
@@ -305,11 +335,13 @@ class OzoneManager(GroupCommit, KeyWrites, MultipartTables, BlockTables):
             query.start_after.encode(),
             query.max_keys,
         )
-        empty = ObjectMeta()
+        meta_of = decode_meta if query.with_meta else _replicated
         return KeyListing(
             keys=tuple(
-                KeyInfo(bucket, k.decode(), size, etag, modified, empty, owner=owner)
-                for k, (size, etag, modified, owner) in page.keys
+                KeyInfo(
+                    bucket, k.decode(), size, etag, modified, meta_of(meta), owner=owner
+                )
+                for k, (size, etag, modified, owner, meta) in page.keys
             ),
             common_prefixes=tuple(p.decode() for p in page.common_prefixes),
             truncated=page.truncated,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import sqlite3
 import time
@@ -26,13 +25,24 @@ from ..model import (
     KeyInfo,
     ObjectMeta,
     PartInfo,
+    PartLayout,
     PartListing,
+    Precondition,
     UploadInfo,
     UploadListing,
     UploadQuery,
 )
 from .listing import list_page
-from .tables import decode_blocks, decode_meta, encode_blocks, encode_meta, release
+from .preconditions import precondition_error
+from .tables import (
+    REPLICATION_SQL,
+    decode_blocks,
+    decode_meta,
+    encode_blocks,
+    encode_meta,
+    encode_parts,
+    release,
+)
 
 T = TypeVar("T")
 
@@ -176,12 +186,15 @@ class MultipartTables:
         upload_id: str,
         parts: Sequence[tuple[int, str]],
         bucket_id: int | None = None,
+        precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo]:
         """``parts``: (part number, ETag without quotes), as the client listed.
-        The key belongs to whoever initiated the upload."""
+        The key belongs to whoever initiated the upload.  ``precondition``
+        is checked in the same transaction (a refusal keeps the upload)."""
         return self._run(
-            self._complete_upload, bucket, key, upload_id, parts, bucket_id
-        )
+            self._complete_upload, bucket, key, upload_id, parts, bucket_id,
+            precondition,
+        )  # fmt: skip
 
     def _complete_upload(
         self,
@@ -191,6 +204,7 @@ class MultipartTables:
         upload_id: str,
         parts: Sequence[tuple[int, str]],
         bucket_id: int | None,
+        precondition: Precondition | None,
     ) -> KeyInfo:
         bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         upload_meta, _, owner = self._upload_row(conn, bucket_id, key, upload_id)
@@ -218,18 +232,21 @@ class MultipartTables:
             size += found[0]
             blocks.extend(found[2])
             etags.append(found[1])
+        error = precondition_error(conn, bucket_id, key.encode(), precondition)
+        if error is not None:
+            raise error
         final_etag = multipart_etag(etags)
         checksum = composite([stored[n][3] for n in numbers])
         now = time.time()
-        layout = json.dumps([[n, stored[n][0]] for n in numbers])
+        layout = tuple(PartLayout(n, stored[n][0], stored[n][3]) for n in numbers)
         self._drop_upload(conn, upload_id, keep=numbers)
         self._put_key(
-            conn, bucket_id, key.encode(), size, final_etag, now, meta, blocks, layout,
-            checksum,
+            conn, bucket_id, key.encode(), size, final_etag, now, meta, blocks,
+            encode_parts(layout), checksum,
         )  # fmt: skip
         return KeyInfo(
             bucket, key, size, final_etag, now, decode_meta(meta), tuple(blocks),
-            checksum, owner,
+            checksum, owner, layout,
         )  # fmt: skip
 
     def list_parts(
@@ -284,7 +301,8 @@ class MultipartTables:
             key, _, uid = lower.partition(_SEP)
             op = ">=" if inclusive else ">"
             sql = (
-                "SELECT key, upload_id, initiated, owner FROM uploads "
+                f"SELECT key, upload_id, initiated, owner, {REPLICATION_SQL} "
+                "FROM uploads "
                 f"WHERE bucket_id=? AND (key > ? OR (key = ? AND upload_id {op} ?))"
             )
             args: list[Any] = [bucket_id, key, key, uid.decode()]
@@ -294,8 +312,8 @@ class MultipartTables:
             sql += " ORDER BY key, upload_id LIMIT ?"
             args.append(limit)
             return (
-                (k + _SEP + u.encode(), (k, u, t, o))
-                for k, u, t, o in conn.execute(sql, args)
+                (k + _SEP + u.encode(), (k, u, t, o, r))
+                for k, u, t, o, r in conn.execute(sql, args)
             )
 
         if query.upload_id_marker:
@@ -313,8 +331,8 @@ class MultipartTables:
             key_of=lambda composite: composite.partition(_SEP)[0],
         )
         uploads = tuple(
-            UploadInfo(bucket, k.decode(), u, t, owner=o)
-            for _, (k, u, t, o) in page.keys
+            UploadInfo(bucket, k.decode(), u, t, ObjectMeta(replication=r), o)
+            for _, (k, u, t, o, r) in page.keys
         )
         next_key = next_id = None
         if page.truncated and page.next_marker is not None:

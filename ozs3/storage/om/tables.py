@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..errors import SourceChanged
-from ..model import BlockID, BlockLocation, ObjectMeta, block_spans
+from ..model import BlockID, BlockLocation, ObjectMeta, PartLayout, block_spans
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS volumes(
@@ -55,6 +55,12 @@ CREATE TABLE IF NOT EXISTS reservations(
     worker INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,
     PRIMARY KEY(worker, lo)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bucket_settings(
+    bucket_id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY(bucket_id, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases(
+    name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL,
+    last_done REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS s3_secrets(
     access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, created REAL NOT NULL);
 """
@@ -79,11 +85,17 @@ BLOCKS_PER_CONTAINER = 1024
 
 def encode_meta(meta: ObjectMeta, owner: str = "") -> str:
     """A key's (or upload's) metadata column.  The key's owner rides along
-    as ``"o"``: older databases and older readers need no new column (an
-    older ozs3 ignores it; a key without it belongs to its bucket's owner)."""
+    as ``"o"``, its tags as ``"t"`` and its replication as ``"r"`` (each
+    only when set): older databases and older readers need no new column
+    (an older ozs3 ignores them; a key without an owner belongs to its
+    bucket's owner)."""
     d: dict[str, object] = {"ct": meta.content_type, "h": meta.headers, "u": meta.user}
     if owner:
         d["o"] = owner
+    if meta.tags:
+        d["t"] = meta.tags
+    if meta.replication:
+        d["r"] = meta.replication
     return json.dumps(d, separators=(",", ":"))
 
 
@@ -103,8 +115,26 @@ def decode_meta_owner(text: str) -> tuple[ObjectMeta, str]:
         content_type=d["ct"],
         headers=tuple((k, v) for k, v in d["h"]),
         user=tuple((k, v) for k, v in d["u"]),
+        tags=tuple((k, v) for k, v in d.get("t", ())),
+        replication=str(d.get("r", "")),
     )
     return meta, str(d.get("o", ""))
+
+
+# SQL for a key's (or upload's) replication, from its metadata column.
+REPLICATION_SQL = "coalesce(json_extract(meta, '$.r'), '')"
+
+
+def encode_parts(parts: Sequence[PartLayout]) -> str:
+    """A completed upload's part layout (the keys table's ``parts``)."""
+    return json.dumps(
+        [[p.number, p.size, p.checksum] for p in parts], separators=(",", ":")
+    )
+
+
+def decode_parts(text: str) -> tuple[PartLayout, ...]:
+    # Rows written before part checksums were kept have [number, size].
+    return tuple(PartLayout(*p) for p in json.loads(text))
 
 
 def encode_blocks(blocks: Sequence[BlockLocation]) -> str:

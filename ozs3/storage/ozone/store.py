@@ -11,7 +11,9 @@ that pins ``bucket_id`` asks the OM for the bucket first; the window between
 that check and the call is the OM's, not closed here.
 
 Not on a cluster yet (NotSupported, S3 501): multipart uploads, CopyObject /
-UploadPartCopy.  See the README's "Fronting an Ozone cluster".
+UploadPartCopy, conditional writes and deletes, object and bucket tags,
+bucket settings (lifecycle), storage classes other than the cluster's
+default.  See the README's "Fronting an Ozone cluster".
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..model import (
     ObjectMeta,
     PartListing,
     PartTarget,
+    Precondition,
     UploadInfo,
     UploadListing,
     UploadQuery,
@@ -242,9 +245,11 @@ class ClusterObjectStore:
         part: PartTarget | None = None,
         bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> KeyWriter:
         if part is not None:
             raise NotSupported("multipart uploads")
+        _refuse_unsupported(meta, precondition)
         await self._pinned(bucket, bucket_id)
         session = await self.om.open_key(
             bucket, key, size_hint or 0, owner=owner or None
@@ -265,6 +270,7 @@ class ClusterObjectStore:
         bucket_id: int | None = None,
         source_bucket_id: int | None = None,
         owner: str = "",
+        precondition: Precondition | None = None,
     ) -> Deferred[CopyWriter]:
         return fail(NotSupported("CopyObject and UploadPartCopy"))
 
@@ -298,8 +304,13 @@ class ClusterObjectStore:
 
     @async_to_deferred
     async def delete_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        bucket_id: int | None = None,
+        precondition: Precondition | None = None,
     ) -> None:
+        _refuse_unsupported(None, precondition)
         await self._pinned(bucket, bucket_id)
         try:
             await self.om.delete_key(bucket, key)
@@ -337,7 +348,7 @@ class ClusterObjectStore:
 
     def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
-        bucket_id: int | None = None,
+        bucket_id: int | None = None, precondition: Precondition | None = None,
     ) -> Deferred[KeyInfo]:  # fmt: skip
         return fail(NotSupported("multipart uploads"))
 
@@ -351,3 +362,57 @@ class ClusterObjectStore:
         self, bucket: str, query: UploadQuery, bucket_id: int | None = None
     ) -> Deferred[UploadListing]:
         return fail(NotSupported("multipart uploads"))
+
+    # -- tags, bucket settings, lifecycle: the next issue ------------------------
+
+    def set_key_tags(
+        self,
+        bucket: str,
+        key: str,
+        tags: Sequence[tuple[str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        return fail(NotSupported("object tags"))
+
+    def get_bucket_setting(
+        self, bucket: str, name: str, bucket_id: int | None = None
+    ) -> Deferred[str | None]:
+        return fail(NotSupported(f"bucket {name}"))
+
+    def set_bucket_setting(
+        self, bucket: str, name: str, value: str | None, bucket_id: int | None = None
+    ) -> Deferred[None]:
+        return fail(NotSupported(f"bucket {name}"))
+
+    def buckets_with_setting(self, name: str) -> Deferred[list[tuple[BucketInfo, str]]]:
+        return fail(NotSupported(f"bucket {name}"))
+
+    def expire_keys(
+        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
+    ) -> Deferred[list[KeyInfo]]:
+        return fail(NotSupported("lifecycle"))
+
+    def claim_lease(
+        self, name: str, holder: str, seconds: float
+    ) -> Deferred[float | None]:
+        return fail(NotSupported("leases"))
+
+    def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
+        return fail(NotSupported("leases"))
+
+
+# The replication a cluster key gets when none is asked for: the bucket's
+# (the cluster's) default, which S3 calls STANDARD.
+DEFAULT_REPLICATIONS = ("", "RATIS/THREE")
+
+
+def _refuse_unsupported(
+    meta: ObjectMeta | None, precondition: Precondition | None
+) -> None:
+    """What a cluster write cannot carry yet: refused, not dropped."""
+    if precondition is not None:
+        raise NotSupported("conditional writes and deletes")
+    if meta is not None and meta.tags:
+        raise NotSupported("object tags")
+    if meta is not None and meta.replication not in DEFAULT_REPLICATIONS:
+        raise NotSupported(f"storage classes other than STANDARD ({meta.replication})")
