@@ -65,6 +65,12 @@ DEFAULTS: dict[str, str] = {
     "ozone.s3g.default.bucket.layout": "OBJECT_STORE",
     # ozs3's own: the deadline of every OM and datanode call on a cluster.
     "ozone.s3g.cluster.rpc.timeout": "30s",
+    # The lifecycle service: how often it looks for expired objects and
+    # stale multipart uploads (0: never; it runs in one gateway process).
+    "ozone.s3g.lifecycle.interval": "1h",
+    # FOR TESTS ONLY: how long a lifecycle "day" lasts (S3: 24 hours), so
+    # that tests can expire objects in seconds.  Never change it in use.
+    "ozone.s3g.lifecycle.test.day.length": "24h",
     # Where the S3 and admin ports listen, overriding the addresses' hosts.
     "ozone.s3g.http-bind-host": "",
     "ozone.s3g.webadmin.http-bind-host": "",
@@ -139,6 +145,8 @@ class Config:
     om_grpc_address: str = ""
     bucket_layout: str = "OBJECT_STORE"
     cluster_rpc_timeout: float = 30.0
+    lifecycle_interval: float = 3600.0
+    lifecycle_day: float = 86400.0
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
 
@@ -159,6 +167,12 @@ def parse_seconds(key: str, text: str) -> float:
         raise ConfigError(f"{key}: not a duration: {text!r} (use e.g. 60s)")
     factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
     return float(m.group(1)) * factor
+
+
+def _positive(key: str, value: float) -> float:
+    if value <= 0:
+        raise ConfigError(f"{key}: must be more than 0")
+    return value
 
 
 def parse_bool(key: str, text: str) -> bool:
@@ -416,6 +430,16 @@ def load_config(
         or os.path.join(data_dirs[0], "logs", "s3g-audit.log"),
         shutdown_timeout=parse_seconds(
             "ozone.s3g.shutdown.timeout", get("ozone.s3g.shutdown.timeout")
+        ),
+        lifecycle_interval=parse_seconds(
+            "ozone.s3g.lifecycle.interval", get("ozone.s3g.lifecycle.interval")
+        ),
+        lifecycle_day=_positive(
+            "ozone.s3g.lifecycle.test.day.length",
+            parse_seconds(
+                "ozone.s3g.lifecycle.test.day.length",
+                get("ozone.s3g.lifecycle.test.day.length"),
+            ),
         ),
         du_reserved=parse_reserved(
             "hdds.datanode.dir.du.reserved",

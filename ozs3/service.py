@@ -21,6 +21,7 @@ from twisted.web.server import Site
 from ._deferred import async_to_deferred
 from ._executor import ThreadPoolExecutor
 from .config import Config, with_backlog
+from .lifecycle.service import LifecycleService
 from .ops.admin_http import admin_resource
 from .ops.audit import AuditLog
 from .ops.metrics import GatewayMetrics
@@ -114,6 +115,13 @@ class GatewayService(MultiService):
                 self.om, self.datanode, self.io_executor, config.block_size, reactor
             )
         self.gateway = S3Gateway(self.store, config, self.hash_executor, reactor)
+        self.lifecycle: LifecycleService | None = None
+        if self.om is not None and config.lifecycle_interval > 0:
+            self.lifecycle = LifecycleService(
+                self.store, reactor, config.lifecycle_interval, config.lifecycle_day,
+                on_expired=self._expired, on_aborted=self._aborted,
+                on_run=self._lifecycle_ran,
+            )  # fmt: skip
         self.site = S3Site(self.gateway, timeout=config.request_timeout)
         self.metrics = GatewayMetrics()
         self.metrics.in_flight.set_function(lambda: len(self.gateway.active))
@@ -165,6 +173,8 @@ class GatewayService(MultiService):
         for listener in self._listeners:
             listener.startService()
         self._adopted = [self._adopt(fd) for fd in self._listen_fds]
+        if self.lifecycle is not None:
+            self.lifecycle.startService()
         self.log.info(
             "ozs3 {who} serving S3 on {listen}, data in {data}, volume {volume}",
             who="gateway" if self.slot is None else f"worker {self.slot}",
@@ -238,6 +248,41 @@ class GatewayService(MultiService):
                 **({} if self.slot is None else {"worker": self.slot}),
             )
 
+    # -- the lifecycle service's work: metrics and the audit log ---------------
+
+    def _lifecycle_record(self, **fields: Any) -> None:
+        if self.audit is not None:
+            self.audit.record(
+                request_id="-", remote="-", user="lifecycle", style="", status=204,
+                bytes_in=0, bytes_out=0, duration_ms=0,
+                **fields, **({} if self.slot is None else {"worker": self.slot}),
+            )  # fmt: skip
+
+    def _expired(self, bucket: str, info: Any, rule_id: str) -> None:
+        self.metrics.lifecycle_expired.inc()
+        self.metrics.lifecycle_expired_bytes.inc(info.size)
+        self._lifecycle_record(
+            operation="LifecycleExpiration", bucket=bucket, key=info.key,
+            size=info.size, rule_id=rule_id,
+        )  # fmt: skip
+
+    def _aborted(self, bucket: str, key: str, upload_id: str, rule_id: str) -> None:
+        self.metrics.lifecycle_aborted.inc()
+        self._lifecycle_record(
+            operation="LifecycleAbortMultipartUpload", bucket=bucket, key=key,
+            upload_id=upload_id, rule_id=rule_id,
+        )  # fmt: skip
+
+    def _lifecycle_ran(self, report: Any, seconds: float) -> None:
+        self.metrics.lifecycle_runs.inc()
+        self.metrics.lifecycle_seconds.set(seconds)
+        if report.expired or report.aborted:
+            self.log.info(
+                "lifecycle: {n} objects ({b} bytes) expired, {u} uploads aborted "
+                "in {s:.1f} s",
+                n=report.expired, b=report.expired_bytes, u=report.aborted, s=seconds,
+            )  # fmt: skip
+
     @async_to_deferred
     async def _stop(self) -> None:
         from twisted.application.service import Service
@@ -264,6 +309,10 @@ class GatewayService(MultiService):
                 if request.transport is not None:
                     request.transport.abortConnection()
             await deferLater(self.reactor, 0.2, lambda: None)
+        if self.lifecycle is not None and self.lifecycle.running:
+            stopping = self.lifecycle.stopService()
+            if stopping is not None:
+                await stopping
         if self._store_open:
             await self.store.drain()
         if self.slot is None and self._store_open:

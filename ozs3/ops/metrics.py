@@ -39,6 +39,25 @@ class GatewayMetrics:
         self.om_writes = Gauge(
             "ozs3_om_writes", "OM writes those transactions carried", registry=r
         )
+        self.lifecycle_runs = Counter(
+            "ozs3_lifecycle_runs", "Lifecycle service runs completed", registry=r
+        )
+        self.lifecycle_expired = Counter(
+            "ozs3_lifecycle_expired_objects", "Objects expired by lifecycle rules",
+            registry=r,
+        )  # fmt: skip
+        self.lifecycle_expired_bytes = Counter(
+            "ozs3_lifecycle_expired_bytes", "Bytes of the objects lifecycle expired",
+            registry=r,
+        )  # fmt: skip
+        self.lifecycle_aborted = Counter(
+            "ozs3_lifecycle_aborted_uploads",
+            "Multipart uploads aborted by lifecycle rules", registry=r,
+        )  # fmt: skip
+        self.lifecycle_seconds = Gauge(
+            "ozs3_lifecycle_last_run_seconds", "How long the last lifecycle run took",
+            registry=r,
+        )  # fmt: skip
         self.store_keys = Gauge("ozs3_store_keys", "Committed keys", registry=r)
         self.store_bytes = Gauge(
             "ozs3_store_bytes", "Bytes in committed keys", registry=r

@@ -24,6 +24,7 @@ from twisted.web.server import Request as IRequest
 
 from .._executor import Executor
 from ..config import Config
+from ..lifecycle.bucket_rules import BucketLifecycles
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
 from . import checksums
@@ -113,6 +114,8 @@ class S3Gateway:
         # hears of each one as it ends (metrics, audit log).
         self.active: set[Any] = set()
         self.observers: list[Any] = []
+        # Lifecycle rules for x-amz-expiration (cached per bucket).
+        self.lifecycle_rules = BucketLifecycles(store, clock, config.lifecycle_day)
 
     def resource(self) -> IResource:
         resource: IResource = S3Resource(self)  # type: ignore[assignment]

@@ -30,6 +30,7 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("NoSuchTagSet", 404, "The TagSet does not exist"),
     ("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),
     ("InvalidTag", 400, "The tag provided was not a valid tag."),
+    ("BadRequest", 400, "Bad Request"),
     ("InvalidPartNumber", 416, "The requested partnumber is not satisfiable"),
     (
         "ConditionalRequestConflict",

@@ -7,10 +7,13 @@ import binascii
 import datetime
 import email.utils
 import re
+import time
 from collections.abc import Callable, Iterable
 
+from ..storage.model import Precondition
 from .errors import S3Error
 from .numbers import MAX_DIGITS
+from .storage_class import parse_storage_class
 
 META_PREFIX = "x-amz-meta-"
 # S3 caps user metadata (names + values) at 2 KiB.
@@ -114,10 +117,12 @@ def parse_http_date(value: str | None) -> float | None:
 
 
 def evaluate_conditionals(
-    get: dict[str, str], etag: str, modified: float
+    get: dict[str, str], etag: str, modified: float, now: float | None = None
 ) -> int | None:
     """RFC 9110 order, as S3 applies it: 412 PreconditionFailed, 304 Not
-    Modified, or ``None`` to go ahead.  ``get`` maps lower-case names."""
+    Modified, or ``None`` to go ahead.  ``get`` maps lower-case names.
+    An If-Modified-Since later than ``now`` (the clock) is ignored, as S3
+    and RFC 2616 do: no object was modified after a date not yet come."""
     mtime = int(modified)  # HTTP dates have whole seconds
     if_match = get.get("if-match")
     if if_match is not None:
@@ -133,9 +138,45 @@ def evaluate_conditionals(
             return 304
     else:
         since = parse_http_date(get.get("if-modified-since"))
-        if since is not None and mtime <= since:
+        if now is None:
+            now = time.time()
+        if since is not None and mtime <= since <= now:
             return 304
     return None
+
+
+def write_precondition(
+    get: Callable[[str], str | None], deleting: bool = False
+) -> Precondition | None:
+    """``If-None-Match: *`` / ``If-Match: "etag"`` on a write (PutObject,
+    CopyObject, CompleteMultipartUpload) or, ``If-Match`` only, a delete:
+    what the key's current version must be.  S3 accepts no other
+    If-None-Match on a write than ``*`` (501) and no empty value."""
+    if_none = None if deleting else get("if-none-match")
+    if_match = get("if-match")
+    if if_none is None and if_match is None:
+        return None
+    absent = False
+    if if_none is not None:
+        if if_none.strip() != "*":
+            raise S3Error(
+                "NotImplemented",
+                "If-None-Match on a write accepts only *",
+                extra={"Header": "if-none-match"},
+            )
+        absent = True
+    etag, present = None, False
+    if if_match is not None:
+        value = if_match.strip()
+        if value.startswith("W/"):
+            value = value[2:]
+        if not value:
+            raise S3Error("InvalidRequest", "If-Match must not be empty")
+        if value == "*":
+            present = True
+        else:
+            etag = value.strip('"')
+    return Precondition(absent=absent, present=present, etag=etag)
 
 
 def user_metadata(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -191,10 +232,6 @@ def is_aws_chunked(get: Callable[[str], str | None]) -> bool:
 # These buckets enforce bucket-owner ownership: the owner has FULL_CONTROL
 # and no other grant exists.  Canned ACLs that say just that are accepted.
 ACCEPTED_ACLS = frozenset({"private", "bucket-owner-full-control"})
-STORAGE_CLASSES = frozenset(
-    {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
-     "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS"}
-)  # fmt: skip
 
 
 def check_canned_acl(get: Callable[[str], str | None], names: Iterable[str]) -> None:
@@ -206,5 +243,5 @@ def check_canned_acl(get: Callable[[str], str | None], names: Iterable[str]) -> 
     ):
         raise S3Error("AccessControlListNotSupported")
     storage_class = get("x-amz-storage-class")
-    if storage_class is not None and storage_class not in STORAGE_CLASSES:
-        raise S3Error("InvalidStorageClass")
+    if storage_class:  # empty: the default, as Ozone's gateway takes it
+        parse_storage_class(storage_class)

@@ -53,10 +53,18 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
     ("PUT", "object", "acl"): "PutObjectAcl",
     ("GET", "bucket", "policy"): "GetBucketPolicy",
     ("GET", "bucket", "cors"): "GetBucketCors",
-    ("GET", "bucket", "tagging"): "GetBucketTagging",
-    ("GET", "bucket", "lifecycle"): "GetBucketLifecycleConfiguration",
     ("GET", "bucket", "encryption"): "GetBucketEncryption",
+    # Tags, lifecycle and object attributes.
+    ("GET", "bucket", "tagging"): "GetBucketTagging",
+    ("PUT", "bucket", "tagging"): "PutBucketTagging",
+    ("DELETE", "bucket", "tagging"): "DeleteBucketTagging",
     ("GET", "object", "tagging"): "GetObjectTagging",
+    ("PUT", "object", "tagging"): "PutObjectTagging",
+    ("DELETE", "object", "tagging"): "DeleteObjectTagging",
+    ("GET", "bucket", "lifecycle"): "GetBucketLifecycleConfiguration",
+    ("PUT", "bucket", "lifecycle"): "PutBucketLifecycleConfiguration",
+    ("DELETE", "bucket", "lifecycle"): "DeleteBucketLifecycle",
+    ("GET", "object", "attributes"): "GetObjectAttributes",
 }
 
 # S3 operations this gateway does not serve, by the names AWS gives them: the
@@ -64,13 +72,11 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
 UNSERVED: dict[tuple[str, str, str | None], str] = {
     ("POST", "bucket", None): "PostObject",
     ("GET", "bucket", "session"): "CreateSession",
-    ("GET", "object", "attributes"): "GetObjectAttributes",
     ("GET", "object", "torrent"): "GetObjectTorrent",
     ("POST", "object", "restore"): "RestoreObject",
     ("POST", "object", "select"): "SelectObjectContent",
     ("PUT", "object", "renameObject"): "RenameObject",
     ("PUT", "bucket", "versioning"): "PutBucketVersioning",
-    ("DELETE", "bucket", "lifecycle"): "DeleteBucketLifecycle",
     ("GET", "bucket", "policyStatus"): "GetBucketPolicyStatus",
     ("GET", "bucket", "object-lock"): "GetObjectLockConfiguration",
     ("PUT", "bucket", "object-lock"): "PutObjectLockConfiguration",

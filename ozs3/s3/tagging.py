@@ -32,10 +32,8 @@ MAX_VALUE_LENGTH = 256
 RESERVED_PREFIX = "aws:"
 HEADER = "x-amz-tagging"
 
-# AWS answers a tag set over the limit with code BadRequest (not InvalidTag);
-# the error table has no BadRequest row yet, so InvalidTag (400) stands in,
-# with AWS's wording.
-TOO_MANY_TAGS_CODE = "InvalidTag"
+# AWS answers a tag set over the limit with code BadRequest (not InvalidTag).
+TOO_MANY_TAGS_CODE = "BadRequest"
 _TOO_MANY = {
     OBJECT_TAG_LIMIT: "Object tags cannot be greater than 10",
     BUCKET_TAG_LIMIT: "Bucket tag count cannot be greater than 50",

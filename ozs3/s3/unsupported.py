@@ -1,6 +1,6 @@
 """Request headers that change what S3 does, for features these buckets do
 not have: refused, never silently ignored (a client told 200 believes its
-object is locked, encrypted, tagged or written only if absent).  Pure.
+object is locked, encrypted or deleted only if unchanged).  Pure.
 
 Object Lock is refused as S3 refuses it on a bucket without Object Lock
 (InvalidRequest); the rest as S3 refuses functionality it does not
@@ -35,11 +35,8 @@ _NOT_IMPLEMENTED: dict[str, frozenset[str]] = {
     _COPY_SSE_C: frozenset({"CopyObject", "UploadPartCopy"}),
     # Stored and served by S3 (website redirects, object tags).
     "x-amz-website-redirect-location": _OBJECT_WRITES,
-    "x-amz-tagging": _OBJECT_WRITES,
-    # Conditional writes and deletes: ignoring them would overwrite or
-    # delete what the client asked to keep.
-    "if-none-match": frozenset({"PutObject", "CompleteMultipartUpload"}),
-    "if-match": frozenset({"PutObject", "CompleteMultipartUpload", "DeleteObject"}),
+    # Conditional deletes on more than the ETag: ignoring them would delete
+    # what the client asked to keep.
     "x-amz-if-match-last-modified-time": frozenset({"DeleteObject"}),
     "x-amz-if-match-size": frozenset({"DeleteObject"}),
     # Appends (directory buckets).

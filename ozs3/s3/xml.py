@@ -20,6 +20,7 @@ from ..storage.model import (
     UploadQuery,
 )
 from .headers import iso8601, quote_etag
+from .storage_class import storage_class_of
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -118,7 +119,7 @@ def _contents(
         _sub(el, "Size", str(k.size))
         if owners:
             _owner(el, k.owner)
-        _sub(el, "StorageClass", "STANDARD")
+        _sub(el, "StorageClass", storage_class_of(k.meta.replication))
     for p in listing.common_prefixes:
         _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
 
@@ -230,7 +231,7 @@ def list_parts_xml(listing: PartListing, marker: int, max_parts: int) -> bytes:
     _sub(root, "UploadId", up.upload_id)
     _owner(root, up.owner, "Initiator")
     _owner(root, up.owner)
-    _sub(root, "StorageClass", "STANDARD")
+    _sub(root, "StorageClass", storage_class_of(up.meta.replication))
     _sub(root, "PartNumberMarker", str(marker))
     if listing.next_marker is not None:
         _sub(root, "NextPartNumberMarker", str(listing.next_marker))
@@ -274,7 +275,7 @@ def list_uploads_xml(
         _sub(el, "UploadId", u.upload_id)
         _owner(el, u.owner, "Initiator")
         _owner(el, u.owner)
-        _sub(el, "StorageClass", "STANDARD")
+        _sub(el, "StorageClass", storage_class_of(u.meta.replication))
         _sub(el, "Initiated", iso8601(u.initiated))
     for p in listing.common_prefixes:
         _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
@@ -306,12 +307,6 @@ def acl_xml(owner: str) -> bytes:
     _sub(grantee, "ID", owner)
     _sub(grantee, "DisplayName", owner)
     _sub(grant, "Permission", "FULL_CONTROL")
-    return _dump(root)
-
-
-def empty_tagging_xml() -> bytes:
-    root = _root("Tagging")
-    _sub(root, "TagSet")
     return _dump(root)
 
 
@@ -347,7 +342,7 @@ def list_versions_xml(
         if k.etag:  # none for keys written by `ozone sh` (as Ozone's s3g)
             _sub(el, "ETag", quote_etag(k.etag))
         _sub(el, "Size", str(k.size))
-        _sub(el, "StorageClass", "STANDARD")
+        _sub(el, "StorageClass", storage_class_of(k.meta.replication))
         _owner(el, k.owner)
     for p in listing.common_prefixes:
         _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))

@@ -95,6 +95,24 @@ class ObjectMeta:
 
 
 @attrs.frozen
+class CopyMeta:
+    """A copy's metadata, made from its source's as CopyObject's
+    directives say."""
+
+    # REPLACE: these headers and user metadata; None: the source's.
+    meta: ObjectMeta | None = None
+    # REPLACE: these tags; None: the source's.
+    tags: tuple[tuple[str, str], ...] | None = None
+    # The copy's own (S3: the request's storage class, else STANDARD).
+    replication: str = ""
+
+    def apply(self, source: ObjectMeta) -> ObjectMeta:
+        base = source if self.meta is None else self.meta
+        tags = source.tags if self.tags is None else self.tags
+        return attrs.evolve(base, tags=tags, replication=self.replication)
+
+
+@attrs.frozen
 class PartLayout:
     """One part of a completed multipart key: what GET ?partNumber and
     GetObjectAttributes need."""

@@ -585,3 +585,12 @@ def test_a_key_without_an_etag_gets_no_etag_header_and_matches_only_star():
     )
     assert not etag_matches('""', "")
     assert etag_matches("*", "")
+
+
+def test_a_future_if_modified_since_is_ignored():
+    """No object was modified after a date still to come: S3 (and RFC 2616)
+    ignore such an If-Modified-Since, on GET and on copy sources alike."""
+    h = {"if-modified-since": http_date(T + 100)}
+    assert evaluate_conditionals(h, ETAG, T, now=T + 200) == 304
+    assert evaluate_conditionals(h, ETAG, T, now=T + 50) is None
+    assert evaluate_conditionals(h, ETAG, T) == 304  # the real clock is past T + 100

@@ -87,9 +87,9 @@ def test_lookup_from_parsed_requests(method, uri, op):
     [
         ("DELETE", b"/bkt?cors"),
         ("DELETE", b"/bkt?policy"),
-        ("DELETE", b"/bkt?lifecycle"),
+        ("DELETE", b"/bkt?replication"),
         ("DELETE", b"/bkt?website"),
-        ("DELETE", b"/bkt/k?tagging"),
+        ("DELETE", b"/bkt/k?retention"),
         ("DELETE", b"/bkt?uploads"),
         ("DELETE", b"/bkt?uploadId=abc"),
         ("GET", b"/bkt/k?torrent"),
@@ -253,7 +253,7 @@ def test_lookup_copy_source_only_changes_copyable_ops(entry, op):
 
 @pytest.mark.parametrize(
     ("method", "uri"),
-    [("PUT", b"/bkt/k?tagging"), ("PUT", b"/bkt/k?legal-hold"), ("POST", b"/bkt/k")],
+    [("PUT", b"/bkt/k?retention"), ("PUT", b"/bkt/k?legal-hold"), ("POST", b"/bkt/k")],
 )
 def test_lookup_copy_source_does_not_rescue_unknown(method, uri):
     """copy_source never turns an unimplemented request into an operation."""
@@ -320,8 +320,8 @@ def test_operation_name_is_lookups_answer_or_names_the_refused(
     [
         ("PUT", b"/bkt?cors", "PutBucketCors"),
         ("DELETE", b"/bkt?cors", "DeleteBucketCors"),
-        ("PUT", b"/bkt?lifecycle", "PutBucketLifecycleConfiguration"),
-        ("DELETE", b"/bkt?lifecycle", "DeleteBucketLifecycle"),
+        ("PUT", b"/bkt?inventory", "PutBucketInventoryConfiguration"),
+        ("DELETE", b"/bkt?replication", "DeleteBucketReplication"),
         ("GET", b"/bkt?publicAccessBlock", "GetPublicAccessBlock"),
         ("PUT", b"/bkt?versioning", "PutBucketVersioning"),
         ("PUT", b"/bkt?object-lock", "PutObjectLockConfiguration"),
@@ -330,7 +330,7 @@ def test_operation_name_is_lookups_answer_or_names_the_refused(
         ("GET", b"/bkt/k?legal-hold", "GetObjectLegalHold"),
         ("POST", b"/bkt/k?restore", "RestoreObject"),
         ("POST", b"/bkt/k?select&select-type=2", "SelectObjectContent"),
-        ("PUT", b"/bkt/k?tagging", "PutObjectTagging"),
+        ("PUT", b"/bkt/k?acl&tagging", "Invalid"),
         ("POST", b"/bkt", "PostObject"),
         ("GET", b"/bkt/k?uploads", "Invalid"),
         ("PUT", b"/", "Invalid"),

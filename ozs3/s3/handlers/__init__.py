@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import browser, bucket, compat, copy, multipart, obj, service
+from . import (
+    attributes,
+    browser,
+    bucket,
+    compat,
+    copy,
+    lifecycle,
+    multipart,
+    obj,
+    service,
+    tagging,
+)
 
 if TYPE_CHECKING:
     from ..context import Call, S3Response
@@ -41,10 +52,17 @@ HANDLERS: dict[str, Handler] = {
     "PutObjectAcl": compat.put_acl,
     "GetBucketPolicy": compat.get_bucket_policy,
     "GetBucketCors": compat.get_bucket_cors,
-    "GetBucketTagging": compat.get_bucket_tagging,
-    "GetBucketLifecycleConfiguration": compat.get_bucket_lifecycle,
     "GetBucketEncryption": compat.get_bucket_encryption,
-    "GetObjectTagging": compat.get_object_tagging,
+    "GetBucketTagging": tagging.get_bucket_tagging,
+    "PutBucketTagging": tagging.put_bucket_tagging,
+    "DeleteBucketTagging": tagging.delete_bucket_tagging,
+    "GetObjectTagging": tagging.get_object_tagging,
+    "PutObjectTagging": tagging.put_object_tagging,
+    "DeleteObjectTagging": tagging.delete_object_tagging,
+    "GetBucketLifecycleConfiguration": lifecycle.get_bucket_lifecycle,
+    "PutBucketLifecycleConfiguration": lifecycle.put_bucket_lifecycle,
+    "DeleteBucketLifecycle": lifecycle.delete_bucket_lifecycle,
+    "GetObjectAttributes": attributes.get_object_attributes,
     "BucketBrowser": browser.bucket_browser,
 }
 

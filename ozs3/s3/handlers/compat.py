@@ -4,8 +4,8 @@ s3fs-fuse and the SDKs ask before they get on with their work.
 
 Versioning is never enabled; ACLs are "bucket owner enforced" (the owner has
 FULL_CONTROL, canned ``private`` is accepted, any other grant is refused with
-AccessControlListNotSupported); there are no policies, CORS rules, tags,
-lifecycle rules or default encryption.
+AccessControlListNotSupported); there are no policies, CORS rules or
+default encryption.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ...storage.model import ListQuery
 from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl
-from ..xml import acl_xml, empty_tagging_xml, list_versions_xml, versioning_xml
+from ..xml import acl_xml, list_versions_xml, versioning_xml
 from .bucket import XML, encoding_is_url, int_arg
 
 if TYPE_CHECKING:
@@ -69,14 +69,7 @@ def _missing(code: str) -> Callable[[S3Gateway, Call], Awaitable[S3Response]]:
 
 get_bucket_policy = _missing("NoSuchBucketPolicy")
 get_bucket_cors = _missing("NoSuchCORSConfiguration")
-get_bucket_tagging = _missing("NoSuchTagSet")
-get_bucket_lifecycle = _missing("NoSuchLifecycleConfiguration")
 get_bucket_encryption = _missing("ServerSideEncryptionConfigurationNotFoundError")
-
-
-async def get_object_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    await _owner(gw, call)
-    return S3Response(200, dict(XML), empty_tagging_xml())
 
 
 async def list_object_versions(gw: S3Gateway, call: Call) -> S3Response:

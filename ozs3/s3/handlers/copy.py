@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from ...storage.interfaces import CopyWriter
-from ...storage.model import KeyInfo
+from ...storage.model import CopyMeta, KeyInfo
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import check_canned_acl, evaluate_conditionals
+from ..headers import check_canned_acl, evaluate_conditionals, write_precondition
 from ..names import check_key
 from ..numbers import MAX_DIGITS
 from ..producer import STEP
 from ..xml import copy_result_xml
 from .bucket import XML
 from .multipart import MAX_PART_SIZE, part_target
-from .obj import object_meta, where
+from .obj import object_meta, request_replication, request_tags, where
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
@@ -92,10 +92,15 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
             "Unknown metadata directive.",
             extra={"ArgumentName": "x-amz-metadata-directive"},
         )
-    meta = object_meta(call) if directive == "REPLACE" else None
+    meta = CopyMeta(
+        object_meta(call) if directive == "REPLACE" else None,
+        _copy_tags(call),
+        request_replication(call),
+    )
     writer = await gw.store.open_copy(
         bucket, key, meta, None, src_bucket, src_key, None,
         call.bucket_id(bucket), call.bucket_id(src_bucket), call.access_key,
+        write_precondition(call.headers.get),
     )  # fmt: skip
     try:
         source = writer.source
@@ -105,7 +110,11 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
                 "The specified copy source is larger than the maximum allowable "
                 f"size for a copy source: {MAX_COPY_SOURCE}",
             )
-        if (src_bucket, src_key) == (bucket, key) and directive == "COPY":
+        if (
+            (src_bucket, src_key) == (bucket, key)
+            and directive == "COPY"
+            and call.headers.get("x-amz-storage-class") is None
+        ):
             raise S3Error(
                 "InvalidRequest",
                 "This copy request is illegal because it is trying to copy an "
@@ -124,6 +133,29 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
     return S3Response(
         200, dict(XML), copy_result_xml("CopyObjectResult", info.etag, info.modified)
     )
+
+
+def _copy_tags(call: Call) -> tuple[tuple[str, str], ...] | None:
+    """x-amz-tagging-directive: COPY (the source's tags: None) or REPLACE
+    (x-amz-tagging's, or none).  x-amz-tagging with COPY would be ignored,
+    so it is refused."""
+    directive = (call.headers.get("x-amz-tagging-directive") or "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error(
+            "InvalidArgument",
+            "Unknown tagging directive.",
+            extra={"ArgumentName": "x-amz-tagging-directive"},
+        )
+    if directive == "REPLACE":
+        return request_tags(call)
+    if call.headers.get("x-amz-tagging") is not None:
+        raise S3Error(
+            "InvalidArgument",
+            "x-amz-tagging on a copy needs x-amz-tagging-directive: REPLACE "
+            "(with COPY the source's tags are kept).",
+            extra={"ArgumentName": "x-amz-tagging"},
+        )
+    return None
 
 
 def copy_range(call: Call) -> tuple[int, int] | None:

@@ -9,7 +9,7 @@ from ...storage.model import PartTarget, UploadQuery
 from .. import checksums
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import check_canned_acl
+from ..headers import check_canned_acl, write_precondition
 from ..names import check_key
 from ..numbers import decimal
 from ..xml import (
@@ -92,8 +92,9 @@ async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
         raise S3Error("MaxMessageLengthExceeded")
     parts = parse_complete(call.body)
     info = await gw.store.complete_upload(
-        bucket, key, uid, parts, call.bucket_id(bucket)
-    )
+        bucket, key, uid, parts, call.bucket_id(bucket),
+        write_precondition(call.headers.get),
+    )  # fmt: skip
     location = f"/{bucket}/{key}"
     body = complete_upload_xml(location, bucket, key, info.etag, info.checksum)
     return S3Response(200, dict(XML), body)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ...digests import Checksum, decode_stored, encode_stored
 from ...storage.errors import BlockNotFound
 from ...storage.interfaces import KeyWriter
-from ...storage.model import KeyInfo, ObjectMeta, PartInfo
+from ...storage.model import KeyInfo, ObjectMeta, PartInfo, PartLayout
 from .. import checksums
 from ..context import Call, S3Response
 from ..errors import S3Error
@@ -26,15 +26,19 @@ from ..headers import (
     payload_sha256,
     quote_etag,
     user_metadata,
+    write_precondition,
 )
 from ..names import check_key
 from ..numbers import decimal
 from ..producer import first_read_size
+from ..storage_class import replication_of, storage_class_of
+from ..tagging import OBJECT_TAG_LIMIT, check_tags, parse_tagging_header
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
 
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+MAX_PART_NUMBER = 10_000
 
 
 def where(call: Call) -> tuple[str, str]:
@@ -42,7 +46,7 @@ def where(call: Call) -> tuple[str, str]:
     return call.s3.bucket, call.s3.key
 
 
-def _check_version(call: Call) -> None:
+def check_version(call: Call) -> None:
     # Buckets are never versioned: the only version is "null".
     version = call.s3.arg("versionId")
     if version is not None and version != "null":
@@ -85,7 +89,24 @@ def object_meta(call: Call) -> ObjectMeta:
         content_type=headers.get("content-type") or DEFAULT_CONTENT_TYPE,
         headers=tuple(stored),
         user=user_metadata(headers.pairs),
+        tags=request_tags(call),
+        replication=request_replication(call),
     )
+
+
+def request_tags(call: Call) -> tuple[tuple[str, str], ...]:
+    """``x-amz-tagging``: the tags a new object gets (checked, sorted)."""
+    value = call.headers.get("x-amz-tagging")
+    if value is None:
+        return ()
+    return check_tags(parse_tagging_header(value), OBJECT_TAG_LIMIT)
+
+
+def request_replication(call: Call) -> str:
+    """``x-amz-storage-class`` as Ozone's replication ("" if none, or
+    empty, as Ozone's gateway takes it: the default)."""
+    value = call.headers.get("x-amz-storage-class")
+    return replication_of(value) if value else ""
 
 
 async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
@@ -95,6 +116,7 @@ async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
     return await gw.store.open_key(
         bucket, key, object_meta(call), size,
         bucket_id=call.bucket_id(bucket), owner=call.access_key,
+        precondition=write_precondition(call.headers.get),
     )  # fmt: skip
 
 
@@ -131,7 +153,21 @@ def check_body_headers(
 
 async def put_object(gw: S3Gateway, call: Call) -> S3Response:
     info = await receive_body(gw, call, admit_put_object)
-    return S3Response(200, stored_response_headers(info))
+    headers = stored_response_headers(info)
+    assert isinstance(info, KeyInfo)
+    await add_expiration(gw, call, info, headers)
+    return S3Response(200, headers)
+
+
+async def add_expiration(
+    gw: S3Gateway, call: Call, info: KeyInfo, headers: dict[str, str]
+) -> None:
+    """``x-amz-expiration``, if a lifecycle rule will expire ``info``."""
+    expiration = await gw.lifecycle_rules.expiration(
+        info.bucket, call.bucket_id(info.bucket), info
+    )
+    if expiration is not None:
+        headers["x-amz-expiration"] = expiration
 
 
 def stored_response_headers(info: KeyInfo | PartInfo) -> dict[str, str]:
@@ -240,6 +276,11 @@ def object_headers(info: KeyInfo) -> dict[str, str]:
     headers.update(dict(info.meta.headers))
     for name, value in info.meta.user:
         headers[META_PREFIX + name] = value
+    if info.meta.tags:
+        headers["x-amz-tagging-count"] = str(len(info.meta.tags))
+    storage_class = storage_class_of(info.meta.replication)
+    if storage_class != "STANDARD":  # S3 names the class only when not STANDARD
+        headers["x-amz-storage-class"] = storage_class
     return headers
 
 
@@ -255,13 +296,14 @@ OPEN_ATTEMPTS = 5
 async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     """GetObject and HeadObject."""
     bucket, key = where(call)
-    _check_version(call)
-    if call.s3.has("partNumber"):
-        raise S3Error("NotImplemented", "GET ?partNumber is not implemented.")
+    check_version(call)
+    part_number = _part_number(call)
     pinned = call.bucket_id(bucket)
     info = await gw.store.lookup_key(bucket, key, pinned)
     for _ in range(OPEN_ATTEMPTS):
-        response, span = _version_response(call, info)
+        response, span = _version_response(call, info, part_number)
+        if response.status != 304:
+            await add_expiration(gw, call, info, response.headers)
         if span is None:
             return response
         step = first_read_size()  # smaller while many bodies stream
@@ -283,11 +325,48 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     raise S3Error("SlowDown", "The object was replaced faster than it could be read.")
 
 
+def _part_number(call: Call) -> int | None:
+    """GET/HEAD ``?partNumber=N``: 1..10000, never with a Range."""
+    text = call.s3.arg("partNumber")
+    if text is None:
+        return None
+    number = decimal(text)
+    if number is None or not 1 <= number <= MAX_PART_NUMBER:
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            extra={"ArgumentName": "partNumber", "ArgumentValue": text},
+        )
+    if call.headers.get("range") is not None:
+        raise S3Error(
+            "InvalidRequest",
+            "Cannot specify both Range header and partNumber query parameter.",
+        )
+    return number
+
+
+def _part_span(info: KeyInfo, number: int) -> tuple[int, int] | None:
+    """(first, last) byte of part ``number``; a key that is not a completed
+    multipart upload is one part.  None: the part is empty (a zero-byte
+    object has no byte range to name)."""
+    parts = info.parts or (PartLayout(1, info.size),)
+    if number > len(parts):
+        raise S3Error(
+            "InvalidPartNumber",
+            extra={"PartNumberRequested": str(number),
+                   "ActualPartCount": str(len(parts))},
+        )  # fmt: skip
+    start = sum(p.size for p in parts[: number - 1])
+    size = parts[number - 1].size
+    return (start, start + size - 1) if size else None
+
+
 def _version_response(
-    call: Call, info: KeyInfo
+    call: Call, info: KeyInfo, part_number: int | None = None
 ) -> tuple[S3Response, tuple[int, int] | None]:
-    """The answer to a GET or HEAD of the version ``info``, and the byte
-    span (start, length) its body needs read, if any."""
+    """The answer to a GET or HEAD of the version ``info`` (or of one of
+    its parts), and the byte span (start, length) its body needs read, if
+    any."""
     headers = object_headers(info)
     verdict = evaluate_conditionals(call.headers.as_dict(), info.etag, info.modified)
     if verdict == 304:
@@ -301,7 +380,12 @@ def _version_response(
         value = call.s3.arg(param)
         if value is not None:
             headers[header] = value
-    rng = parse_range(call.headers.get("range"), info.size)
+    if part_number is None:
+        rng = parse_range(call.headers.get("range"), info.size)
+    else:
+        rng = _part_span(info, part_number)
+        if info.parts:
+            headers["x-amz-mp-parts-count"] = str(len(info.parts))
     status, start, length = 200, 0, info.size
     stored = decode_stored(info.checksum)
     mode = (call.headers.get("x-amz-checksum-mode") or "").upper()
@@ -322,6 +406,7 @@ def _version_response(
 
 async def delete_object(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
-    _check_version(call)
-    await gw.store.delete_key(bucket, key, call.bucket_id(bucket))
+    check_version(call)
+    precondition = write_precondition(call.headers.get, deleting=True)
+    await gw.store.delete_key(bucket, key, call.bucket_id(bucket), precondition)
     return S3Response(204)

@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred
 from ..errors import BucketNotFound, StorageError
 from ..model import (
     BlockLocation,
+    CopyMeta,
     KeyInfo,
     ObjectMeta,
     PartInfo,
@@ -231,7 +232,7 @@ class KeyWrites:
         self,
         bucket: str,
         key: str,
-        meta: ObjectMeta | None,
+        meta: ObjectMeta | CopyMeta | None,
         part: PartTarget | None,
         source_bucket: str,
         source_key: str,
@@ -256,7 +257,7 @@ class KeyWrites:
         conn: sqlite3.Connection,
         bucket: str,
         key: str,
-        meta: ObjectMeta | None,
+        meta: ObjectMeta | CopyMeta | None,
         part: PartTarget | None,
         source_bucket: str,
         source_key: str,
@@ -272,6 +273,8 @@ class KeyWrites:
         start, length = source_range or (0, source.size)
         runs = slice_blocks(source.blocks, start, length)
         retain(conn, runs)
+        if isinstance(meta, CopyMeta):
+            meta = meta.apply(source.meta)
         client_id = self._insert_open_key(
             conn, bucket_id, key, meta or source.meta, runs, part, owner
         )

@@ -30,6 +30,7 @@ from ..errors import BucketNotFound, KeyNotFound, NotSupported
 from ..interfaces import CopyWriter, KeyWriter, ObjectReader
 from ..model import (
     BucketInfo,
+    CopyMeta,
     DeleteResult,
     KeyInfo,
     KeyListing,
@@ -262,7 +263,7 @@ class ClusterObjectStore:
         self,
         bucket: str,
         key: str,
-        meta: ObjectMeta | None,
+        meta: ObjectMeta | CopyMeta | None,
         part: PartTarget | None,
         source_bucket: str,
         source_key: str,
