@@ -246,3 +246,66 @@ def test_aws_cli(backend_gateway: GatewayProcess, tmp_path: Any) -> None:
     aws("s3", "rm", "--recursive", f"s3://{name}/")
     aws("s3", "rb", f"s3://{name}")
     assert name not in aws("s3", "ls").stdout
+
+
+def test_issue_14_features_work_or_are_refused_plainly(
+    backend_gateway: GatewayProcess, s3: Any, bucket: str
+) -> None:
+    """Part reads and GetObjectAttributes work on both backends; tags,
+    conditional writes, lifecycle and storage classes other than STANDARD
+    work on the embedded store and answer 501 on a cluster (for now),
+    storing nothing."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
+    part = s3.get_object(Bucket=bucket, Key="k", PartNumber=1)
+    assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert (part["ContentRange"], part["Body"].read()) == (
+        "bytes 0-9/10",
+        b"0123456789",
+    )
+    attrs = s3.get_object_attributes(
+        Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize", "StorageClass"]
+    )
+    assert (attrs["ObjectSize"], attrs["StorageClass"]) == (10, "STANDARD")
+    # STANDARD is every backend's default.
+    s3.put_object(Bucket=bucket, Key="std", Body=b"s", StorageClass="STANDARD")
+
+    tagging = {"TagSet": [{"Key": "a", "Value": "1"}]}
+    rule = {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "t/"},
+            "Expiration": {"Days": 1}}  # fmt: skip
+    calls = {
+        "tags": lambda: s3.put_object_tagging(Bucket=bucket, Key="k", Tagging=tagging),
+        "bucket tags": lambda: s3.put_bucket_tagging(Bucket=bucket, Tagging=tagging),
+        "x-amz-tagging": lambda: s3.put_object(
+            Bucket=bucket, Key="tagged", Body=b"t", Tagging="a=1"
+        ),
+        "if-none-match": lambda: s3.put_object(
+            Bucket=bucket, Key="new", Body=b"n", IfNoneMatch="*"
+        ),
+        "lifecycle": lambda: s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": [rule]}
+        ),
+        "class": lambda: s3.put_object(
+            Bucket=bucket, Key="rr", Body=b"r", StorageClass="REDUCED_REDUNDANCY"
+        ),
+    }
+    if backend_gateway.backend == "embedded":  # type: ignore[attr-defined]
+        for call in calls.values():
+            call()
+        assert (
+            s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == tagging["TagSet"]
+        )
+        assert s3.head_object(Bucket=bucket, Key="rr")["StorageClass"] == (
+            "REDUCED_REDUNDANCY"
+        )
+        s3.delete_bucket_lifecycle(Bucket=bucket)
+        return
+    for what, call in calls.items():
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e) == ("NotImplemented", 501), what
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == ["k", "std"]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert error_of(e) == ("NotImplemented", 501)
