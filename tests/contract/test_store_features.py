@@ -24,6 +24,7 @@ from ozs3.storage.model import (
     BUCKET_TAGS,
     ListQuery,
     ObjectMeta,
+    PartTarget,
     Precondition,
 )
 
@@ -178,3 +179,32 @@ async def test_lease_has_one_holder(backend: Backend) -> None:
     # An expired lease may be taken over.
     assert await store.claim_lease("ct", "b", -1) == 123.5
     assert await store.claim_lease("ct", "c", 60) == 123.5
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_whole_copy_keeps_the_part_layout(backend: Backend) -> None:
+    """A copy of a completed upload keeps its "-N" ETag, so it keeps the
+    parts that ETag counts (GET ?partNumber, GetObjectAttributes)."""
+    store = backend.store
+    name = await new_bucket(backend)
+    if await unsupported_on_cluster(
+        backend, lambda: store.create_upload(name, "mp", ObjectMeta(), "alice")
+    ):
+        return
+    up = await store.create_upload(name, "mp", ObjectMeta(), "alice")
+    etags = []
+    for number, data in ((1, b"a" * (5 * 1024 * 1024)), (2, b"tail")):
+        writer = await store.open_key(
+            name, "mp", ObjectMeta(), len(data), part=PartTarget(up.upload_id, number)
+        )
+        await writer.write(data, last=True)
+        etags.append((number, (await writer.commit(f"{number:032x}")).etag))
+    await store.complete_upload(name, "mp", up.upload_id, etags)
+    source = await store.lookup_key(name, "mp")
+    assert [(p.number, p.size) for p in source.parts] == [(1, 5 * 1024 * 1024), (2, 4)]
+    copy = await store.open_copy(name, "c", None, None, name, "mp", None)
+    await copy.commit(source.etag, source.checksum)
+    assert (await store.lookup_key(name, "c")).parts == source.parts
+    ranged = await store.open_copy(name, "r", None, None, name, "mp", (0, 10))
+    await ranged.commit("0" * 32)
+    assert (await store.lookup_key(name, "r")).parts == ()

@@ -30,8 +30,10 @@ from .tables import (
     add_blocks,
     decode_blocks,
     decode_meta_owner,
+    decode_parts,
     encode_blocks,
     encode_meta,
+    encode_parts,
     release,
     retain,
     slice_blocks,
@@ -166,6 +168,7 @@ class KeyWrites:
         meta: ObjectMeta | None = None,
         owner: str | None = None,
         precondition: Precondition | None = None,
+        parts: str = "[]",
     ) -> KeyInfo | PartInfo | StorageError:
         """The last step of every commit: the part of its upload, or the key,
         replacing (and releasing) any older version, if the older version
@@ -182,13 +185,13 @@ class KeyWrites:
             return refused
         self._put_key(
             conn, bucket_id, raw_key, size, etag, modified, meta_text, blocks,
-            checksum=checksum,
+            parts, checksum,
         )  # fmt: skip
         if meta is None or owner is None:
             meta, owner = decode_meta_owner(meta_text)
         return KeyInfo(
             bucket, raw_key.decode(), size, etag, modified, meta, tuple(blocks),
-            checksum, owner,
+            checksum, owner, decode_parts(parts),
         )  # fmt: skip
 
     def _insert_open_key(
@@ -200,10 +203,11 @@ class KeyWrites:
         blocks: Sequence[BlockLocation],
         part: PartTarget | None,
         owner: str = "",
+        parts: str = "[]",
     ) -> int:
         cur = conn.execute(
             "INSERT INTO open_keys(bucket_id, key, meta, created, blocks, upload_id, "
-            "part_number, worker) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            "part_number, worker, parts) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 bucket_id,
                 key.encode(),
@@ -213,6 +217,7 @@ class KeyWrites:
                 part.upload_id if part else None,
                 part.part_number if part else None,
                 self.slot or 0,
+                parts,
             ),
         )
         assert cur.lastrowid is not None
@@ -275,9 +280,13 @@ class KeyWrites:
         retain(conn, runs)
         if isinstance(meta, CopyMeta):
             meta = meta.apply(source.meta)
+        # A whole copy of a completed upload keeps its parts (as it keeps
+        # its "-N" ETag): GET ?partNumber and GetObjectAttributes see them.
+        whole = part is None and source_range is None
         client_id = self._insert_open_key(
-            conn, bucket_id, key, meta or source.meta, runs, part, owner
-        )
+            conn, bucket_id, key, meta or source.meta, runs, part, owner,
+            encode_parts(source.parts) if whole else "[]",
+        )  # fmt: skip
         return client_id, source, runs
 
     def commit_key(
@@ -316,13 +325,13 @@ class KeyWrites:
     ) -> KeyInfo | PartInfo | StorageError:
         row = conn.execute(
             "SELECT o.bucket_id, o.key, o.meta, o.blocks, o.upload_id, o.part_number, "
-            "b.name FROM open_keys o LEFT JOIN buckets b ON b.id = o.bucket_id "
-            "WHERE o.client_id=?",
+            "b.name, o.parts FROM open_keys o "
+            "LEFT JOIN buckets b ON b.id = o.bucket_id WHERE o.client_id=?",
             (client_id,),
         ).fetchone()
         if row is None:
             raise StorageError(f"open key {client_id} is gone")
-        bucket_id, key, meta, held, upload_id, part_number, bucket = row
+        bucket_id, key, meta, held, upload_id, part_number, bucket, parts = row
         conn.execute("DELETE FROM open_keys WHERE client_id=?", (client_id,))
         release(conn, unused(decode_blocks(held), blocks))
         # Failures below must still commit the cleanup above: they are
@@ -332,7 +341,7 @@ class KeyWrites:
             return BucketNotFound("the bucket was deleted during the upload")
         return self._make_visible(
             conn, bucket, bucket_id, key, meta, upload_id, part_number, blocks,
-            size, etag, modified, checksum, precondition=precondition,
+            size, etag, modified, checksum, precondition=precondition, parts=parts,
         )  # fmt: skip
 
     def abort_open_key(self, client_id: int) -> Deferred[None]:

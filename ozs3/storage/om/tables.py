@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS keys(
 CREATE TABLE IF NOT EXISTS open_keys(
     client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
     meta TEXT NOT NULL, created REAL NOT NULL, blocks TEXT NOT NULL,
-    upload_id TEXT, part_number INTEGER, worker INTEGER NOT NULL DEFAULT 0);
+    upload_id TEXT, part_number INTEGER, worker INTEGER NOT NULL DEFAULT 0,
+    parts TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS uploads(
     bucket_id INTEGER NOT NULL, key BLOB NOT NULL, upload_id TEXT NOT NULL,
     meta TEXT NOT NULL, initiated REAL NOT NULL, owner TEXT NOT NULL,
@@ -69,11 +70,15 @@ CREATE TABLE IF NOT EXISTS s3_secrets(
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring a database made by an older ozs3 up to this schema."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(open_keys)")}
-    if "worker" not in columns:
+    for name, definition in (
+        ("worker", "INTEGER NOT NULL DEFAULT 0"),
+        # A whole copy of a multipart key keeps its part layout.
+        ("parts", "TEXT NOT NULL DEFAULT '[]'"),
+    ):
+        if name in columns:
+            continue
         try:
-            conn.execute(
-                "ALTER TABLE open_keys ADD COLUMN worker INTEGER NOT NULL DEFAULT 0"
-            )
+            conn.execute(f"ALTER TABLE open_keys ADD COLUMN {name} {definition}")
         except sqlite3.OperationalError as e:  # another process just did it
             if "duplicate column" not in str(e):
                 raise
