@@ -84,11 +84,15 @@ def test_copy_conditionals(s3, bucket) -> None:
         modified + datetime.timedelta(days=1),
     )
     src = f"{bucket}/c"
+    # A future If-Modified-Since is ignored (RFC 2616, S3): nothing was
+    # modified after a date still to come.
     ok = [{"CopySourceIfMatch": etag}, {"CopySourceIfNoneMatch": '"zz"'},
           {"CopySourceIfModifiedSince": before}, {"CopySourceIfUnmodifiedSince": after},
-          {"CopySourceIfMatch": etag, "CopySourceIfUnmodifiedSince": before}]  # fmt: skip
+          {"CopySourceIfMatch": etag, "CopySourceIfUnmodifiedSince": before},
+          {"CopySourceIfModifiedSince": after}]  # fmt: skip
     bad = [{"CopySourceIfMatch": '"zz"'}, {"CopySourceIfNoneMatch": etag},
-           {"CopySourceIfModifiedSince": after}, {"CopySourceIfUnmodifiedSince": before}]  # fmt: skip
+           {"CopySourceIfModifiedSince": modified},
+           {"CopySourceIfUnmodifiedSince": before}]  # fmt: skip
     for kw in ok:
         s3.copy_object(Bucket=bucket, Key="ok", CopySource=src, **kw)
     for kw in bad:

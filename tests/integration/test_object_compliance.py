@@ -198,14 +198,17 @@ def test_get_object_conditionals(s3, bucket) -> None:
     assert status(IfMatch='"0000"') == 412
     assert status(IfNoneMatch=etag) == 304
     assert status(IfNoneMatch='"0000"') == 200
-    assert status(IfModifiedSince=after) == 304
+    assert status(IfModifiedSince=modified) == 304
     assert status(IfModifiedSince=before) == 200
+    # A date still to come is ignored (RFC 2616, S3): nothing was modified
+    # after it.
+    assert status(IfModifiedSince=after) == 200
     assert status(IfUnmodifiedSince=before) == 412
     assert status(IfUnmodifiedSince=after) == 200
     # If-Match that holds wins over a failing If-Unmodified-Since (RFC 9110).
     assert status(IfMatch=etag, IfUnmodifiedSince=before) == 200
     # If-None-Match that fails to match wins over If-Modified-Since.
-    assert status(IfNoneMatch='"0000"', IfModifiedSince=after) == 200
+    assert status(IfNoneMatch='"0000"', IfModifiedSince=modified) == 200
 
 
 def test_head_object_conditionals(s3, bucket) -> None:
