@@ -23,7 +23,13 @@ from ..producer import STEP
 from ..xml import copy_result_xml
 from .bucket import XML
 from .multipart import MAX_PART_SIZE, part_target
-from .obj import object_meta, request_replication, request_tags, where
+from .obj import (
+    add_expiration,
+    object_meta,
+    request_replication,
+    request_tags,
+    where,
+)
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
@@ -130,8 +136,11 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
         await writer.abort()
         raise
     info = await writer.commit(source.etag, source.checksum)
+    headers = dict(XML)
+    assert isinstance(info, KeyInfo)
+    await add_expiration(gw, call, info, headers)
     return S3Response(
-        200, dict(XML), copy_result_xml("CopyObjectResult", info.etag, info.modified)
+        200, headers, copy_result_xml("CopyObjectResult", info.etag, info.modified)
     )
 
 

@@ -21,6 +21,7 @@ from ..xml import (
 from ..xml_parse import parse_complete
 from .bucket import XML, encoding_is_url, int_arg
 from .obj import (
+    add_expiration,
     check_body_headers,
     object_meta,
     receive_body,
@@ -97,7 +98,9 @@ async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     )  # fmt: skip
     location = f"/{bucket}/{key}"
     body = complete_upload_xml(location, bucket, key, info.etag, info.checksum)
-    return S3Response(200, dict(XML), body)
+    headers = dict(XML)
+    await add_expiration(gw, call, info, headers)
+    return S3Response(200, headers, body)
 
 
 async def abort_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
