@@ -131,6 +131,22 @@ def test_get_each_part_of_a_multipart_object(s3: Any, mp: Multipart) -> None:
         assert got["ETag"] == mp.etag  # the object's ETag, not the part's
 
 
+def test_a_part_read_carries_the_parts_checksum(s3: Any, mp: Multipart) -> None:
+    """With x-amz-checksum-mode: ENABLED a part's read has the part's own
+    checksum, which botocore checks against the bytes it reads; a Range
+    read has none (its bytes match no stored checksum)."""
+    for number, data in enumerate(PARTS, 1):
+        got = s3.get_object(
+            Bucket=mp.bucket, Key=mp.key, PartNumber=number, ChecksumMode="ENABLED"
+        )
+        assert got["ChecksumCRC32"] == crc32(data), number
+        assert got["Body"].read() == data
+    ranged = s3.get_object(
+        Bucket=mp.bucket, Key=mp.key, Range="bytes=0-9", ChecksumMode="ENABLED"
+    )
+    assert "ChecksumCRC32" not in ranged
+
+
 def test_head_each_part_of_a_multipart_object(s3: Any, mp: Multipart) -> None:
     for number, (data, (first, last)) in enumerate(zip(PARTS, spans(), strict=True), 1):
         head = s3.head_object(Bucket=mp.bucket, Key=mp.key, PartNumber=number)

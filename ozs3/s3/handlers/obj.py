@@ -388,9 +388,15 @@ def _version_response(
             headers["x-amz-mp-parts-count"] = str(len(info.parts))
     status, start, length = 200, 0, info.size
     stored = decode_stored(info.checksum)
+    if part_number is not None and info.parts:
+        # A part's read carries the part's own checksum, which its bytes
+        # match (clients verify it as a whole object's).
+        stored = decode_stored(info.parts[part_number - 1].checksum)
+        whole = True
+    else:
+        whole = rng is None  # a range's bytes would not match
     mode = (call.headers.get("x-amz-checksum-mode") or "").upper()
-    if stored is not None and mode == "ENABLED" and rng is None:
-        # Whole-object reads only: a range's bytes would not match.
+    if stored is not None and mode == "ENABLED" and whole:
         headers[checksums.HEADER + stored[0]] = stored[1]
         headers["x-amz-checksum-type"] = (
             "COMPOSITE" if "-" in stored[1] else "FULL_OBJECT"
