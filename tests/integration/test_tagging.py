@@ -78,6 +78,21 @@ def keys(s3: Any, bucket: str) -> list[str]:
 # ------------------------------------------------------------ object tagging
 
 
+def assert_puts_refused(
+    s3: Any, bucket: str, tagging: str, error: tuple[str, int]
+) -> None:
+    """PutObject with ``tagging`` over the key "k" (the bucket's only key)
+    and onto a new key: both refused with ``error``, nothing changed."""
+    before = snapshot(s3, bucket, "k")
+    for key, data in (("k", b"replaced"), ("new", b"x")):
+        put = lambda key=key, data=data: s3.put_object(  # noqa: E731
+            Bucket=bucket, Key=key, Body=data, Tagging=tagging
+        )
+        assert refused(put) == error, key
+    assert snapshot(s3, bucket, "k") == before
+    assert keys(s3, bucket) == ["k"]
+
+
 def test_tags_given_on_put_are_returned_sorted_and_counted(
     s3: Any, bucket: str
 ) -> None:
@@ -157,18 +172,9 @@ def test_ten_object_tags_and_no_more(s3: Any, bucket: str) -> None:
         Bucket=bucket, Key="k", Tagging=tag_set(eleven)
     )
     assert refused(put_tagging) == ("BadRequest", 400)
-    header = "&".join(f"{k}={v}" for k, v in eleven.items())
-    put = lambda: s3.put_object(  # noqa: E731
-        Bucket=bucket, Key="k", Body=b"replaced", Tagging=header
-    )
-    assert refused(put) == ("BadRequest", 400)
     assert snapshot(s3, bucket, "k") == before
-    # On a new key the refused PUT creates nothing.
-    put_new = lambda: s3.put_object(  # noqa: E731
-        Bucket=bucket, Key="new", Body=b"x", Tagging=header
-    )
-    assert refused(put_new) == ("BadRequest", 400)
-    assert keys(s3, bucket) == ["k"]
+    header = "&".join(f"{k}={v}" for k, v in eleven.items())
+    assert_puts_refused(s3, bucket, header, ("BadRequest", 400))
     # Ten on PutObject's header are fine.
     s3.put_object(
         Bucket=bucket, Key="ten", Body=b"x",
@@ -229,17 +235,7 @@ def test_invalid_tags_on_put_object_are_refused(
     s3: Any, bucket: str, tagging: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"original", Tagging="good=1")
-    before = snapshot(s3, bucket, "k")
-    put = lambda: s3.put_object(  # noqa: E731
-        Bucket=bucket, Key="k", Body=b"replaced", Tagging=tagging
-    )
-    assert refused(put) == ("InvalidTag", 400)
-    assert snapshot(s3, bucket, "k") == before
-    put_new = lambda: s3.put_object(  # noqa: E731
-        Bucket=bucket, Key="new", Body=b"x", Tagging=tagging
-    )
-    assert refused(put_new) == ("InvalidTag", 400)
-    assert keys(s3, bucket) == ["k"]
+    assert_puts_refused(s3, bucket, tagging, ("InvalidTag", 400))
 
 
 @pytest.mark.parametrize("tagging", ["a=1&a=2", "a=%ZZ"])
