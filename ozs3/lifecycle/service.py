@@ -150,7 +150,9 @@ class LifecycleService(Service):
             # Let another process (or the next poll) try again at once.
             await self.store.finish_lease(LEASE, self.holder, last)
             raise
-        await self.store.finish_lease(LEASE, self.holder, self.now())
+        # A run cut short by a stop is not done: the next start resumes it.
+        done_at = last if self._stopping else self.now()
+        await self.store.finish_lease(LEASE, self.holder, done_at)
         if self.on_run is not None:
             self.on_run(report, self.clock.seconds() - started)
         return report
