@@ -1,5 +1,6 @@
 """Each bucket's lifecycle configuration, for the ``x-amz-expiration``
-header of PUT, GET and HEAD.
+header of PUT, GET and HEAD, and ``x-amz-abort-date`` / ``-rule-id`` of
+CreateMultipartUpload and ListParts.
 
 Read from the store at most once per ``REFRESH`` seconds per bucket, not
 once per request: a GET of a small object must not pay an OM read for a
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..s3.headers import http_date
 from ..s3.lifecycle import (
     DAY,
     LifecycleConfiguration,
+    abort_for,
     decode,
     expiration_for,
     expiration_header,
@@ -70,3 +73,19 @@ class BucketLifecycles:
             self.day_seconds,
         )  # fmt: skip
         return None if found is None else expiration_header(*found)
+
+    async def abort_headers(
+        self, bucket: str, bucket_id: int | None, key: str, initiated: float
+    ) -> dict[str, str]:
+        """``x-amz-abort-date`` and ``x-amz-abort-rule-id`` for an upload a
+        rule will abort, else nothing."""
+        config = await self.configuration(bucket, bucket_id)
+        found = None if config is None else abort_for(
+            config, key, initiated, self.day_seconds
+        )  # fmt: skip
+        if found is None:
+            return {}
+        return {
+            "x-amz-abort-date": http_date(found[0]),
+            "x-amz-abort-rule-id": found[1],
+        }

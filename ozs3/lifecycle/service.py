@@ -91,6 +91,7 @@ class LifecycleService(Service):
         self._call: Any = None
         self._running: Deferred[Any] | None = None
         self._stopping = False
+        self._renewed = 0.0  # when the lease was last claimed or renewed
 
     # -- schedule ----------------------------------------------------------------
 
@@ -143,7 +144,7 @@ class LifecycleService(Service):
         if not force and self.now() - last < self.interval:
             await self.store.finish_lease(LEASE, self.holder, last)
             return None
-        started = self.clock.seconds()
+        started = self._renewed = self.clock.seconds()
         try:
             report = await self._run()
         except BaseException:
@@ -174,9 +175,15 @@ class LifecycleService(Service):
         return report
 
     async def _renew(self) -> None:
+        """Keep the lease while the run goes on: renewed after any page or
+        batch once a quarter of its time has passed (a long listing with
+        nothing due must not let it lapse to another process)."""
+        if self.clock.seconds() - self._renewed < LEASE_SECONDS / 4:
+            return
         held = await self.store.claim_lease(LEASE, self.holder, LEASE_SECONDS)
         if held is None:
             raise RuntimeError("the lifecycle lease was lost")
+        self._renewed = self.clock.seconds()
 
     async def _bucket(
         self, bucket: BucketInfo, config: LifecycleConfiguration, report: RunReport
@@ -219,6 +226,7 @@ class LifecycleService(Service):
                     for k in deleted:
                         self.on_expired(bucket.name, k, rule.id)
                 await self._renew()
+            await self._renew()
             if not page.truncated or page.next_marker is None:
                 return
             marker = page.next_marker
@@ -249,8 +257,7 @@ class LifecycleService(Service):
                 report.aborted += 1
                 if self.on_aborted is not None:
                     self.on_aborted(bucket.name, up.key, up.upload_id, rule.id)
-            if page.uploads:
-                await self._renew()
+            await self._renew()
             if not page.truncated or page.next_key_marker is None:
                 return
             key_marker = page.next_key_marker

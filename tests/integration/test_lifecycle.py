@@ -730,14 +730,26 @@ def test_stale_uploads_are_aborted_and_their_parts_freed(
         ]},
     )  # fmt: skip
     blocks_before = block_files(lgw.data_dir)
-    stale = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big")["UploadId"]
+    created = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big")
+    stale = created["UploadId"]
     initiated = time.time()
+    # S3 tells when a rule will abort the upload: on create and ListParts.
+    due = (math.floor((initiated + DAY) / DAY) + 1) * DAY
+    assert created["AbortRuleId"] == "stale uploads"
+    assert abs(created["AbortDate"].timestamp() - due) <= 1
+    listed = s3.list_parts(Bucket=bucket, Key="tmp/big", UploadId=stale)
+    assert (listed["AbortRuleId"], listed["AbortDate"]) == (
+        "stale uploads",
+        created["AbortDate"],
+    )
     for n in (1, 2):
         s3.upload_part(Bucket=bucket, Key="tmp/big", UploadId=stale, PartNumber=n,
                        Body=os.urandom(1 << 20))  # fmt: skip
     stale_blocks = block_files(lgw.data_dir) - blocks_before
     assert len(stale_blocks) >= 2
-    kept = s3.create_multipart_upload(Bucket=bucket, Key="keep/big")["UploadId"]
+    kept_created = s3.create_multipart_upload(Bucket=bucket, Key="keep/big")
+    assert "AbortDate" not in kept_created and "AbortRuleId" not in kept_created
+    kept = kept_created["UploadId"]
     part = s3.upload_part(Bucket=bucket, Key="keep/big", UploadId=kept, PartNumber=1,
                           Body=b"kept part")  # fmt: skip
     kept_blocks = block_files(lgw.data_dir) - blocks_before - stale_blocks

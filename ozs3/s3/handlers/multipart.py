@@ -64,6 +64,11 @@ async def create_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
         bucket, key, object_meta(call), call.access_key, call.bucket_id(bucket)
     )
     headers = dict(XML)
+    headers.update(
+        await gw.lifecycle_rules.abort_headers(
+            bucket, call.bucket_id(bucket), key, upload.initiated
+        )
+    )
     if asked is not None:
         # Echoed as S3 does; SDKs read them to decide how to checksum parts.
         headers["x-amz-checksum-algorithm"], headers["x-amz-checksum-type"] = asked
@@ -116,7 +121,13 @@ async def list_parts(gw: S3Gateway, call: Call) -> S3Response:
     listing = await gw.store.list_parts(
         bucket, key, upload_id(call), marker, max_parts, call.bucket_id(bucket)
     )
-    return S3Response(200, dict(XML), list_parts_xml(listing, marker, max_parts))
+    headers = dict(XML)
+    headers.update(
+        await gw.lifecycle_rules.abort_headers(
+            bucket, call.bucket_id(bucket), key, listing.upload.initiated
+        )
+    )
+    return S3Response(200, headers, list_parts_xml(listing, marker, max_parts))
 
 
 async def list_multipart_uploads(gw: S3Gateway, call: Call) -> S3Response:
