@@ -289,6 +289,11 @@ class GatewayService(MultiService):
         from twisted.internet.task import deferLater
 
         Service.stopService(self)
+        # The lifecycle service stops at once (between two batches; the
+        # next start resumes its run), not after the requests in flight.
+        lifecycle_stopped = None
+        if self.lifecycle is not None and self.lifecycle.running:
+            lifecycle_stopped = self.lifecycle.stopService()
         # Graceful: stop accepting, let in-flight requests finish within the
         # shutdown timeout, then cut what remains (its uploads are aborted:
         # nothing partial becomes visible, start-up reclaims the rest).
@@ -309,10 +314,8 @@ class GatewayService(MultiService):
                 if request.transport is not None:
                     request.transport.abortConnection()
             await deferLater(self.reactor, 0.2, lambda: None)
-        if self.lifecycle is not None and self.lifecycle.running:
-            stopping = self.lifecycle.stopService()
-            if stopping is not None:
-                await stopping
+        if lifecycle_stopped is not None:
+            await lifecycle_stopped  # its batch in flight ends first
         if self._store_open:
             await self.store.drain()
         if self.slot is None and self._store_open:
