@@ -503,7 +503,9 @@ def test_tampered_chunk_in_1gib_signed_upload(secure, alice) -> None:
                                   hashlib.sha256(b"").hexdigest())  # fmt: skip
             previous = sig
             if i == n // 2:
-                data = b"X" + data[1:]  # tampered after signing
+                # Tampered after signing: a flipped byte (an "X" put in
+                # its place would change nothing 1 time in 256).
+                data = bytes([data[0] ^ 0xFF]) + data[1:]
             yield (
                 b"%x;chunk-signature=%s\r\n" % (len(data), sig.encode())
                 + data
