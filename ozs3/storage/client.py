@@ -35,7 +35,6 @@ from .datanode.store import (
 from .errors import NoSpace
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
-    BlockID,
     BlockLocation,
     BucketInfo,
     CopyMeta,
@@ -54,14 +53,13 @@ from .model import (
 from .om.manager import OzoneManager
 from .om.tables import block_id_of, slice_blocks
 from .reader import EmbeddedObjectReader
+from .reclaimer import BlockReclaimer
 from .writer import BlockAllocator, EmbeddedKeyWriter, WriteTarget
 
-RECLAIM_BATCH = 512
-RECLAIM_DELAY = 0.1
 BUCKET_SEEN_FOR = 1.0  # seconds a bucket known to exist skips the lookup
 
 
-class EmbeddedObjectStore:
+class EmbeddedObjectStore(BlockReclaimer):
     """``ObjectStore`` over an embedded OM and one local datanode."""
 
     log = Logger()
@@ -79,12 +77,7 @@ class EmbeddedObjectStore:
         self.volume = om.volume
         self.io = io
         self.block_size = block_size
-        # Without a clock (tests, inline use) reclamation starts at once.
-        self._clock = clock
-        self._reclaiming: Deferred[None] | None = None
-        self._reclaim_timer: Any = None  # an IDelayedCall
-        self._reclaim_again = False
-        self._closing = False
+        self._init_reclaimer(clock)
         self.blocks = BlockAllocator(om)
         self._bucket_seen: dict[str, float] = {}  # bucket -> until (monotonic)
 
@@ -391,63 +384,3 @@ class EmbeddedObjectStore:
 
     def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
         return self.om.finish_lease(name, holder, done_at)
-
-    # -- the block deleting service --------------------------------------------
-
-    def kick_reclaim(self) -> None:
-        """Delete queued blocks soon: at most one pass per RECLAIM_DELAY,
-        however many writes ask (each pass asks the OM what to delete)."""
-        if self._closing:
-            return
-        if self._reclaiming is not None or self._reclaim_timer is not None:
-            self._reclaim_again = True
-            return
-        if self._clock is None:
-            self._reclaim_now()
-        else:
-            self._reclaim_timer = self._clock.callLater(
-                RECLAIM_DELAY, self._reclaim_now
-            )
-
-    def _reclaim_now(self) -> None:
-        self._reclaim_timer = None
-        self._reclaim_again = False
-        self._reclaiming = self.reclaim()
-
-        def done(result: object) -> None:
-            self._reclaiming = None
-            if self._reclaim_again:
-                self._reclaim_again = False
-                self.kick_reclaim()
-
-        def failed(f: object) -> None:
-            self.log.failure("block reclamation failed", f)  # type: ignore[arg-type]
-
-        self._reclaiming.addErrback(failed).addBoth(done)
-
-    @async_to_deferred
-    async def reclaim(self) -> None:
-        while True:
-            ids = await self.om.deleted_blocks(RECLAIM_BATCH)
-            if not ids:
-                return
-            await self.io.run(self._delete_blocks, ids)
-            await self.om.forget_deleted_blocks(ids)
-            if len(ids) < RECLAIM_BATCH:
-                return
-
-    def _delete_blocks(self, ids: Sequence[BlockID]) -> None:
-        for i in ids:
-            self.datanode.delete_block(i)
-
-    @async_to_deferred
-    async def drain(self) -> None:
-        """For an orderly stop: no more passes are scheduled; the one in
-        progress ends and a last one deletes whatever is still queued."""
-        self._closing = True
-        if self._reclaim_timer is not None and self._reclaim_timer.active():
-            self._reclaim_timer.cancel()
-        self._reclaim_timer = None
-        while self._reclaiming is not None:
-            await self._reclaiming
-        await self.reclaim()

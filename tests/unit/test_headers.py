@@ -575,7 +575,7 @@ def test_is_aws_chunked(headers, expected):
 
 
 def test_a_key_without_an_etag_gets_no_etag_header_and_matches_only_star():
-    from ozs3.s3.handlers.obj import object_headers
+    from ozs3.s3.handlers.read import object_headers
     from ozs3.s3.headers import etag_matches
     from ozs3.storage.model import KeyInfo, ObjectMeta
 

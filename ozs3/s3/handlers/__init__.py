@@ -15,6 +15,7 @@ from . import (
     lifecycle,
     multipart,
     obj,
+    read,
     service,
     tagging,
 )
@@ -32,8 +33,8 @@ HANDLERS: dict[str, Handler] = {
     "CreateBucket": bucket.create_bucket,
     "DeleteBucket": bucket.delete_bucket,
     "DeleteObjects": bucket.delete_objects,
-    "GetObject": obj.get_object,
-    "HeadObject": obj.get_object,
+    "GetObject": read.get_object,
+    "HeadObject": read.get_object,
     "PutObject": obj.put_object,
     "DeleteObject": obj.delete_object,
     "CopyObject": copy.copy_object,

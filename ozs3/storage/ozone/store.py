@@ -36,17 +36,14 @@ from ..model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
-    PartListing,
     PartTarget,
     Precondition,
-    UploadInfo,
-    UploadListing,
-    UploadQuery,
 )
 from ..om.listing import ScanRequest, list_page_async
 from .key_meta import CHECKSUM, etag_of, object_meta
 from .key_reader import ClusterObjectReader, DatanodePool
 from .key_writer import ClusterKeyWriter, RatisPool, WriteSettings
+from .not_yet import NotYetOnCluster, refuse_unsupported
 from .om_client import OMClient
 from .om_types import KeyBlock, KeySummary, OzoneBucket, OzoneKey
 
@@ -104,7 +101,7 @@ def seek_of(request: ScanRequest, prefix: str) -> tuple[str, str | None]:
     return request.lower.decode(), None
 
 
-class ClusterObjectStore:
+class ClusterObjectStore(NotYetOnCluster):
     """``ObjectStore`` over an Ozone cluster's OM and datanodes."""
 
     log = Logger()
@@ -250,7 +247,7 @@ class ClusterObjectStore:
     ) -> KeyWriter:
         if part is not None:
             raise NotSupported("multipart uploads")
-        _refuse_unsupported(meta, precondition)
+        refuse_unsupported(meta, precondition)
         await self._pinned(bucket, bucket_id)
         session = await self.om.open_key(
             bucket, key, size_hint or 0, owner=owner or None
@@ -311,7 +308,7 @@ class ClusterObjectStore:
         bucket_id: int | None = None,
         precondition: Precondition | None = None,
     ) -> None:
-        _refuse_unsupported(None, precondition)
+        refuse_unsupported(None, precondition)
         await self._pinned(bucket, bucket_id)
         try:
             await self.om.delete_key(bucket, key)
@@ -333,87 +330,3 @@ class ClusterObjectStore:
             if code != "KEY_NOT_FOUND"
         }
         return [DeleteResult(k, errors.get(k)) for k in keys]
-
-    # -- multipart: the next issue ----------------------------------------------
-
-    def create_upload(
-        self, bucket: str, key: str, meta: ObjectMeta, owner: str,
-        bucket_id: int | None = None,
-    ) -> Deferred[UploadInfo]:  # fmt: skip
-        return fail(NotSupported("multipart uploads"))
-
-    def abort_upload(
-        self, bucket: str, key: str, upload_id: str, bucket_id: int | None = None
-    ) -> Deferred[None]:
-        return fail(NotSupported("multipart uploads"))
-
-    def complete_upload(
-        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
-        bucket_id: int | None = None, precondition: Precondition | None = None,
-    ) -> Deferred[KeyInfo]:  # fmt: skip
-        return fail(NotSupported("multipart uploads"))
-
-    def list_parts(
-        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,
-        bucket_id: int | None = None,
-    ) -> Deferred[PartListing]:  # fmt: skip
-        return fail(NotSupported("multipart uploads"))
-
-    def list_uploads(
-        self, bucket: str, query: UploadQuery, bucket_id: int | None = None
-    ) -> Deferred[UploadListing]:
-        return fail(NotSupported("multipart uploads"))
-
-    # -- tags, bucket settings, lifecycle: the next issue ------------------------
-
-    def set_key_tags(
-        self,
-        bucket: str,
-        key: str,
-        tags: Sequence[tuple[str, str]],
-        bucket_id: int | None = None,
-    ) -> Deferred[None]:
-        return fail(NotSupported("object tags"))
-
-    def get_bucket_setting(
-        self, bucket: str, name: str, bucket_id: int | None = None
-    ) -> Deferred[str | None]:
-        return fail(NotSupported(f"bucket {name}"))
-
-    def set_bucket_setting(
-        self, bucket: str, name: str, value: str | None, bucket_id: int | None = None
-    ) -> Deferred[None]:
-        return fail(NotSupported(f"bucket {name}"))
-
-    def buckets_with_setting(self, name: str) -> Deferred[list[tuple[BucketInfo, str]]]:
-        return fail(NotSupported(f"bucket {name}"))
-
-    def expire_keys(
-        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
-    ) -> Deferred[list[KeyInfo]]:
-        return fail(NotSupported("lifecycle"))
-
-    def claim_lease(
-        self, name: str, holder: str, seconds: float
-    ) -> Deferred[float | None]:
-        return fail(NotSupported("leases"))
-
-    def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
-        return fail(NotSupported("leases"))
-
-
-# The replication a cluster key gets when none is asked for: the bucket's
-# (the cluster's) default, which S3 calls STANDARD.
-DEFAULT_REPLICATIONS = ("", "RATIS/THREE")
-
-
-def _refuse_unsupported(
-    meta: ObjectMeta | None, precondition: Precondition | None
-) -> None:
-    """What a cluster write cannot carry yet: refused, not dropped."""
-    if precondition is not None:
-        raise NotSupported("conditional writes and deletes")
-    if meta is not None and meta.tags:
-        raise NotSupported("object tags")
-    if meta is not None and meta.replication not in DEFAULT_REPLICATIONS:
-        raise NotSupported(f"storage classes other than STANDARD ({meta.replication})")
