@@ -227,6 +227,42 @@ def test_bucket_made_by_ozs3_is_usable_from_s3g(cluster, ozs3, s3g, bucket_names
     assert error_code(e) == ("NoSuchBucket", 404)
 
 
+def test_object_tags_are_shared_with_s3g(cluster, ozs3, s3g, bucket_names):
+    """Tags live in the OM's key, as Ozone's gateway keeps them: set by
+    either gateway (on PUT or by PutObjectTagging), read by the other."""
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    ozs3.put_object(Bucket=bucket, Key="o", Body=b"ozs3", Tagging="team=a&size=s m")
+    expected = [{"Key": "size", "Value": "s m"}, {"Key": "team", "Value": "a"}]
+    assert ozs3.get_object_tagging(Bucket=bucket, Key="o")["TagSet"] == expected
+    assert s3g.get_object_tagging(Bucket=bucket, Key="o")["TagSet"] == expected
+    s3g.put_object(Bucket=bucket, Key="j", Body=b"java", Tagging="from=s3g")
+    assert ozs3.get_object_tagging(Bucket=bucket, Key="j")["TagSet"] == [
+        {"Key": "from", "Value": "s3g"}
+    ]
+    head = ozs3.head_object(Bucket=bucket, Key="j")
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "1"
+    ozs3.put_object_tagging(
+        Bucket=bucket, Key="j", Tagging={"TagSet": [{"Key": "by", "Value": "ozs3"}]}
+    )
+    assert s3g.get_object_tagging(Bucket=bucket, Key="j")["TagSet"] == [
+        {"Key": "by", "Value": "ozs3"}
+    ]
+    s3g.delete_object_tagging(Bucket=bucket, Key="o")
+    assert ozs3.get_object_tagging(Bucket=bucket, Key="o")["TagSet"] == []
+    # A conditional PUT through ozs3 is checked by the OM against what s3g
+    # wrote.
+    with pytest.raises(ClientError) as e:
+        ozs3.put_object(Bucket=bucket, Key="j", Body=b"x", IfNoneMatch="*")
+    assert error_code(e) == ("PreconditionFailed", 412)
+    etag = s3g.head_object(Bucket=bucket, Key="j")["ETag"]
+    ozs3.put_object(Bucket=bucket, Key="j", Body=b"replaced", IfMatch=etag)
+    assert s3g.get_object(Bucket=bucket, Key="j")["Body"].read() == b"replaced"
+    for key in ("o", "j"):
+        ozs3.delete_object(Bucket=bucket, Key=key)
+    ozs3.delete_bucket(Bucket=bucket)
+
+
 def replicas_verify(cluster: Cluster, path: str) -> tuple[dict[str, Any], str]:
     """``ozone debug replicas verify --checksums --block-existence
     --all-results PATH``: its JSON report (stdout) and its summary (stderr)."""

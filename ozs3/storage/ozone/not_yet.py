@@ -54,16 +54,7 @@ class NotYetOnCluster:
     ) -> Deferred[UploadListing]:
         return fail(NotSupported("multipart uploads"))
 
-    # -- tags, bucket settings, lifecycle: the next issue ------------------------
-
-    def set_key_tags(
-        self,
-        bucket: str,
-        key: str,
-        tags: Sequence[tuple[str, str]],
-        bucket_id: int | None = None,
-    ) -> Deferred[None]:
-        return fail(NotSupported("object tags"))
+    # -- bucket settings, lifecycle: the next issue ------------------------
 
     def get_bucket_setting(
         self, bucket: str, name: str, bucket_id: int | None = None
@@ -100,10 +91,16 @@ DEFAULT_REPLICATIONS = ("", "RATIS/THREE")
 def refuse_unsupported(
     meta: ObjectMeta | None, precondition: Precondition | None
 ) -> None:
-    """What a cluster write cannot carry yet: refused, not dropped."""
-    if precondition is not None:
-        raise NotSupported("conditional writes and deletes")
-    if meta is not None and meta.tags:
-        raise NotSupported("object tags")
+    """What a cluster write cannot carry yet: refused, not dropped.  Ozone's
+    OM checks If-None-Match: * and If-Match: "etag" itself; If-Match: *
+    (any version), a lifecycle's exact version and conditional deletes
+    it cannot."""
+    if precondition is not None and (
+        meta is None
+        or precondition.present
+        or precondition.size is not None
+        or precondition.modified is not None
+    ):
+        raise NotSupported("this conditional write or delete")
     if meta is not None and meta.replication not in DEFAULT_REPLICATIONS:
         raise NotSupported(f"storage classes other than STANDARD ({meta.replication})")

@@ -22,6 +22,7 @@ from . import om_codec as codec
 from .om_transport import OMTransport, om_transport
 from .om_types import (
     ETAG_KEY,
+    EXPECTED_GEN_CREATE_IF_ABSENT,
     OM_VERSION_LIGHTWEIGHT_LIST_KEYS,
     OM_VERSION_OPTIMIZED_GET_KEY_INFO,
     DeleteKeysResult,
@@ -173,18 +174,32 @@ class OMClient:
         owner: str | None = None,
         metadata: Mapping[str, str] | None = None,
         replication: tuple[str, int] | None = None,
+        tags: Mapping[str, str] | None = None,
+        if_absent: bool = False,
+        if_etag: str | None = None,
     ) -> Deferred[OpenKeySession]:
         """CreateKey: an open session for ``key``; with ``size`` > 0 the OM
         pre-allocates blocks for it (``session.blocks``), else none (AllocateBlock).
-        ``replication`` ("RATIS", 1) etc.; None: the bucket's/cluster's default."""
+        ``replication`` ("RATIS", 1) etc.; None: the bucket's/cluster's default.
+        ``tags``: the key's S3 tags.  ``if_absent`` / ``if_etag``: the OM
+        creates, and later commits, the key only if no key of that name
+        exists / the existing one has that ETag (Ozone's conditional writes:
+        expectedDataGeneration 0, expectedETag)."""
+        conditions: dict[str, Any] = {}
+        if if_absent:
+            conditions["expectedDataGeneration"] = EXPECTED_GEN_CREATE_IF_ABSENT
+        if if_etag is not None:
+            conditions["expectedETag"] = if_etag
         args = codec.key_args(
             self.volume,
             bucket,
             key,
             ownerName=owner or self.access_id,
             metadata=codec.key_values(metadata or {}),
+            tags=codec.key_values(tags or {}),
             sortDatanodes=False,
             **codec.replication_fields(replication),
+            **conditions,
         )
         if size > 0:
             args.dataSize = size
@@ -281,6 +296,20 @@ class OMClient:
         body = om_pb2.LookupKeyRequest(keyArgs=args)
         d = self._submit(om_pb2.LookupKey, body, bucket)
         return d.addCallback(lambda r: codec.key(r.keyInfo))
+
+    def put_object_tagging(
+        self, bucket: str, key: str, tags: Mapping[str, str]
+    ) -> Deferred[None]:
+        """Replace the key's tags (PutObjectTagging; DeleteObjectTagging for
+        none); its data, ETag and time stay."""
+        args = codec.key_args(self.volume, bucket, key, tags=codec.key_values(tags))
+        if tags:
+            body: Any = om_pb2.PutObjectTaggingRequest(keyArgs=args)
+            d = self._submit(om_pb2.PutObjectTagging, body, bucket)
+        else:
+            body = om_pb2.DeleteObjectTaggingRequest(keyArgs=args)
+            d = self._submit(om_pb2.DeleteObjectTagging, body, bucket)
+        return d.addCallback(_none)
 
     def delete_key(self, bucket: str, key: str) -> Deferred[None]:
         body = om_pb2.DeleteKeyRequest(keyArgs=codec.key_args(self.volume, bucket, key))

@@ -52,6 +52,11 @@ BODY_FIELDS: dict[int, tuple[str, str]] = {
     om_pb2.DeleteKeys: ("deleteKeysRequest", "deleteKeysResponse"),
     om_pb2.ListKeys: ("listKeysRequest", "listKeysResponse"),
     om_pb2.ListKeysLight: ("listKeysRequest", "listKeysLightResponse"),
+    om_pb2.PutObjectTagging: ("putObjectTaggingRequest", "putObjectTaggingResponse"),
+    om_pb2.DeleteObjectTagging: (
+        "deleteObjectTaggingRequest",
+        "deleteObjectTaggingResponse",
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from ..errors import (
     NotSupported,
     PartTooSmall,
     PermissionDenied,
+    PreconditionFailed,
     QuotaExceeded,
     StorageError,
     StorageIOError,
@@ -83,6 +84,12 @@ OM_STATUS_ERRORS: dict[str, ErrorFactory] = {
     "INVALID_TOKEN": lambda b, m: PermissionDenied(m),
     "QUOTA_EXCEEDED": lambda b, m: QuotaExceeded(m),
     "INVALID_BUCKET_NAME": lambda b, m: InvalidBucketName(b),
+    # Conditional writes (KeyArgs expectedDataGeneration 0 / expectedETag):
+    # the key exists, has another ETag, has none, or changed under the write.
+    "KEY_ALREADY_EXISTS": lambda b, m: PreconditionFailed("If-None-Match"),
+    "ETAG_MISMATCH": lambda b, m: PreconditionFailed("If-Match"),
+    "ETAG_NOT_AVAILABLE": lambda b, m: PreconditionFailed("If-Match"),
+    "ATOMIC_WRITE_CONFLICT": lambda b, m: PreconditionFailed("If-Match"),
 }
 
 

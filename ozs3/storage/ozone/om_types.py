@@ -17,6 +17,9 @@ ETAG_KEY = "ETag"
 OM_VERSION_OPTIMIZED_GET_KEY_INFO = 3
 OM_VERSION_LIGHTWEIGHT_LIST_KEYS = 4
 OM_VERSION_ATOMIC_CREATE_IF_NOT_EXISTS = 12
+# KeyArgs.expectedDataGeneration meaning "only if no such key exists"
+# (Ozone's OzoneConsts.EXPECTED_GEN_CREATE_IF_ABSENT, 2.2.0).
+EXPECTED_GEN_CREATE_IF_ABSENT = 0
 
 
 @attrs.frozen

@@ -10,15 +10,16 @@ Bucket identity: a bucket's id is its OM object id (never reused).  A call
 that pins ``bucket_id`` asks the OM for the bucket first; the window between
 that check and the call is the OM's, not closed here.
 
-Not on a cluster yet (NotSupported, S3 501): multipart uploads, CopyObject /
-UploadPartCopy, conditional writes and deletes, object and bucket tags,
-bucket settings (lifecycle), storage classes other than the cluster's
-default.  See the README's "Fronting an Ozone cluster".
+Not on a cluster yet (NotSupported, S3 501; ``not_yet.py``): multipart
+uploads, CopyObject / UploadPartCopy, conditional deletes, bucket settings
+(tags, lifecycle), storage classes other than the cluster's default.  See
+the README's "Fronting an Ozone cluster".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import attrs
@@ -26,7 +27,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
 
 from ..._deferred import async_to_deferred
-from ..errors import BucketNotFound, KeyNotFound, NotSupported
+from ..errors import BucketNotFound, KeyNotFound, NotSupported, PreconditionFailed
 from ..interfaces import CopyWriter, KeyWriter, ObjectReader
 from ..model import (
     BucketInfo,
@@ -73,7 +74,7 @@ def key_info(k: OzoneKey) -> ClusterKeyInfo:
         k.size,
         etag_of(k.metadata),
         k.modified,
-        object_meta(k.metadata),
+        attrs.evolve(object_meta(k.metadata), tags=tuple(sorted(k.tags.items()))),
         checksum=k.metadata.get(CHECKSUM, ""),
         owner=k.owner,
         locations=k.blocks,
@@ -200,13 +201,18 @@ class ClusterObjectStore(NotYetOnCluster):
     ) -> KeyListing:
         await self._pinned(bucket, bucket_id)
 
-        async def scan(request: ScanRequest) -> Iterable[tuple[bytes, KeySummary]]:
+        # Whole keys (tags and all) when asked for, else the light summaries.
+        lister: Any = (
+            self.om.list_keys if query.with_meta else self.om.list_key_summaries
+        )
+
+        async def scan(request: ScanRequest) -> Iterable[tuple[bytes, Any]]:
             start, drop = seek_of(request, query.prefix)
-            rows: list[tuple[bytes, KeySummary]] = []
+            rows: list[tuple[bytes, Any]] = []
             if start and not start.startswith(query.prefix):
                 return rows  # past every key with the prefix (start > prefix)
             while len(rows) < request.limit:
-                page = await self.om.list_key_summaries(
+                page = await lister(
                     bucket, query.prefix, start, request.limit - len(rows)
                 )
                 for k in page.keys:
@@ -224,8 +230,9 @@ class ClusterObjectStore(NotYetOnCluster):
             query.start_after.encode(),
             query.max_keys,
         )
+        listed = key_info if query.with_meta else partial(listed_key, bucket)
         return KeyListing(
-            keys=tuple(listed_key(bucket, k) for _, k in page.keys),
+            keys=tuple(listed(k) for _, k in page.keys),
             common_prefixes=tuple(p.decode() for p in page.common_prefixes),
             truncated=page.truncated,
             next_marker=page.next_marker.decode() if page.next_marker else None,
@@ -249,9 +256,21 @@ class ClusterObjectStore(NotYetOnCluster):
             raise NotSupported("multipart uploads")
         refuse_unsupported(meta, precondition)
         await self._pinned(bucket, bucket_id)
-        session = await self.om.open_key(
-            bucket, key, size_hint or 0, owner=owner or None
-        )
+        # Tags and the condition ride on CreateKey: the OM keeps them with
+        # the open key and checks the condition again when it commits.
+        if_etag = None if precondition is None else precondition.etag
+        try:
+            session = await self.om.open_key(
+                bucket, key, size_hint or 0, owner=owner or None,
+                tags=dict(meta.tags),
+                if_absent=precondition is not None and precondition.absent,
+                if_etag=if_etag,
+            )  # fmt: skip
+        except KeyNotFound:
+            if if_etag is None:
+                raise
+            # S3: If-Match on a write to a missing key is 412, not 404.
+            raise PreconditionFailed("If-Match") from None
         return ClusterKeyWriter(
             self.om, self.ratis, self.settings, session, meta, owner
         )
@@ -314,6 +333,17 @@ class ClusterObjectStore(NotYetOnCluster):
             await self.om.delete_key(bucket, key)
         except KeyNotFound:
             pass  # S3: deleting a key that is not there succeeds
+
+    @async_to_deferred
+    async def set_key_tags(
+        self,
+        bucket: str,
+        key: str,
+        tags: Sequence[tuple[str, str]],
+        bucket_id: int | None = None,
+    ) -> None:
+        await self._pinned(bucket, bucket_id)
+        await self.om.put_object_tagging(bucket, key, dict(tags))
 
     @async_to_deferred
     async def delete_keys(
