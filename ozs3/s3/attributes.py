@@ -18,7 +18,7 @@ from lxml import etree
 from ..digests import XML_NAMES, decode_stored
 from ..storage.model import KeyInfo, PartLayout
 from .errors import S3Error
-from .numbers import INT32_MAX, decimal
+from .numbers import int32_argument
 from .xml import NS, xml_safe
 
 ETAG = "ETag"
@@ -61,29 +61,16 @@ def parse_attributes_header(value: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def _header_int(value: str | None, header: str, default: int) -> int:
-    if value is None or value == "":
-        return default
-    n = decimal(value, 10)
-    if n is None or n > INT32_MAX:
-        raise S3Error(
-            "InvalidArgument",
-            f"Provided {header} not an integer or within integer range",
-            extra={"ArgumentName": header, "ArgumentValue": value},
-        )
-    return n
-
-
 def parse_max_parts(value: str | None) -> int:
     """``x-amz-max-parts``: ASCII digits within int32, default and at most
     1000 (larger values are served as 1000, as ListParts does)."""
-    return min(_header_int(value, MAX_PARTS_HEADER, DEFAULT_MAX_PARTS), 1000)
+    return min(int32_argument(value, MAX_PARTS_HEADER, DEFAULT_MAX_PARTS), 1000)
 
 
 def parse_part_number_marker(value: str | None) -> int:
     """``x-amz-part-number-marker``: ASCII digits within int32, default 0
     (parts after it are listed)."""
-    return _header_int(value, MARKER_HEADER, 0)
+    return int32_argument(value, MARKER_HEADER, 0)
 
 
 _COMPOSITE = re.compile(r"-[0-9]+\Z")

@@ -13,7 +13,7 @@ from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl, content_md5
 from ..names import check_bucket_name
-from ..numbers import INT32_MAX, decimal
+from ..numbers import int32_argument
 from ..xml import (
     delete_result_xml,
     list_objects_v1_xml,
@@ -29,13 +29,14 @@ REGION = "us-east-1"
 XML = {"content-type": "application/xml"}
 
 
-def _bucket(call: Call) -> str:
+def bucket_of(call: Call) -> str:
+    """The bucket a bucket-level request names (routing guarantees one)."""
     assert call.s3.bucket is not None
     return call.s3.bucket
 
 
 async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
-    name = _bucket(call)
+    name = bucket_of(call)
     check_bucket_name(name)
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     parse_create_bucket(call.body)  # validates; every location is this one
@@ -52,36 +53,26 @@ async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def head_bucket(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     return S3Response(200, {"x-amz-bucket-region": REGION})
 
 
 async def delete_bucket(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     await gw.store.delete_bucket(bucket, call.bucket_id(bucket))
     return S3Response(204)
 
 
 async def get_bucket_location(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     # us-east-1 is written as an empty LocationConstraint, as S3 does.
     return S3Response(200, dict(XML), location_xml(""))
 
 
 def int_arg(call: Call, name: str, default: int) -> int:
-    value = call.s3.arg(name)
-    if value is None or value == "":
-        return default
-    n = decimal(value, 10)
-    if n is None or n > INT32_MAX:
-        raise S3Error(
-            "InvalidArgument",
-            f"Provided {name} not an integer or within integer range",
-            extra={"ArgumentName": name, "ArgumentValue": value},
-        )
-    return n
+    return int32_argument(call.s3.arg(name), name, default)
 
 
 def encode_token(marker: str) -> str:
@@ -113,7 +104,7 @@ def encoding_is_url(call: Call) -> bool:
 
 async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
     s3 = call.s3
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     url = encoding_is_url(call)
     prefix = s3.arg("prefix") or ""
     delimiter = s3.arg("delimiter") or ""
@@ -162,7 +153,7 @@ async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def delete_objects(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     if len(call.body) > gw.config.max_xml_body:
         raise S3Error("MaxMessageLengthExceeded")
     expected = content_md5(call.headers.get("content-md5"))

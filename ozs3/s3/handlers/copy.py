@@ -91,13 +91,7 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
     check_key(key)
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
     src_bucket, src_key = copy_source(call)
-    directive = (call.headers.get("x-amz-metadata-directive") or "COPY").upper()
-    if directive not in ("COPY", "REPLACE"):
-        raise S3Error(
-            "InvalidArgument",
-            "Unknown metadata directive.",
-            extra={"ArgumentName": "x-amz-metadata-directive"},
-        )
+    directive = _directive(call, "metadata")
     meta = CopyMeta(
         object_meta(call) if directive == "REPLACE" else None,
         _copy_tags(call),
@@ -144,17 +138,25 @@ async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
     )
 
 
+def _directive(call: Call, what: str) -> str:
+    """x-amz-metadata-directive / x-amz-tagging-directive: COPY (the
+    default) or REPLACE; anything else is InvalidArgument."""
+    header = f"x-amz-{what}-directive"
+    directive = (call.headers.get(header) or "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error(
+            "InvalidArgument",
+            f"Unknown {what} directive.",
+            extra={"ArgumentName": header},
+        )
+    return directive
+
+
 def _copy_tags(call: Call) -> tuple[tuple[str, str], ...] | None:
     """x-amz-tagging-directive: COPY (the source's tags: None) or REPLACE
     (x-amz-tagging's, or none).  x-amz-tagging with COPY would be ignored,
     so it is refused."""
-    directive = (call.headers.get("x-amz-tagging-directive") or "COPY").upper()
-    if directive not in ("COPY", "REPLACE"):
-        raise S3Error(
-            "InvalidArgument",
-            "Unknown tagging directive.",
-            extra={"ArgumentName": "x-amz-tagging-directive"},
-        )
+    directive = _directive(call, "tagging")
     if directive == "REPLACE":
         return request_tags(call)
     if call.headers.get("x-amz-tagging") is not None:

@@ -11,19 +11,14 @@ from ..context import Call, S3Response
 from ..errors import S3Error
 from ..lifecycle import decode, encode
 from ..lifecycle_xml import lifecycle_xml, parse_lifecycle
-from .bucket import XML
+from .bucket import XML, bucket_of
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
 
 
-def _bucket(call: Call) -> str:
-    assert call.s3.bucket is not None
-    return call.s3.bucket
-
-
 async def get_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     text = await gw.store.get_bucket_setting(
         bucket, BUCKET_LIFECYCLE, call.bucket_id(bucket)
     )
@@ -33,7 +28,7 @@ async def get_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def put_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     config = parse_lifecycle(call.body)
     await gw.store.set_bucket_setting(
         bucket, BUCKET_LIFECYCLE, encode(config), call.bucket_id(bucket)
@@ -43,7 +38,7 @@ async def put_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def delete_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     await gw.store.set_bucket_setting(
         bucket, BUCKET_LIFECYCLE, None, call.bucket_id(bucket)
     )

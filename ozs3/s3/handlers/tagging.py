@@ -17,7 +17,7 @@ from ..tagging import (
     parse_tagging_xml,
     tagging_xml,
 )
-from .bucket import XML
+from .bucket import XML, bucket_of
 from .obj import check_version, where
 
 if TYPE_CHECKING:
@@ -46,13 +46,8 @@ async def delete_object_tagging(gw: S3Gateway, call: Call) -> S3Response:
     return S3Response(204)
 
 
-def _bucket(call: Call) -> str:
-    assert call.s3.bucket is not None
-    return call.s3.bucket
-
-
 async def get_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     text = await gw.store.get_bucket_setting(
         bucket, BUCKET_TAGS, call.bucket_id(bucket)
     )
@@ -63,7 +58,7 @@ async def get_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def put_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     tags = check_tags(parse_tagging_xml(call.body), BUCKET_TAG_LIMIT)
     # An empty TagSet leaves the bucket without tags (GetBucketTagging then
     # answers NoSuchTagSet), as S3 does.
@@ -73,6 +68,6 @@ async def put_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def delete_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = _bucket(call)
+    bucket = bucket_of(call)
     await gw.store.set_bucket_setting(bucket, BUCKET_TAGS, None, call.bucket_id(bucket))
     return S3Response(204)
