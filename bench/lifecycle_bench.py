@@ -18,7 +18,6 @@ JSON lines, then a table.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import shutil
@@ -32,21 +31,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import REPO, Client, Signer, emit
 
 sys.path.insert(0, REPO)
+from tests.support.gateway import scrape_prom
 
 KiB = 1024
-
-
-def prom(port: int) -> dict[str, float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/prom")
-    text = conn.getresponse().read().decode()
-    conn.close()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            out[name] = float(value)
-    return out
 
 
 def fill(endpoint: str, signer: Signer, bucket: str, sizes: dict[str, int],
@@ -259,9 +246,9 @@ def main() -> None:
         time.sleep(max(args.baseline, due - time.time()))
         base_end = rule_at = time.time()
         expired_before = sum(
-            prom(p)["ozs3_lifecycle_expired_objects_total"] for p in admin
+            scrape_prom(p)["ozs3_lifecycle_expired_objects_total"] for p in admin
         )
-        runs_before = sum(prom(p)["ozs3_lifecycle_runs_total"] for p in admin)
+        runs_before = sum(scrape_prom(p)["ozs3_lifecycle_runs_total"] for p in admin)
         body = (
             b'<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
             b"<Rule><ID>old</ID><Filter><Prefix>old/</Prefix></Filter>"
@@ -280,7 +267,9 @@ def main() -> None:
         progress = []
         deadline = time.monotonic() + 3600
         while time.monotonic() < deadline:
-            n = sum(prom(p)["ozs3_lifecycle_expired_objects_total"] for p in admin)
+            n = sum(
+                scrape_prom(p)["ozs3_lifecycle_expired_objects_total"] for p in admin
+            )
             n -= expired_before
             now = time.time()
             if n and first is None:
@@ -293,7 +282,7 @@ def main() -> None:
         getters.stop()
         if first is None or last is None:
             raise RuntimeError(f"not expired within the hour: {progress[-1]}")
-        metrics = [prom(p) for p in admin]
+        metrics = [scrape_prom(p) for p in admin]
         runs = sum(m["ozs3_lifecycle_runs_total"] for m in metrics) - runs_before
         run_seconds = max(m["ozs3_lifecycle_last_run_seconds"] for m in metrics)
         client = Client(gw.endpoint, signer)

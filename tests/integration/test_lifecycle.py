@@ -36,7 +36,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import REACTORS, AwsCli, make_client
-from tests.support.gateway import GatewayProcess, free_port
+from tests.support.gateway import GatewayProcess, free_port, scrape_prom
 from tests.support.storecheck import assert_clean, block_files
 
 DAY = 2.0  # seconds in a lifecycle day, in these tests
@@ -140,19 +140,6 @@ def days_expiry(last_modified: datetime.datetime, days: int) -> float:
     return (math.floor((last_modified.timestamp() + days * DAY) / DAY) + 1) * DAY
 
 
-def prom(port: int) -> dict[str, float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/prom")
-    text = conn.getresponse().read().decode()
-    conn.close()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            out[name] = float(value)
-    return out
-
-
 def lifecycle_metrics(*ports: int) -> dict[str, float]:
     """The lifecycle counters, summed over the given admin ports."""
     names = {
@@ -163,7 +150,7 @@ def lifecycle_metrics(*ports: int) -> dict[str, float]:
     }
     total = dict.fromkeys(names, 0.0)
     for port in ports:
-        got = prom(port)
+        got = scrape_prom(port)
         for short, name in names.items():
             total[short] += got[name]
     return total
