@@ -138,12 +138,11 @@ class LifecycleService(Service):
     @async_to_deferred
     async def run_if_due(self, force: bool = False) -> RunReport | None:
         """A run, if one is due and no other process holds the lease."""
-        last = await self.store.claim_lease(LEASE, self.holder, LEASE_SECONDS)
+        last = await self.store.claim_lease(
+            LEASE, self.holder, LEASE_SECONDS, 0.0 if force else self.interval
+        )
         if last is None:
-            return None  # another gateway process is running it
-        if not force and self.now() - last < self.interval:
-            await self.store.finish_lease(LEASE, self.holder, last)
-            return None
+            return None  # another gateway process is running it, or not due
         started = self._renewed = self.clock.seconds()
         try:
             report = await self._run()

@@ -378,9 +378,9 @@ class EmbeddedObjectStore(BlockReclaimer):
         return deleted
 
     def claim_lease(
-        self, name: str, holder: str, seconds: float
+        self, name: str, holder: str, seconds: float, every: float = 0.0
     ) -> Deferred[float | None]:
-        return self.om.claim_lease(name, holder, seconds)
+        return self.om.claim_lease(name, holder, seconds, every)
 
     def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
         return self.om.finish_lease(name, holder, done_at)

@@ -239,11 +239,12 @@ class ObjectStore(Protocol):
         deleted."""
 
     def claim_lease(
-        self, name: str, holder: str, seconds: float
+        self, name: str, holder: str, seconds: float, every: float = 0.0
     ) -> Deferred[float | None]:
         """A lease shared by every gateway process on this store: held for
-        ``seconds`` unless another holder has it (None).  Returns when its
-        work was last finished (0.0: never)."""
+        ``seconds`` unless another holder has it, or its work was finished
+        less than ``every`` seconds ago (None).  Returns when its work was
+        last finished (0.0: never)."""
 
     def finish_lease(self, name: str, holder: str, done_at: float) -> Deferred[bool]:
         """Record the work done and release the lease."""

@@ -7,6 +7,7 @@ at the first call, before anything changes: never accept and ignore.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -177,6 +178,11 @@ async def test_lease_has_one_holder(backend: Backend) -> None:
     # An expired lease may be taken over.
     assert await store.claim_lease("ct", "b", -1) == 123.5
     assert await store.claim_lease("ct", "c", 60) == 123.5
+    # Work finished a moment ago is not due again within ``every``.
+    done = time.time()
+    assert await store.finish_lease("ct", "c", done)
+    assert await store.claim_lease("ct", "d", 60, every=3600) is None
+    assert await store.claim_lease("ct", "d", 60, every=0) == done
 
 
 @pytest_twisted.ensureDeferred

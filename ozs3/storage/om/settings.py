@@ -162,21 +162,39 @@ class SettingsTables:
         return deleted
 
     def claim_lease(
-        self, name: str, holder: str, seconds: float
+        self, name: str, holder: str, seconds: float, every: float = 0.0
     ) -> Deferred[float | None]:
-        """Hold the lease ``name`` for ``seconds`` if nobody else holds it:
-        returns when a holder last finished its work (0.0: never), or None
-        if another holder has it."""
-        return self._run(self._claim_lease, name, holder, seconds)
+        """Hold the lease ``name`` for ``seconds`` if nobody else holds it
+        and its work was last finished at least ``every`` seconds ago:
+        returns when that was (0.0: never), or None if another holder has
+        it or the work is not due.  A look that finds nothing to claim is a
+        read: idle polls (every worker's) write nothing."""
 
-    def _claim_lease(
-        self, conn: sqlite3.Connection, name: str, holder: str, seconds: float
-    ) -> float | None:
-        now = time.time()
+        def claim(row: tuple[Any, ...] | None) -> Deferred[float | None] | None:
+            if not _claimable(row, holder, every, time.time()):
+                return None
+            return self._run(self._claim_lease, name, holder, seconds, every)
+
+        return self._read(self._lease_row, name).addCallback(claim)
+
+    @staticmethod
+    def _lease_row(conn: sqlite3.Connection, name: str) -> tuple[Any, ...] | None:
         row = conn.execute(
             "SELECT holder, until, last_done FROM leases WHERE name=?", (name,)
         ).fetchone()
-        if row is not None and row[0] != holder and row[1] > now:
+        return None if row is None else tuple(row)
+
+    def _claim_lease(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        holder: str,
+        seconds: float,
+        every: float,
+    ) -> float | None:
+        now = time.time()
+        row = self._lease_row(conn, name)  # again: another process may have won
+        if not _claimable(row, holder, every, now):
             return None
         conn.execute(
             "INSERT INTO leases(name, holder, until) VALUES(?, ?, ?) "
@@ -199,3 +217,15 @@ class SettingsTables:
             (done_at, name, holder),
         )
         return cur.rowcount == 1
+
+
+def _claimable(
+    row: tuple[Any, ...] | None, holder: str, every: float, now: float
+) -> bool:
+    """May ``holder`` take the lease whose row is ``row`` (holder, until,
+    last_done) now?  Not while another holds it; not before ``every``
+    seconds have passed since the work was last finished."""
+    if row is None:
+        return True
+    other_holds = row[0] != holder and row[1] > now
+    return not other_holds and now - row[2] >= every

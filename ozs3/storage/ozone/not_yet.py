@@ -75,7 +75,7 @@ class NotYetOnCluster:
         return fail(NotSupported("lifecycle"))
 
     def claim_lease(
-        self, name: str, holder: str, seconds: float
+        self, name: str, holder: str, seconds: float, every: float = 0.0
     ) -> Deferred[float | None]:
         return fail(NotSupported("leases"))
 
