@@ -32,6 +32,7 @@ from ..model import (
     UploadListing,
     UploadQuery,
 )
+from ..upload_pages import SEP, key_of, sort_key, start_of, upload_listing
 from .listing import list_page
 from .preconditions import precondition_error
 from .tables import (
@@ -48,9 +49,6 @@ T = TypeVar("T")
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
-# Uploads are listed by (key, upload id); the composite sort key joins them
-# with a NUL, which keys can never contain.
-_SEP = b"\x00"
 
 
 def multipart_etag(part_etags: Sequence[str]) -> str:
@@ -296,9 +294,9 @@ class MultipartTables:
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
-        ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+        ) -> Iterator[tuple[bytes, UploadInfo]]:
             # Composite order (key, upload_id) is the order of key || NUL || id.
-            key, _, uid = lower.partition(_SEP)
+            key, _, uid = lower.partition(SEP)
             op = ">=" if inclusive else ">"
             sql = (
                 f"SELECT key, upload_id, initiated, owner, {REPLICATION_SQL} "
@@ -312,37 +310,19 @@ class MultipartTables:
             sql += " ORDER BY key, upload_id LIMIT ?"
             args.append(limit)
             return (
-                (k + _SEP + u.encode(), (k, u, t, o, r))
+                (
+                    sort_key(k, u),
+                    UploadInfo(bucket, k.decode(), u, t, ObjectMeta(replication=r), o),
+                )
                 for k, u, t, o, r in conn.execute(sql, args)
             )
 
-        if query.upload_id_marker:
-            start = query.key_marker.encode() + _SEP + query.upload_id_marker.encode()
-        elif query.key_marker:
-            start = query.key_marker.encode() + b"\x01"  # past all of its uploads
-        else:
-            start = b""
         page = list_page(
             scan,
             query.prefix.encode(),
             query.delimiter.encode(),
-            start,
+            start_of(query),
             query.max_uploads,
-            key_of=lambda composite: composite.partition(_SEP)[0],
+            key_of=key_of,
         )
-        uploads = tuple(
-            UploadInfo(bucket, k.decode(), u, t, ObjectMeta(replication=r), o)
-            for _, (k, u, t, o, r) in page.keys
-        )
-        next_key = next_id = None
-        if page.truncated and page.next_marker is not None:
-            k, sep, u = page.next_marker.partition(_SEP)
-            next_key = k.decode()
-            next_id = u.decode() if sep else None
-        return UploadListing(
-            uploads,
-            tuple(p.decode() for p in page.common_prefixes),
-            page.truncated,
-            next_key,
-            next_id,
-        )
+        return upload_listing(page)

@@ -6,8 +6,10 @@ the current block (at most a few chunks unanswered, so memory stays bounded
 whatever the object's size); a full block is closed with PutBlock and the next
 one comes from the session or from AllocateBlock -> ``commit``: PutBlock of
 the last block, then CommitKey with every block's committed length and BCSID.
-Nothing is visible before CommitKey; an aborted or failed write leaves an open
-key and unreferenced blocks, which the OM's open-key cleanup reclaims.
+A part of a multipart upload is written the same way and committed with
+CommitMultiPartUpload instead.  Nothing is visible before CommitKey; an
+aborted or failed write leaves an open key and unreferenced blocks, which
+the OM's open-key cleanup reclaims.
 """
 
 from __future__ import annotations
@@ -175,11 +177,18 @@ class ClusterKeyWriter:
         while self._closing:
             await self._closed_oldest()
         extra: Mapping[str, str] = {CHECKSUM: checksum} if checksum else {}
+        k = self._session.key
+        if self._session.part is not None:
+            # The OM's part commit; the part's ETag rides in its metadata.
+            await self._om.commit_part(
+                self._session, self._written, self.size, etag, extra
+            )
+            return PartInfo(self._session.part[1], self.size, etag, k.modified,
+                            checksum)  # fmt: skip
         metadata = {**ozone_metadata(self._meta, etag), **extra}
         await self._om.commit_key(
             self._session, self._written, self.size, metadata=metadata
         )
-        k = self._session.key
         return KeyInfo(
             k.bucket,
             k.name,

@@ -13,46 +13,13 @@ from ..model import (
     BucketInfo,
     KeyInfo,
     ObjectMeta,
-    PartListing,
     Precondition,
-    UploadInfo,
-    UploadListing,
-    UploadQuery,
 )
+from .replication import replication_args
 
 
 class NotYetOnCluster:
     """Mixed into ``ClusterObjectStore``: the interface's calls it refuses."""
-
-    # -- multipart: the next issue ----------------------------------------------
-
-    def create_upload(
-        self, bucket: str, key: str, meta: ObjectMeta, owner: str,
-        bucket_id: int | None = None,
-    ) -> Deferred[UploadInfo]:  # fmt: skip
-        return fail(NotSupported("multipart uploads"))
-
-    def abort_upload(
-        self, bucket: str, key: str, upload_id: str, bucket_id: int | None = None
-    ) -> Deferred[None]:
-        return fail(NotSupported("multipart uploads"))
-
-    def complete_upload(
-        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
-        bucket_id: int | None = None, precondition: Precondition | None = None,
-    ) -> Deferred[KeyInfo]:  # fmt: skip
-        return fail(NotSupported("multipart uploads"))
-
-    def list_parts(
-        self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,
-        bucket_id: int | None = None,
-    ) -> Deferred[PartListing]:  # fmt: skip
-        return fail(NotSupported("multipart uploads"))
-
-    def list_uploads(
-        self, bucket: str, query: UploadQuery, bucket_id: int | None = None
-    ) -> Deferred[UploadListing]:
-        return fail(NotSupported("multipart uploads"))
 
     # -- bucket settings, lifecycle: the next issue ------------------------
 
@@ -83,11 +50,6 @@ class NotYetOnCluster:
         return fail(NotSupported("leases"))
 
 
-# The replication a cluster key gets when none is asked for: the bucket's
-# (the cluster's) default, which S3 calls STANDARD.
-DEFAULT_REPLICATIONS = ("", "RATIS/THREE")
-
-
 def refuse_unsupported(
     meta: ObjectMeta | None, precondition: Precondition | None
 ) -> None:
@@ -102,5 +64,5 @@ def refuse_unsupported(
         or precondition.modified is not None
     ):
         raise NotSupported("this conditional write or delete")
-    if meta is not None and meta.replication not in DEFAULT_REPLICATIONS:
-        raise NotSupported(f"storage classes other than STANDARD ({meta.replication})")
+    if meta is not None:
+        replication_args(meta.replication)  # NotSupported for EC

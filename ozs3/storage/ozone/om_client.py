@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 
 from ..errors import BucketAlreadyExists
 from . import om_codec as codec
+from .om_multipart import MultipartCalls
 from .om_transport import OMTransport, om_transport
 from .om_types import (
     ETAG_KEY,
@@ -40,7 +41,7 @@ from .proto import hdds_pb2, om_pb2
 DEFAULT_DEADLINE = 30.0
 
 
-class OMClient:
+class OMClient(MultipartCalls):
     """``access_id`` is the identity sent with every request (s3Authentication;
     an unsecured OM checks no signature) and the default owner of what it creates."""
 
@@ -177,6 +178,7 @@ class OMClient:
         tags: Mapping[str, str] | None = None,
         if_absent: bool = False,
         if_etag: str | None = None,
+        part: tuple[str, int] | None = None,
     ) -> Deferred[OpenKeySession]:
         """CreateKey: an open session for ``key``; with ``size`` > 0 the OM
         pre-allocates blocks for it (``session.blocks``), else none (AllocateBlock).
@@ -184,7 +186,8 @@ class OMClient:
         ``tags``: the key's S3 tags.  ``if_absent`` / ``if_etag``: the OM
         creates, and later commits, the key only if no key of that name
         exists / the existing one has that ETag (Ozone's conditional writes:
-        expectedDataGeneration 0, expectedETag)."""
+        expectedDataGeneration 0, expectedETag).  ``part``: (upload id, part
+        number), a part of that multipart upload (``commit_part``)."""
         conditions: dict[str, Any] = {}
         if if_absent:
             conditions["expectedDataGeneration"] = EXPECTED_GEN_CREATE_IF_ABSENT
@@ -203,10 +206,13 @@ class OMClient:
         )
         if size > 0:
             args.dataSize = size
+        if part is not None:
+            args.isMultipartKey = True
+            args.multipartUploadID, args.multipartNumber = part
         body = om_pb2.CreateKeyRequest(keyArgs=args)
         d = self._submit(om_pb2.CreateKey, body, bucket)
         return d.addCallback(
-            lambda r: OpenKeySession(r.ID, codec.key(r.keyInfo), r.openVersion)
+            lambda r: OpenKeySession(r.ID, codec.key(r.keyInfo), r.openVersion, part)
         )
 
     def allocate_block(

@@ -57,6 +57,31 @@ BODY_FIELDS: dict[int, tuple[str, str]] = {
         "deleteObjectTaggingRequest",
         "deleteObjectTaggingResponse",
     ),
+    om_pb2.InitiateMultiPartUpload: (
+        "initiateMultiPartUploadRequest",
+        "initiateMultiPartUploadResponse",
+    ),
+    om_pb2.CommitMultiPartUpload: (
+        "commitMultiPartUploadRequest",
+        "commitMultiPartUploadResponse",
+    ),
+    om_pb2.CompleteMultiPartUpload: (
+        "completeMultiPartUploadRequest",
+        "completeMultiPartUploadResponse",
+    ),
+    om_pb2.AbortMultiPartUpload: (
+        "abortMultiPartUploadRequest",
+        "abortMultiPartUploadResponse",
+    ),
+    om_pb2.ListMultiPartUploadParts: (
+        "listMultipartUploadPartsRequest",
+        "listMultipartUploadPartsResponse",
+    ),
+    # Type 82, request field 83, response field 82.
+    om_pb2.ListMultipartUploads: (
+        "listMultipartUploadsRequest",
+        "listMultipartUploadsResponse",
+    ),
 }
 
 

@@ -188,6 +188,8 @@ class OpenKeySession:
     session_id: int
     key: OzoneKey
     open_version: int
+    # A part of a multipart upload: (upload id, part number), else None.
+    part: tuple[str, int] | None = None
 
     @property
     def blocks(self) -> tuple[KeyBlock, ...]:
@@ -199,3 +201,50 @@ class DeleteKeysResult:
     deleted: tuple[str, ...]
     # (key, OM error code, message) for each key the OM did not delete.
     failed: tuple[tuple[str, str, str], ...] = ()
+
+
+@attrs.frozen
+class OzoneUpload:
+    """A multipart upload in progress (ListMultipartUploads' MultipartUploadInfo)."""
+
+    key: str
+    upload_id: str
+    created: float
+    replication_type: str = ""
+    replication_factor: int = 0
+
+
+@attrs.frozen
+class UploadsPage:
+    uploads: tuple[OzoneUpload, ...]
+    truncated: bool
+    next_key: str = ""
+    next_upload_id: str = ""
+
+
+@attrs.frozen
+class OzonePart:
+    """An uploaded part (ListMultiPartUploadParts' PartInfo)."""
+
+    number: int
+    name: str  # the OM's name for it, which Complete may quote instead of the ETag
+    modified: float
+    size: int
+    etag: str = ""
+
+
+@attrs.frozen
+class PartsPage:
+    parts: tuple[OzonePart, ...]
+    truncated: bool
+    next_marker: int = 0
+    replication_type: str = ""
+    replication_factor: int = 0
+
+
+@attrs.frozen
+class CommittedPart:
+    """CommitMultiPartUpload's answer."""
+
+    name: str
+    etag: str

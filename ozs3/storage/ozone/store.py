@@ -10,10 +10,10 @@ Bucket identity: a bucket's id is its OM object id (never reused).  A call
 that pins ``bucket_id`` asks the OM for the bucket first; the window between
 that check and the call is the OM's, not closed here.
 
-Not on a cluster yet (NotSupported, S3 501; ``not_yet.py``): multipart
-uploads, CopyObject / UploadPartCopy, conditional deletes, bucket settings
-(tags, lifecycle), storage classes other than the cluster's default.  See
-the README's "Fronting an Ozone cluster".
+Multipart uploads are the OM's (``multipart_store``).  Not on a cluster yet
+(NotSupported, S3 501; ``not_yet.py``): conditional deletes, bucket
+settings (tags, lifecycle), EC keys.  See the README's "Fronting an Ozone
+cluster".
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from ..model import (
     KeyListing,
     ListQuery,
     ObjectMeta,
+    PartLayout,
     PartTarget,
     Precondition,
 )
@@ -44,9 +45,11 @@ from ..om.listing import ScanRequest, list_page_async
 from .key_meta import CHECKSUM, etag_of, object_meta
 from .key_reader import ClusterObjectReader, DatanodePool
 from .key_writer import ClusterKeyWriter, RatisPool, WriteSettings
+from .multipart_store import ClusterMultipart
 from .not_yet import NotYetOnCluster, refuse_unsupported
 from .om_client import OMClient
 from .om_types import KeyBlock, KeySummary, OzoneBucket, OzoneKey
+from .replication import replication_args, replication_name
 
 LIST_BUCKETS_PAGE = 1000
 # Past every key that starts with a common prefix P: the OM lists keys
@@ -67,25 +70,43 @@ def bucket_info(b: OzoneBucket) -> BucketInfo:
     return BucketInfo(b.volume, b.name, b.owner, b.created, b.object_id)
 
 
+def part_layout(blocks: Sequence[KeyBlock]) -> tuple[PartLayout, ...]:
+    """A completed multipart key's parts, from its blocks (the OM numbers
+    each block with its part); () for other keys."""
+    sizes: dict[int, int] = {}
+    for b in blocks:
+        if b.part_number <= 0:
+            return ()
+        sizes[b.part_number] = sizes.get(b.part_number, 0) + b.length
+    return tuple(PartLayout(n, size) for n, size in sizes.items())
+
+
 def key_info(k: OzoneKey) -> ClusterKeyInfo:
+    meta = attrs.evolve(
+        object_meta(k.metadata),
+        tags=tuple(sorted(k.tags.items())),
+        replication=replication_name(k.replication_type, k.replication_factor),
+    )
     return ClusterKeyInfo(
         k.bucket,
         k.name,
         k.size,
         etag_of(k.metadata),
         k.modified,
-        attrs.evolve(object_meta(k.metadata), tags=tuple(sorted(k.tags.items()))),
+        meta,
         checksum=k.metadata.get(CHECKSUM, ""),
         owner=k.owner,
+        parts=part_layout(k.blocks),
         locations=k.blocks,
         replication_type=k.replication_type,
     )
 
 
 def listed_key(bucket: str, k: KeySummary) -> KeyInfo:
-    return KeyInfo(
-        bucket, k.name, k.size, k.etag, k.modified, ObjectMeta(), owner=k.owner
+    meta = ObjectMeta(
+        replication=replication_name(k.replication_type, k.replication_factor)
     )
+    return KeyInfo(bucket, k.name, k.size, k.etag, k.modified, meta, owner=k.owner)
 
 
 def seek_of(request: ScanRequest, prefix: str) -> tuple[str, str | None]:
@@ -102,7 +123,7 @@ def seek_of(request: ScanRequest, prefix: str) -> tuple[str, str | None]:
     return request.lower.decode(), None
 
 
-class ClusterObjectStore(NotYetOnCluster):
+class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
     """``ObjectStore`` over an Ozone cluster's OM and datanodes."""
 
     log = Logger()
@@ -252,8 +273,6 @@ class ClusterObjectStore(NotYetOnCluster):
         owner: str = "",
         precondition: Precondition | None = None,
     ) -> KeyWriter:
-        if part is not None:
-            raise NotSupported("multipart uploads")
         refuse_unsupported(meta, precondition)
         await self._pinned(bucket, bucket_id)
         # Tags and the condition ride on CreateKey: the OM keeps them with
@@ -265,6 +284,8 @@ class ClusterObjectStore(NotYetOnCluster):
                 tags=dict(meta.tags),
                 if_absent=precondition is not None and precondition.absent,
                 if_etag=if_etag,
+                replication=replication_args(meta.replication),
+                part=None if part is None else (part.upload_id, part.part_number),
             )  # fmt: skip
         except KeyNotFound:
             if if_etag is None:
@@ -296,6 +317,9 @@ class ClusterObjectStore(NotYetOnCluster):
         self, bucket: str, key: str, bucket_id: int | None = None
     ) -> KeyInfo:
         await self._pinned(bucket, bucket_id)
+        return await self._lookup(bucket, key)
+
+    async def _lookup(self, bucket: str, key: str) -> ClusterKeyInfo:
         k = await self.om.get_key(bucket, key)
         if not k.is_file:
             raise KeyNotFound(key)  # a directory of an FSO bucket
