@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 import attrs
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 
 from ..._deferred import async_to_deferred
@@ -42,6 +42,7 @@ from ..model import (
     Precondition,
 )
 from ..om.listing import ScanRequest, list_page_async
+from .copy_writer import ClusterCopyWriter
 from .key_meta import CHECKSUM, etag_of, object_meta
 from .key_reader import ClusterObjectReader, DatanodePool
 from .key_writer import ClusterKeyWriter, RatisPool, WriteSettings
@@ -296,7 +297,8 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
             self.om, self.ratis, self.settings, session, meta, owner
         )
 
-    def open_copy(
+    @async_to_deferred
+    async def open_copy(
         self,
         bucket: str,
         key: str,
@@ -309,8 +311,28 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
         source_bucket_id: int | None = None,
         owner: str = "",
         precondition: Precondition | None = None,
-    ) -> Deferred[CopyWriter]:
-        return fail(NotSupported("CopyObject and UploadPartCopy"))
+    ) -> CopyWriter:
+        await self._pinned(source_bucket, source_bucket_id)
+        source = await self._lookup(source_bucket, source_key)
+        start, length = source_range or (0, source.size)
+        if start + length > source.size:
+            # The S3 layer answers InvalidRange; nothing is opened.
+            length = max(0, source.size - start)
+        if meta is None:
+            # A part (the upload's metadata applies), or a whole copy that
+            # keeps the source's metadata.
+            target = ObjectMeta() if part else attrs.evolve(source.meta, replication="")
+        elif isinstance(meta, CopyMeta):
+            target = meta.apply(source.meta)
+            if not meta.replication:
+                # No class asked: the destination's default, not the source's.
+                target = attrs.evolve(target, replication="")
+        else:
+            target = meta
+        writer = await self.open_key(
+            bucket, key, target, length, part, bucket_id, owner, precondition
+        )
+        return ClusterCopyWriter(source, start, length, self.open_reader, writer)
 
     @async_to_deferred
     async def lookup_key(
