@@ -5,7 +5,9 @@
 so several reads may be in flight (the GET producer keeps two); the piece is
 fetched with GetBlock (once per block, shared) and ReadChunk, every checksum
 window verified.  A replica that fails (unreachable, behind the BCSID the OM
-recorded, missing the block) is skipped for the next member of the pipeline.
+recorded, missing the block, or answering bytes that fail their checksum) is
+given up for the rest of the read, and the piece read from the next member
+of the pipeline; only when every member has failed does the read fail.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 
-from ..errors import BlockNotFound, StorageError, StorageIOError
+from ..errors import BlockNotFound, ChecksumMismatch, StorageError, StorageIOError
 from ..model import block_spans
 from .datanode_client import DatanodeClient, plan_range
 from .dn_codec import BlockID, BlockInfo
@@ -23,7 +25,7 @@ from .dn_errors import DatanodeUnavailable, ReplicaBehind
 from .om_types import Datanode, KeyBlock
 
 # Errors after which another replica may do better.
-_TRY_ANOTHER = (DatanodeUnavailable, ReplicaBehind, BlockNotFound)
+_TRY_ANOTHER = (DatanodeUnavailable, ReplicaBehind, BlockNotFound, ChecksumMismatch)
 
 
 class DatanodePool:
@@ -64,6 +66,8 @@ class _Run:
         self.end = end
         self.info: tuple[DatanodeClient, BlockInfo] | None = None
         self.waiting: list[Deferred[tuple[DatanodeClient, BlockInfo]]] | None = None
+        # Members (uuids) that failed this block: not asked again.
+        self.failed: set[str] = set()
 
 
 def runs_of(
@@ -125,7 +129,7 @@ class ClusterObjectReader:
             return await d
         run.waiting = []
         try:
-            run.info = await self._get_block(run.block)
+            run.info = await self._get_block(run.block, run.failed)
         except Exception as e:
             waiting, run.waiting = run.waiting, None
             for w in waiting:
@@ -136,7 +140,9 @@ class ClusterObjectReader:
             w.callback(run.info)
         return run.info
 
-    async def _get_block(self, block: KeyBlock) -> tuple[DatanodeClient, BlockInfo]:
+    async def _get_block(
+        self, block: KeyBlock, failed: set[str]
+    ) -> tuple[DatanodeClient, BlockInfo]:
         members = block.pipeline.members if block.pipeline else ()
         if not members:
             raise StorageIOError(
@@ -146,16 +152,36 @@ class ClusterObjectReader:
         bid = BlockID(block.container_id, block.local_id, block.bcsid)
         last: StorageError | None = None
         for dn in members:
+            if dn.uuid in failed:
+                continue
             client = self._pool.client(dn)
             try:
                 return client, await client.get_block(bid)
             except _TRY_ANOTHER as e:
+                failed.add(dn.uuid)
                 last = e
-        assert last is not None
-        raise last
+        raise last or StorageIOError(
+            f"every replica of block {block.container_id}/{block.local_id} failed"
+        )
 
     async def _fetch(self, run: _Run, start: int, stop: int) -> bytes:
-        client, info = await self._block_info(run)
+        while True:
+            client, info = await self._block_info(run)
+            try:
+                return await self._read(client, info, start, stop)
+            except _TRY_ANOTHER:
+                # Give this replica up for the block; the next GetBlock asks
+                # another member (and fails, raising, when none is left).
+                run.failed.add(client.datanode_uuid)
+                if run.info is not None and run.info[0] is client:
+                    run.info = None
+                members = run.block.pipeline.members if run.block.pipeline else ()
+                if all(m.uuid in run.failed for m in members):
+                    raise
+
+    async def _read(
+        self, client: DatanodeClient, info: BlockInfo, start: int, stop: int
+    ) -> bytes:
         if stop > info.length:
             raise StorageIOError(
                 f"block {info.block_id.container_id}/{info.block_id.local_id} "
