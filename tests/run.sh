@@ -32,12 +32,13 @@ fi
 
 pip install -q '.[test]'
 (cd tests/js && npm install --no-audit --no-fund --loglevel=error)
-# A real Apache Ozone cluster (SCM, OM, a datanode, Ozone's S3 gateway: JVMs
-# from Maven Central artifacts) for tests/cluster, unless one is named already.
+# A real Apache Ozone cluster (SCM, OM, three datanodes so keys are RATIS/THREE,
+# Ozone's S3 gateway: JVMs from Maven Central artifacts) for tests/cluster,
+# unless one is named already.
 if [ -z "${OZS3_CLUSTER_INFO:-}" ]; then
     cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/ozs3-test-cluster.XXXXXX")
     trap 'compose/ozone-local/cluster stop "$cluster_dir" >/dev/null 2>&1 || true; rm -rf "$cluster_dir"' EXIT
-    compose/ozone-local/cluster start "$cluster_dir" >"$cluster_dir/info"
+    compose/ozone-local/cluster start "$cluster_dir" --datanodes 3 >"$cluster_dir/info"
     export OZS3_CLUSTER_INFO="$cluster_dir/info"
 fi
 

@@ -153,10 +153,19 @@ async def test_key_put_by_ozone_sh_has_three_blocks_with_pipelines(
             assert block.bcsid > 0  # committed through Ratis
             assert block.pipeline is not None
             assert block.pipeline.type == "RATIS"
-            (dn,) = block.pipeline.members
-            assert block.pipeline.leader == dn
-            assert dn.address("STANDALONE") == cluster.info["dn1_standalone"]
-            assert dn.address("RATIS") == cluster.info["dn1_ratis"]
+            # The cluster's default replication: every datanode holds a replica
+            # (RATIS/THREE on three datanodes, ONE on one), one of them leads.
+            n = int(cluster.info.get("datanodes", "1"))
+            assert key.replication_factor == (3 if n >= 3 else 1)
+            members = block.pipeline.members
+            assert len(members) == key.replication_factor
+            assert block.pipeline.leader in members
+            known = {
+                (cluster.info[f"dn{i}_standalone"], cluster.info[f"dn{i}_ratis"])
+                for i in range(1, n + 1)
+            }
+            for dn in members:
+                assert (dn.address("STANDALONE"), dn.address("RATIS")) in known
 
     head = await om.get_key(name, "dir/ten-mib", head=True)
     assert head.size == len(data)
