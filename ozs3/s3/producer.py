@@ -27,6 +27,7 @@ from twisted.web.server import Request
 from zope.interface import implementer
 
 from .._libc import malloc_trim_function
+from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectReader
 from .errors import S3Error
 
@@ -297,7 +298,15 @@ class ReaderProducer:
         if self._stopped:
             self._finish(False)
             return
-        self.log.failure("read failed mid-body; cutting the connection", f)
+        if f.check(StorageError):
+            # The store's own words say it all (which block, which replica):
+            # a known failure, not a bug, so no traceback.
+            self.log.error(
+                "read failed mid-body ({error}); cutting the connection",
+                error=f.getErrorMessage(),
+            )
+        else:
+            self.log.failure("read failed mid-body; cutting the connection", f)
         # Headers (with Content-Length) are out: the only honest signal left
         # is a short body, so the client cannot mistake it for the object.
         transport = self._request.channel.transport if self._request.channel else None

@@ -30,7 +30,7 @@ from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
 from ..conftest import Cluster, cluster_gateway_process, new_bucket_name
-from .conftest import DEADLINE, paused
+from .conftest import DEADLINE, daemon_names, paused
 
 MiB = 1024 * 1024
 # What a failing request may take beyond the deadline (request set-up, the
@@ -118,7 +118,19 @@ def keys_of(s3: Any, bucket: str) -> list[str]:
     return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
-def test_datanode_stopped_during_an_upload(
+@contextlib.contextmanager
+def all_paused(cluster: Cluster, names: list[str]) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            stack.enter_context(paused(cluster, name))
+        yield
+
+
+def datanodes(cluster: Cluster) -> list[str]:
+    return [n for n in daemon_names(cluster) if n.startswith("dn")]
+
+
+def test_datanodes_stopped_during_an_upload(
     restored_cluster: Cluster, fault_gateway: GatewayProcess, s3, bucket_names
 ):
     gw = fault_gateway
@@ -128,9 +140,9 @@ def test_datanode_stopped_during_an_upload(
     before = os.urandom(5 * MiB + 1)
     s3.put_object(Bucket=bucket, Key="before", Body=before)
 
-    # A slow upload: headers and 2 MiB, then the datanode stops, then more
-    # body (past the first 4 MiB chunk, which goes to the stopped datanode),
-    # never all of it.
+    # A slow upload: headers and 2 MiB, then every datanode stops (one
+    # stopped replica of three is not a failure: see the tests below), then
+    # more body (past the first 4 MiB chunk), never all of it.
     total = 16 * MiB
     sock = socket.create_connection(("127.0.0.1", gw.port), timeout=HANG)
     sock.sendall(
@@ -145,7 +157,7 @@ def test_datanode_stopped_during_an_upload(
             for _ in range(10):
                 sock.sendall(os.urandom(MiB))
 
-    with paused(restored_cluster, "dn1"):
+    with all_paused(restored_cluster, datanodes(restored_cluster)):
         t0 = time.monotonic()
         sender = threading.Thread(target=send_more, daemon=True)
         sender.start()
@@ -170,8 +182,10 @@ def test_datanode_stopped_during_an_upload(
         assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
         assert keys_of(s3, bucket) == ["before"]
         assert call(gw, "HEAD", f"/{bucket}/victim").status == 404
-        # ... and a read from the stopped datanode is a 503 in time too.
-        assert_unavailable(call(gw, "GET", f"/{bucket}/before"))
+        # ... and a read when no replica answers is a 503, each replica
+        # given the deadline.
+        replicas = min(3, len(datanodes(restored_cluster)))
+        assert_unavailable(call(gw, "GET", f"/{bucket}/before"), DEADLINE * replicas)
         time.sleep(max(0.0, PAUSE - (time.monotonic() - t0)))
 
     # Back: writes work again (503s meanwhile while the datanode's Raft group
