@@ -19,10 +19,13 @@ from typing import Any
 
 import attrs
 from twisted.internet.defer import Deferred
+from twisted.logger import Logger
 
 from ..._deferred import async_to_deferred
+from ..errors import StorageError
 from ..model import KeyInfo, ObjectMeta, PartInfo
 from .dn_codec import BlockID, CommittedBlock
+from .dn_errors import DatanodeError, DatanodeUnavailable, RatisError
 from .key_meta import CHECKSUM, ozone_metadata
 from .om_client import OMClient
 from .om_types import KeyBlock, OpenKeySession, Pipeline
@@ -32,6 +35,11 @@ from .ratis_client import RatisBlockWriter, RatisClient
 # next is written: a key's writes flow across block boundaries (with small
 # blocks, as the test cluster's 4 MB, 1 gave 72 MB/s, 2: 80, 3: 81).
 MAX_CLOSING_BLOCKS = 2
+# New blocks one failed block's bytes may go to before the key fails.
+MAX_FAILOVERS = 5
+# What fails a block but not the key: its container closed, its pipeline
+# gone or leaderless past the deadline, a datanode's refusal.
+BLOCK_FAILURES = (DatanodeError, DatanodeUnavailable, RatisError)
 
 
 @attrs.frozen
@@ -77,6 +85,8 @@ class RatisPool:
 class ClusterKeyWriter:
     """An open key on the cluster (the storage interface's ``KeyWriter``)."""
 
+    log = Logger()
+
     def __init__(
         self,
         om: OMClient,
@@ -96,11 +106,18 @@ class ClusterKeyWriter:
         self._written: list[KeyBlock] = []  # closed blocks, as CommitKey wants
         # Blocks whose last chunks and PutBlock are still on their way: the
         # next block's writes start at once instead of waiting for them.
-        self._closing: list[tuple[KeyBlock, Deferred[CommittedBlock]]] = []
+        self._closing: list[
+            tuple[KeyBlock, RatisBlockWriter, Deferred[CommittedBlock]]
+        ] = []
         self._block: KeyBlock | None = None
         self._writer: RatisBlockWriter | None = None
         self._in_block = 0
         self.size = 0
+        self.failovers = 0
+        # What failed blocks taught: never allocate there again for this key.
+        self._exclude_pipelines: set[str] = set()
+        self._exclude_containers: set[int] = set()
+        self._exclude_datanodes: set[str] = set()
 
     @async_to_deferred
     async def write(self, data: bytes, last: bool = False) -> None:
@@ -111,25 +128,64 @@ class ClusterKeyWriter:
             assert self._writer is not None
             room = self._settings.block_size - self._in_block
             piece = view[:room]
-            await self._writer.write(piece)
-            self._in_block += len(piece)
+            try:
+                await self._writer.write(piece)
+            except BLOCK_FAILURES as e:
+                # The block failed under this write (the piece is in it,
+                # unacknowledged): end it where it was acknowledged and
+                # write the rest elsewhere.
+                writer, block = self._writer, self._block
+                assert block is not None
+                self._writer = self._block = None
+                while self._closing:
+                    await self._closed_oldest()
+                await self._fail_over(block, writer, e)
+            else:
+                if self._in_block + len(piece) >= self._settings.block_size:
+                    await self._close_block()
+                else:
+                    self._in_block += len(piece)
             self.size += len(piece)
             view = view[len(piece) :]
-            if self._in_block >= self._settings.block_size:
-                await self._close_block()
         if last and self._writer is not None:
             await self._close_block()
 
     async def _next_block(self) -> None:
-        block = (
-            self._spare.pop(0)
-            if self._spare
-            else await self._om.allocate_block(self._session)
-        )
+        # Blocks CreateKey allocated where a block of this key failed since
+        # are dropped (the OM reclaims them with the open key).
+        self._spare = [
+            b
+            for b in self._spare
+            if b.container_id not in self._exclude_containers
+            and (b.pipeline is None or b.pipeline.id not in self._exclude_pipelines)
+        ]
+        block = self._spare.pop(0) if self._spare else await self._allocate()
+        self._block = block
+        self._writer = self._block_writer(block)
+        self._in_block = 0
+
+    async def _allocate(self) -> KeyBlock:
+        try:
+            block = await self._om.allocate_block(
+                self._session,
+                exclude_datanodes=sorted(self._exclude_datanodes),
+                exclude_containers=sorted(self._exclude_containers),
+                exclude_pipelines=sorted(self._exclude_pipelines),
+            )
+        except StorageError:
+            if not self._exclude_datanodes:
+                raise
+            # No pipeline without those datanodes (three datanodes, one
+            # down): one that still has a majority of live members will do.
+            self._exclude_datanodes.clear()
+            return await self._allocate()
         if block.pipeline is None or not block.pipeline.members:
             raise ValueError("the OM allocated a block without a pipeline")
-        self._block = block
-        self._writer = RatisBlockWriter(
+        return block
+
+    def _block_writer(self, block: KeyBlock) -> RatisBlockWriter:
+        assert block.pipeline is not None
+        return RatisBlockWriter(
             self._ratis.client(block.pipeline),
             BlockID(block.container_id, block.local_id),
             block.pipeline.members[0].uuid,
@@ -137,36 +193,93 @@ class ClusterKeyWriter:
             checksum_type=self._settings.checksum_type,
             bytes_per_checksum=self._settings.bytes_per_checksum,
         )
-        self._in_block = 0
+
+    async def _fail_over(
+        self, block: KeyBlock, writer: RatisBlockWriter | None, error: Exception
+    ) -> None:
+        """``block`` failed: keep what its datanodes acknowledged (the last
+        answered PutBlock), and write the bytes past it to new blocks,
+        allocated away from the failed container, pipeline and datanodes
+        (the ExcludeList, as Ozone's client does).  Called in key order:
+        every block before ``block`` is in ``_written`` already."""
+        assert writer is not None
+        rest = writer.unacknowledged()
+        acked = writer.acked
+        writer.abort()
+        if acked is not None and acked.length:
+            self._written.append(self._closed(block, acked))
+        for _ in range(MAX_FAILOVERS):
+            self.failovers += 1
+            self._learn(block, writer, error)
+            self.log.warn(
+                "block {c}/{l} failed ({error}); {n} bytes go to a new block",
+                c=block.container_id, l=block.local_id, error=error,
+                n=sum(len(p) for p in rest),
+            )  # fmt: skip
+            block = await self._allocate()
+            writer = self._block_writer(block)
+            given = 0
+            try:
+                for piece in rest:
+                    given += 1
+                    await writer.write(piece)
+                committed = await writer.finish()
+            except BLOCK_FAILURES as e:
+                error = e
+                # Past what this block acknowledged: what it was given
+                # (the failing piece included) and what it was not.
+                rest = writer.unacknowledged() + rest[given:]
+                if writer.acked is not None and writer.acked.length:
+                    self._written.append(self._closed(block, writer.acked))
+                writer.abort()
+                continue
+            self._written.append(self._closed(block, committed))
+            return
+        raise error
+
+    def _learn(
+        self, block: KeyBlock, writer: RatisBlockWriter, error: Exception
+    ) -> None:
+        self._exclude_containers.add(block.container_id)
+        if block.pipeline is not None:
+            self._exclude_pipelines.add(block.pipeline.id)
+        self._exclude_datanodes.update(writer.client.unreachable)
+
+    @staticmethod
+    def _closed(block: KeyBlock, committed: CommittedBlock) -> KeyBlock:
+        return attrs.evolve(
+            block, offset=0, length=committed.length, bcsid=committed.block_id.bcsid
+        )
 
     async def _close_block(self) -> None:
         writer, block = self._writer, self._block
         assert writer is not None and block is not None
         self._writer = self._block = None
-        self._closing.append((block, Deferred.fromCoroutine(writer.finish())))
+        finishing = Deferred.fromCoroutine(writer.finish())
+        self._closing.append((block, writer, finishing))
         while len(self._closing) > MAX_CLOSING_BLOCKS:
             await self._closed_oldest()
 
     async def _closed_oldest(self) -> None:
-        block, finishing = self._closing.pop(0)
+        block, writer, finishing = self._closing.pop(0)
         try:
             committed = await finishing
+        except BLOCK_FAILURES as e:
+            try:
+                await self._fail_over(block, writer, e)
+            except BaseException:
+                self._forget_closing()  # the key has failed
+                raise
+            return
         except BaseException:
             self._forget_closing()  # the key has failed: nobody awaits them now
             raise
-        self._written.append(
-            attrs.evolve(
-                block,
-                offset=0,
-                length=committed.length,
-                bcsid=committed.block_id.bcsid,
-            )
-        )
+        self._written.append(self._closed(block, committed))
 
     def _forget_closing(self) -> None:
         """Stop waiting for the blocks still closing: their failures, if any,
         are this failed key's and not to be logged as unhandled."""
-        for _, finishing in self._closing:
+        for _, _, finishing in self._closing:
             finishing.addErrback(lambda _: None)
         self._closing.clear()
 

@@ -16,13 +16,12 @@ list, eof) whose reply gives the committed length and BCSID for CommitKey.
     await writer.write(data)                # as often as needed
     committed = await writer.finish()       # block_id (with its bcsid), length
 
-THREE pipelines, not done yet: a NotLeader reply records the suggested leader
-(the next stream goes there) and fails the request; Java's client instead
-resends every unanswered request, with its call id, on a new stream to the new
-leader (Ratis' retry cache de-duplicates).  Likewise a broken stream fails what
-was pending rather than resending it.  A reply already means the write is
-committed by a majority and applied on the leader; ``watch`` for ALL_COMMITTED
-(what Java does before freeing buffers) is not sent.
+THREE pipelines: a broken stream or a NotLeader / LeaderNotReady reply sends
+every unanswered request again, with its call id, on a new stream to the new
+leader (Ratis' retry cache de-duplicates), as Java's client does.  A reply
+already means the write is committed by a majority and applied on the
+leader; ``watch`` for ALL_COMMITTED (what Java does before freeing buffers)
+is not sent.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet.defer import Deferred
+from twisted.logger import Logger
 
 from . import checksum, dn_codec
 from .dn_codec import BlockID, Chunk, CommittedBlock
@@ -40,6 +40,7 @@ from .dn_errors import (
     DatanodeDeadlineExceeded,
     DatanodeError,
     DatanodeUnavailable,
+    LeaderNotReady,
     NotLeader,
 )
 from .dn_transport import ordered_stream, ratis_channel
@@ -58,26 +59,54 @@ class RatisReply:
     log_index: int
 
 
+@dataclass(eq=False)
+class _Call:
+    """A write request until its reply: resent, with its call id, on every
+    new stream until it is answered or its deadline passes."""
+
+    call_id: int
+    content: bytes
+    d: Deferred[RatisReply]
+    timer: Any = None
+
+
 class _Stream:
-    """One ordered stream and the requests waiting for their replies on it."""
+    """One ordered stream to one peer and the calls waiting on it."""
 
     def __init__(self, owner: RatisClient, peer_id: str, address: str) -> None:
         self.owner = owner
         self.peer_id = peer_id
         self.address = address
         self.next_seq = 1
-        self.pending: dict[int, tuple[Deferred[RatisReply], Any]] = {}
+        self.pending: dict[int, _Call] = {}
         self.ended = False
         self.transport = ordered_stream(
             owner.reactor, owner.channel(address), address, self.on_reply, self.on_end
         )
 
+    def send(self, call: _Call) -> None:
+        seq = self.next_seq
+        self.next_seq += 1
+        self.pending[call.call_id] = call
+        self.transport.send(
+            dn_codec.raft_write_request(
+                client_id=self.owner.client_id,
+                peer_id=self.peer_id,
+                group_id=self.owner.pipeline_id,
+                call_id=call.call_id,
+                seq_num=seq,
+                is_first=seq == 1,
+                content=call.content,
+                replication=self.owner.replication,
+            )
+        )
+
     def on_reply(self, reply: Any) -> None:
-        entry = self.pending.pop(reply.rpcReply.callId, None)
-        if entry is None:
-            return  # its deadline passed already
-        d, timer = entry
-        timer.cancel()
+        if self.ended:
+            return  # its calls went to another stream
+        call = self.pending.pop(reply.rpcReply.callId, None)
+        if call is None:
+            return
         error = dn_codec.raft_reply_error(reply, self.address)
         if error is None:
             try:
@@ -88,33 +117,45 @@ class _Stream:
             except Exception as e:
                 error = e
             else:
-                d.callback(RatisReply(response, reply.logIndex))
+                self.owner.answered(call, RatisReply(response, reply.logIndex))
                 return
-        if isinstance(error, NotLeader):
-            self.owner.note_leader(error.suggested_leader)
-            self.fail(error)
-        d.errback(error)
+        if isinstance(error, (NotLeader, LeaderNotReady)):
+            # This call and every later one must go again, to the leader.
+            self.pending[call.call_id] = call
+            self.owner.fail_over(self, error)
+            return
+        self.owner.failed(call, error)
 
     def on_end(self, error: Exception | None) -> None:
-        self.fail(error or DatanodeUnavailable(f"ratis stream to {self.address} ended"))
+        if not self.ended:
+            ended = DatanodeUnavailable(f"ratis stream to {self.address} ended")
+            self.owner.fail_over(self, error or ended)
 
-    def fail(self, error: Exception) -> None:
-        """End this stream: every request still waiting fails with ``error``."""
+    def end(self) -> list[_Call]:
+        """Stop the stream; the calls still waiting on it, in order."""
         if not self.ended:
             self.ended = True
             self.transport.cancel()
-            self.owner.stream_ended(self)
-        pending, self.pending = self.pending, {}
-        for d, timer in pending.values():
-            if timer.active():
-                timer.cancel()
-            d.errback(error)
+        calls = sorted(self.pending.values(), key=lambda c: c.call_id)
+        self.pending = {}
+        return calls
 
 
 class RatisClient:
     """Ordered writes to one Raft group.  ``peers``: datanode UUID -> host:port
     of its RATIS (client) port; ``leader``: the pipeline's leader UUID if the
-    OM said (else the first peer)."""
+    OM said (else the first peer).
+
+    Leader changes are followed as Java's client follows them: when the
+    stream breaks (the leader died) or a peer answers that it does not lead
+    (NotLeader, with the leader it knows) or not yet (LeaderNotReady), every
+    unanswered call is sent again, with its call id (Ratis' retry cache
+    answers one that was applied already), on a new stream to the suggested
+    leader or the next peer, after a short pause that grows with each try.
+    A call unanswered at its deadline ends it all: every outstanding call
+    fails with ``DatanodeDeadlineExceeded`` (their order is unknown now)."""
+
+    log = Logger()
 
     def __init__(
         self,
@@ -141,61 +182,111 @@ class RatisClient:
         self._call_id = 0
         self._stream: _Stream | None = None
         self._channels: dict[str, Any] = {}
+        self._calls: dict[int, _Call] = {}  # every unanswered call
+        # Calls waiting out a fail-over's pause (None: not failing over).
+        self._waiting: list[_Call] | None = None
+        self._failovers = 0  # in a row, since the last answer
+        self.failovers_total = 0
+        # Peers whose stream broke (dead or unreachable, not merely not
+        # leading): a failed block's ExcludeList names them.
+        self.unreachable: set[str] = set()
 
     def channel(self, address: str) -> Any:
         if address not in self._channels:
             self._channels[address] = ratis_channel(self.reactor, address)
         return self._channels[address]
 
-    def note_leader(self, peer_id: str | None) -> None:
-        if peer_id in self.peers:
-            self.leader = peer_id
-
-    def stream_ended(self, stream: _Stream) -> None:
-        if self._stream is stream:
-            self._stream = None
+    def _current_stream(self) -> _Stream:
+        if self._stream is None or self._stream.ended:
+            self._stream = _Stream(self, self.leader, self.peers[self.leader])
+        return self._stream
 
     def submit(
         self, request: dn.ContainerCommandRequestProto, data: bytes | memoryview = b""
     ) -> Deferred[RatisReply]:
         """Send a container command as an ordered Raft write; its reply (a
         failure: the mapped storage error) within the deadline."""
-        stream = self._stream
-        if stream is None:
-            stream = self._stream = _Stream(self, self.leader, self.peers[self.leader])
         self._call_id += 1
-        call_id = self._call_id
-        seq = stream.next_seq
-        stream.next_seq += 1
-        raft_request = dn_codec.raft_write_request(
-            client_id=self.client_id,
-            peer_id=stream.peer_id,
-            group_id=self.pipeline_id,
-            call_id=call_id,
-            seq_num=seq,
-            is_first=seq == 1,
-            content=dn_codec.container_message(request, data),
-            replication=self.replication,
-        )
-        d: Deferred[RatisReply] = Deferred()
-        timer = self.reactor.callLater(self.deadline, self._expire, stream, call_id)
-        stream.pending[call_id] = (d, timer)
-        stream.transport.send(raft_request)
-        return d
+        content = dn_codec.container_message(request, data)
+        call = _Call(self._call_id, content, Deferred())
+        call.timer = self.reactor.callLater(self.deadline, self._expire, call)
+        self._calls[call.call_id] = call
+        if self._waiting is not None:
+            self._waiting.append(call)
+        else:
+            self._current_stream().send(call)
+        return call.d
 
-    def _expire(self, stream: _Stream, call_id: int) -> None:
+    def answered(self, call: _Call, reply: RatisReply) -> None:
+        self._failovers = 0
+        self._done(call)
+        call.d.callback(reply)
+
+    def failed(self, call: _Call, error: Exception) -> None:
+        self._done(call)
+        call.d.errback(error)
+
+    def _done(self, call: _Call) -> None:
+        self._calls.pop(call.call_id, None)
+        if call.timer is not None and call.timer.active():
+            call.timer.cancel()
+
+    def fail_over(self, stream: _Stream, error: Exception) -> None:
+        """``stream`` cannot carry its calls: send them again elsewhere."""
+        calls = stream.end()
+        if self._stream is stream:
+            self._stream = None
+        if isinstance(error, NotLeader) and error.suggested_leader in self.peers:
+            self.leader = error.suggested_leader
+        elif not isinstance(error, LeaderNotReady):
+            if not isinstance(error, NotLeader):
+                self.unreachable.add(stream.peer_id)
+            # Dead or leaderless: try the next peer (the same one, alone).
+            ids = list(self.peers)
+            self.leader = ids[(ids.index(stream.peer_id) + 1) % len(ids)]
+        waiting = calls + (self._waiting or [])
+        self._waiting = sorted(waiting, key=lambda c: c.call_id)
+        if not isinstance(error, LeaderNotReady):
+            self.log.info(
+                "pipeline {p}: {error}; {n} unanswered writes go to {peer}",
+                p=self.pipeline_id, error=error, n=len(self._waiting),
+                peer=self.leader,
+            )  # fmt: skip
+        self._failovers += 1
+        self.failovers_total += 1
+        self.reactor.callLater(min(1.0, 0.05 * self._failovers), self._resend)
+
+    def _resend(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        live = [c for c in waiting or () if c.call_id in self._calls]
+        if live:
+            stream = self._current_stream()
+            for call in live:
+                stream.send(call)
+
+    def _expire(self, call: _Call) -> None:
         # The stream's order is unknown from here on: end it, and with it every
-        # other request still waiting on it.
-        stream.fail(
+        # other request still outstanding.
+        where = self.peers.get(self.leader, "?")
+        self._give_up(
             DatanodeDeadlineExceeded(
-                f"ratis {stream.address}: no reply to call {call_id} "
-                f"in {self.deadline} s"
+                f"ratis {where}: no reply to call {call.call_id} in {self.deadline} s"
             )
         )
 
-    def close(self) -> None:
+    def _give_up(self, error: Exception) -> None:
         if self._stream is not None:
-            self._stream.fail(DatanodeUnavailable("ratis client closed"))
+            self._stream.end()
+            self._stream = None
+        self._waiting = None
+        calls, self._calls = self._calls, {}
+        for call in sorted(calls.values(), key=lambda c: c.call_id):
+            if call.timer is not None and call.timer.active():
+                call.timer.cancel()
+            call.d.errback(error)
+
+    def close(self) -> None:
+        self._give_up(DatanodeUnavailable("ratis client closed"))
         for channel in self._channels.values():
             close_channel(channel)
         self._channels.clear()
@@ -204,7 +295,13 @@ class RatisClient:
 class RatisBlockWriter:
     """One block's data through ``client``: WriteChunk every ``chunk_size``
     bytes (at most ``max_in_flight`` unanswered, so memory stays within about
-    ``(max_in_flight + 1) * chunk_size``), PutBlock at ``finish``."""
+    ``(max_in_flight + 1) * chunk_size``), PutBlock at ``finish``.
+
+    Every ``flush_size`` bytes a PutBlock (not eof) makes what is written so
+    far part of the block for good (``acked``), as Java's client flushes; the
+    bytes after it are kept (``unacknowledged``) until a later PutBlock is
+    answered, so that a block that fails (its container closed, its pipeline
+    gone) can end at ``acked`` and the rest be written again elsewhere."""
 
     def __init__(
         self,
@@ -216,6 +313,7 @@ class RatisBlockWriter:
         checksum_type: str = checksum.DEFAULT_TYPE,
         bytes_per_checksum: int = checksum.DEFAULT_BYTES_PER_CHECKSUM,
         max_in_flight: int = 4,
+        flush_size: int = 4 * DEFAULT_CHUNK_SIZE,
     ) -> None:
         self.client = client
         self.block = block
@@ -224,31 +322,66 @@ class RatisBlockWriter:
         self.checksum_type = checksum_type
         self.bytes_per_checksum = bytes_per_checksum
         self.max_in_flight = max_in_flight
+        self.flush_size = max(flush_size, chunk_size)
         self.chunks: list[Chunk] = []
         self.length = 0  # bytes handed to WriteChunk so far
         # What has come since the last chunk was cut (never a chunk's worth).
         self._pending: list[bytes | bytearray | memoryview] = []
         self._pending_size = 0
-        self._in_flight: list[Deferred[RatisReply]] = []
+        self._in_flight: list[Deferred[Any]] = []
         self._finished = False
+        # The block as the last answered PutBlock made it (None: none yet),
+        # and the chunks written since, with their bytes.
+        self.acked: CommittedBlock | None = None
+        self._retained: list[tuple[int, bytes]] = []
+        self._flushed_at = 0
+
+    @property
+    def acked_length(self) -> int:
+        return 0 if self.acked is None else self.acked.length
+
+    def unacknowledged(self) -> list[bytes | bytearray | memoryview]:
+        """Every byte handed to ``write`` past ``acked``, in order."""
+        start = self.acked_length
+        out: list[bytes | bytearray | memoryview] = [
+            data[max(0, start - offset) :]
+            for offset, data in self._retained
+            if offset + len(data) > start
+        ]
+        return out + list(self._pending)
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._finished:
             raise ValueError("block already finished")
         view = memoryview(data).cast("B")
-        while self._pending_size + len(view) >= self.chunk_size:
-            take = self.chunk_size - self._pending_size
-            piece = b"".join([*self._pending, view[:take]])  # the one copy
-            self._pending.clear()
-            self._pending_size = 0
-            view = view[take:]
-            await self._write_chunk(piece)
         if view:
-            # Kept as given: the caller does not reuse what it hands over.
+            # Kept as given (the caller does not reuse what it hands over),
+            # before anything can fail: ``unacknowledged`` has it all.
             self._pending.append(view)
             self._pending_size += len(view)
+        while self._pending_size >= self.chunk_size:
+            await self._write_chunk(self._cut(self.chunk_size))
+
+    def _cut(self, size: int) -> bytes:
+        """The first ``size`` pending bytes, joined (the one copy)."""
+        parts: list[bytes | bytearray | memoryview] = []
+        need = size
+        while need:
+            head = memoryview(self._pending[0]).cast("B")
+            if len(head) <= need:
+                parts.append(head)
+                self._pending.pop(0)
+                need -= len(head)
+            else:
+                parts.append(head[:need])
+                self._pending[0] = head[need:]
+                need = 0
+        self._pending_size -= size
+        return b"".join(parts)
 
     async def _write_chunk(self, data: bytes) -> None:
+        # Taken out of pending and retained at once: nothing lost on failure.
+        self._retained.append((self.length, data))
         while len(self._in_flight) >= self.max_in_flight:
             await self._in_flight.pop(0)
         chunk = Chunk(
@@ -263,6 +396,27 @@ class RatisBlockWriter:
         self._in_flight.append(self.client.submit(request, data))
         self.chunks.append(chunk)
         self.length += len(data)
+        if self.length - self._flushed_at >= self.flush_size:
+            self._in_flight.append(self._put_block(eof=False))
+
+    def _put_block(self, eof: bool) -> Deferred[CommittedBlock]:
+        self._flushed_at = self.length
+        request = dn_codec.put_block_request(
+            self.block, self.chunks, eof, self.datanode_uuid
+        )
+        return self.client.submit(request).addCallback(self._put_block_answered)
+
+    def _put_block_answered(self, reply: RatisReply) -> CommittedBlock:
+        committed = dn_codec.committed_block(reply.response)
+        if committed.length > self.acked_length:
+            self.acked = committed
+            start = committed.length
+            self._retained = [
+                (offset, data)
+                for offset, data in self._retained
+                if offset + len(data) > start
+            ]
+        return committed
 
     async def finish(self) -> CommittedBlock:
         """Write what is buffered, then PutBlock (eof) at once, behind the
@@ -278,25 +432,27 @@ class RatisBlockWriter:
             self._pending.clear()
             self._pending_size = 0
             await self._write_chunk(piece)
-        request = dn_codec.put_block_request(
-            self.block, self.chunks, True, self.datanode_uuid
-        )
-        put_block = self.client.submit(request)
+        put_block = self._put_block(eof=True)
         try:
             while self._in_flight:
                 await self._in_flight.pop(0)
         except BaseException:
             put_block.addErrback(lambda _: None)  # the block is failed already
-            self.abort()
+            self._forget_in_flight()
             raise
-        reply = await put_block
-        committed = dn_codec.committed_block(reply.response)
+        committed = await put_block
         if committed.length != self.length:
             raise DatanodeError(
                 "COMMITTED_LENGTH_MISMATCH",
                 f"PutBlock committed {committed.length} bytes of {self.length} written",
             )
+        self._retained = []
         return committed
+
+    def _forget_in_flight(self) -> None:
+        for d in self._in_flight:
+            d.addErrback(lambda _: None)
+        self._in_flight.clear()
 
     def abort(self) -> None:
         """Give the block up: what is buffered is dropped, the answers to the
@@ -306,6 +462,5 @@ class RatisBlockWriter:
         self._finished = True
         self._pending.clear()
         self._pending_size = 0
-        for d in self._in_flight:
-            d.addErrback(lambda _: None)
-        self._in_flight.clear()
+        self._retained = []
+        self._forget_in_flight()
