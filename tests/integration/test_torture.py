@@ -7,6 +7,8 @@ the objects, and at the end the block files on disk are exactly the blocks
 the OM references, with exact reference counts.
 
 ``OZS3_TORTURE_KILLS`` sets the number of kills (20 by default; CI runs 20).
+``run_torture`` serves the cluster backend's torture too
+(tests/cluster/faults/test_gateway_crash.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,7 +45,12 @@ class World:
 
 
 def _worker(
-    endpoint: str, world: World, stop: threading.Event, seed: int, keys: list[str]
+    endpoint: str,
+    bucket: str,
+    world: World,
+    stop: threading.Event,
+    seed: int,
+    keys: list[str],
 ) -> None:
     # Each worker owns its keys: one writer per key keeps "last acknowledged"
     # exact (two writers' acknowledgements may arrive out of commit order).
@@ -64,17 +72,17 @@ def _worker(
             world.inflight[key].add(version)
         try:
             if version is None:
-                s3.delete_object(Bucket="torture", Key=key)
+                s3.delete_object(Bucket=bucket, Key=key)
             elif kind < 0.75:
-                s3.put_object(Bucket="torture", Key=key, Body=body)
+                s3.put_object(Bucket=bucket, Key=key, Body=body)
             else:
-                uid = s3.create_multipart_upload(Bucket="torture", Key=key)["UploadId"]
+                uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
                 parts = []
                 for n, piece in ((1, body[: 5 * MiB]), (2, body[5 * MiB :])):
-                    etag = s3.upload_part(Bucket="torture", Key=key, UploadId=uid,
+                    etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid,
                                           PartNumber=n, Body=piece)["ETag"]  # fmt: skip
                     parts.append({"PartNumber": n, "ETag": etag})
-                s3.complete_multipart_upload(Bucket="torture", Key=key, UploadId=uid,
+                s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
                                              MultipartUpload={"Parts": parts})  # fmt: skip
         except (BotoCoreError, ClientError, OSError):
             return  # the gateway died under us: the version stays "in flight"
@@ -83,25 +91,30 @@ def _worker(
             world.inflight[key].discard(version)
 
 
-def _observe(s3, key: str) -> str | None:  # type: ignore[no-untyped-def]
+def _observe(s3, bucket: str, key: str) -> str | None:  # type: ignore[no-untyped-def]
     try:
-        data = s3.get_object(Bucket="torture", Key=key)["Body"].read()
+        data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as e:
         assert e.response["Error"]["Code"] == "NoSuchKey", e.response
         return None
     return hashlib.md5(data).hexdigest()
 
 
-def test_crash_torture(tmp_path) -> None:
-    data = str(tmp_path / "data")
+def run_torture(
+    start: Callable[[], GatewayProcess], bucket: str, kills: int = KILLS
+) -> GatewayProcess:
+    """``kills`` cycles of workers writing to ``bucket`` through a gateway
+    from ``start()``, SIGKILLed at a random moment, then checked after a
+    restart.  The last gateway, still running."""
     rng = random.Random(1234)
     world = World()
-    gw = GatewayProcess(data).start()
-    make_client(gw.endpoint).create_bucket(Bucket="torture")
-    for cycle in range(KILLS):
+    gw = start()
+    make_client(gw.endpoint).create_bucket(Bucket=bucket)
+    for cycle in range(kills):
         stop = threading.Event()
-        workers = [threading.Thread(target=_worker, args=(gw.endpoint, world, stop,
-                                    cycle * 10 + i, KEYS[i::4])) for i in range(4)]  # fmt: skip
+        workers = [threading.Thread(target=_worker, args=(gw.endpoint, bucket, world,
+                                    stop, cycle * 10 + i, KEYS[i::4]))
+                   for i in range(4)]  # fmt: skip
         for w in workers:
             w.start()
         time.sleep(rng.uniform(0.2, 1.2))
@@ -109,12 +122,12 @@ def test_crash_torture(tmp_path) -> None:
         stop.set()
         for w in workers:
             w.join(30)
-        gw = GatewayProcess(data).start()
+        gw = start()
         s3 = make_client(gw.endpoint)
         listed = {c["Key"]: c["ETag"].strip('"') for c in
-                  s3.list_objects_v2(Bucket="torture").get("Contents", [])}  # fmt: skip
+                  s3.list_objects_v2(Bucket=bucket).get("Contents", [])}  # fmt: skip
         for key in KEYS:
-            actual = _observe(s3, key)
+            actual = _observe(s3, bucket, key)
             assert actual in world.possible(key), (
                 cycle,
                 key,
@@ -129,10 +142,16 @@ def test_crash_torture(tmp_path) -> None:
             world.inflight[key] = set()
         # Open multipart uploads of killed workers are fine; abort them so
         # the final audit sees a quiet store.
-        for up in s3.list_multipart_uploads(Bucket="torture").get("Uploads", []):
+        for up in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
             s3.abort_multipart_upload(
-                Bucket="torture", Key=up["Key"], UploadId=up["UploadId"]
+                Bucket=bucket, Key=up["Key"], UploadId=up["UploadId"]
             )
+    return gw
+
+
+def test_crash_torture(tmp_path) -> None:
+    data = str(tmp_path / "data")
+    gw = run_torture(lambda: GatewayProcess(data).start(), "torture")
     gw.stop()
     assert not gw.tracebacks(), gw.log()
     assert_clean(data)
