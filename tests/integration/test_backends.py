@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -53,6 +54,9 @@ def bucket(s3: Any) -> Iterator[str]:
     name = f"bk-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     yield name
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for u in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
         keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
         if keys:
@@ -193,38 +197,497 @@ def test_listings(s3: Any, bucket: str) -> None:
         assert o["ETag"] == f'"{hashlib.md5(o["Key"].encode()).hexdigest()}"'
 
 
-def test_multipart_and_copy(
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def quoted_md5(data: bytes) -> str:
+    return f'"{md5_hex(data)}"'
+
+
+def completed_etag(backend: str, *parts: bytes) -> str:
+    """A completed upload's ETag: on the embedded store AWS's rule (MD5 of
+    the parts' binary MD5s), on a cluster the OM's own (MD5 of the parts'
+    hex ETags joined), both ``-N``."""
+    hexes = [md5_hex(p) for p in parts]
+    if backend == "embedded":
+        joined = b"".join(bytes.fromhex(h) for h in hexes)
+    else:
+        joined = "".join(hexes).encode()
+    return f'"{hashlib.md5(joined).hexdigest()}-{len(parts)}"'
+
+
+def upload_parts(
+    s3: Any, bucket: str, key: str, upload_id: str, *bodies: bytes
+) -> list[dict[str, Any]]:
+    parts = []
+    for number, body in enumerate(bodies, 1):
+        etag = s3.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+        )["ETag"]
+        assert etag == quoted_md5(body), number
+        parts.append({"PartNumber": number, "ETag": etag})
+    return parts
+
+
+def listed_parts(s3: Any, bucket: str, key: str, upload_id: str) -> list[tuple]:
+    page = s3.list_parts(Bucket=bucket, Key=key, UploadId=upload_id)
+    assert page["IsTruncated"] is False
+    return [(p["PartNumber"], p["Size"], p["ETag"]) for p in page.get("Parts", [])]
+
+
+def test_multipart_upload_round_trip(
     s3: Any, bucket: str, backend_gateway: GatewayProcess
 ) -> None:
-    """Multipart and copy: on a cluster not yet (the next issue), and then a
-    plain 501 NotImplemented, never a half-done upload."""
-    s3.put_object(Bucket=bucket, Key="src", Body=b"source")
-    if backend_gateway.backend == "embedded":  # type: ignore[attr-defined]
-        up = s3.create_multipart_upload(Bucket=bucket, Key="mp")
-        s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"])
-        s3.copy_object(Bucket=bucket, Key="dst", CopySource=f"{bucket}/src")
-        assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"source"
-        return
+    """Create (metadata, Content-Type, tags), two parts, ListParts, the
+    completion errors that leave the upload as it was, Complete, then the
+    object read whole, by part and through HEAD and ListObjects."""
+    backend = backend_gateway.backend  # type: ignore[attr-defined]
+    p1 = os.urandom(5 * MiB + 17)  # two 4 MiB blocks
+    p2 = os.urandom(MiB + 3)
+    up = s3.create_multipart_upload(
+        Bucket=bucket,
+        Key="mp/obj",
+        ContentType="text/x-mp",
+        Metadata={"colour": "green", "Mixed": "Case Value"},
+        Tagging="team=a&size=s m",
+    )
+    uid = up["UploadId"]
+    parts = upload_parts(s3, bucket, "mp/obj", uid, p1, p2)
+    expected_parts = [
+        (1, len(p1), quoted_md5(p1)),
+        (2, len(p2), quoted_md5(p2)),
+    ]
+    assert listed_parts(s3, bucket, "mp/obj", uid) == expected_parts
+    first = s3.list_parts(Bucket=bucket, Key="mp/obj", UploadId=uid, MaxParts=1)
+    assert [p["PartNumber"] for p in first["Parts"]] == [1]
+    assert (first["IsTruncated"], first["NextPartNumberMarker"]) == (True, 1)
+    rest = s3.list_parts(
+        Bucket=bucket, Key="mp/obj", UploadId=uid, MaxParts=1, PartNumberMarker=1
+    )
+    assert [p["PartNumber"] for p in rest["Parts"]] == [2]
+    assert rest["IsTruncated"] is False
+    listed = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["Key"], u["UploadId"]) for u in listed] == [("mp/obj", uid)]
+
+    # Refused completions: the upload stays as it was, no object appears.
+    wrong_etag = [parts[0], {"PartNumber": 2, "ETag": quoted_md5(b"other")}]
+    missing_part = [parts[0], {"PartNumber": 3, "ETag": parts[1]["ETag"]}]
+    for bad, code in [
+        (wrong_etag, "InvalidPart"),
+        (missing_part, "InvalidPart"),
+        ([parts[1], parts[0]], "InvalidPartOrder"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            s3.complete_multipart_upload(
+                Bucket=bucket,
+                Key="mp/obj",
+                UploadId=uid,
+                MultipartUpload={"Parts": bad},
+            )
+        assert error_of(e) == (code, 400), bad
+        assert listed_parts(s3, bucket, "mp/obj", uid) == expected_parts
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp/obj", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
+    etag = completed_etag(backend, p1, p2)
+    assert done["ETag"] == etag
+    assert (done["Bucket"], done["Key"]) == (bucket, "mp/obj")
+    data = p1 + p2
+    got = s3.get_object(Bucket=bucket, Key="mp/obj")
+    assert got["ETag"] == etag
+    assert hashlib.sha256(got["Body"].read()).digest() == hashlib.sha256(data).digest()
+    head = s3.head_object(Bucket=bucket, Key="mp/obj")
+    assert (head["ETag"], head["ContentLength"]) == (etag, len(data))
+    assert head["ContentType"] == "text/x-mp"
+    assert head["Metadata"] == {"colour": "green", "mixed": "Case Value"}
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    assert s3.get_object_tagging(Bucket=bucket, Key="mp/obj")["TagSet"] == [
+        {"Key": "size", "Value": "s m"},
+        {"Key": "team", "Value": "a"},
+    ]
+    [obj] = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert (obj["Key"], obj["Size"], obj["ETag"]) == ("mp/obj", len(data), etag)
+    for number, (start, body) in enumerate([(0, p1), (len(p1), p2)], 1):
+        part = s3.get_object(Bucket=bucket, Key="mp/obj", PartNumber=number)
+        assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert part["ContentRange"] == (
+            f"bytes {start}-{start + len(body) - 1}/{len(data)}"
+        )
+        assert (part["PartsCount"], part["ETag"]) == (2, etag)
+        assert part["Body"].read() == body, number
+    head = s3.head_object(Bucket=bucket, Key="mp/obj", PartNumber=2)
+    assert (head["ContentLength"], head["PartsCount"]) == (len(p2), 2)
+    # Completed: the upload is gone.
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
     with pytest.raises(ClientError) as e:
-        s3.create_multipart_upload(Bucket=bucket, Key="mp")
-    assert error_of(e) == ("NotImplemented", 501)
+        s3.list_parts(Bucket=bucket, Key="mp/obj", UploadId=uid)
+    assert error_of(e) == ("NoSuchUpload", 404)
+
+
+def test_multipart_entity_too_small_abort_and_unknown_uploads(
+    s3: Any, bucket: str
+) -> None:
+    small = [os.urandom(MiB), os.urandom(100)]
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="small")["UploadId"]
+    parts = upload_parts(s3, bucket, "small", uid, *small)
     with pytest.raises(ClientError) as e:
-        s3.copy_object(Bucket=bucket, Key="dst", CopySource=f"{bucket}/src")
-    assert error_of(e) == ("NotImplemented", 501)
-    listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
-    assert [o["Key"] for o in listed] == ["src"]
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="small", UploadId=uid, MultipartUpload={"Parts": parts}
+        )
+    assert error_of(e) == ("EntityTooSmall", 400)
+    assert listed_parts(s3, bucket, "small", uid) == [
+        (1, MiB, quoted_md5(small[0])),
+        (2, 100, quoted_md5(small[1])),
+    ]
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="small")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+    s3.abort_multipart_upload(Bucket=bucket, Key="small", UploadId=uid)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+    calls = {
+        "ListParts": lambda upload_id: s3.list_parts(
+            Bucket=bucket, Key="small", UploadId=upload_id
+        ),
+        "UploadPart": lambda upload_id: s3.upload_part(
+            Bucket=bucket,
+            Key="small",
+            UploadId=upload_id,
+            PartNumber=1,
+            Body=b"late part",
+        ),
+        "Complete": lambda upload_id: s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="small",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
+        ),
+        "Abort": lambda upload_id: s3.abort_multipart_upload(
+            Bucket=bucket, Key="small", UploadId=upload_id
+        ),
+    }
+    # The aborted upload's id, and one that never was.
+    for upload_id in (uid, "0" * 16 + uuid.uuid4().hex):
+        for what, call in calls.items():
+            with pytest.raises(ClientError) as e:
+                call(upload_id)
+            assert error_of(e) == ("NoSuchUpload", 404), (what, upload_id)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_multipart_owner_is_the_initiator(
+    s3: Any, bucket: str, backend_gateway: GatewayProcess, request: Any
+) -> None:
+    """ListMultipartUploads and ListParts name the upload's initiator, who
+    also owns the completed object (README, "Owner fields name owners")."""
+    if backend_gateway.backend == "cluster":  # type: ignore[attr-defined]
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="cluster: uploads are listed with an empty Initiator and "
+                "Owner, and the completed key is owned by the gateway's OM "
+                "identity ('ozs3'), not the initiator",
+            )
+        )
+    me = {"ID": "testuser", "DisplayName": "testuser"}
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="owned")["UploadId"]
+    [listed] = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert (listed["Initiator"], listed["Owner"]) == (me, me)
+    etag = s3.upload_part(
+        Bucket=bucket, Key="owned", UploadId=uid, PartNumber=1, Body=b"owned"
+    )["ETag"]
+    parts = s3.list_parts(Bucket=bucket, Key="owned", UploadId=uid)
+    assert (parts["Initiator"], parts["Owner"]) == (me, me)
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="owned",
+        UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"plain")
+    owners = {
+        o["Key"]: o["Owner"]
+        for o in s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"]
+    }
+    assert owners == {"owned": me, "plain": me}
+
+
+def test_copy_of_a_multipart_object_serves_the_parts_its_etag_counts(
+    s3: Any, bucket: str, backend_gateway: GatewayProcess, request: Any
+) -> None:
+    """An ETag ``…-N`` promises N parts (GET ?partNumber, PartsCount): a
+    whole copy keeps the source's ETag, so it must serve its parts."""
+    if backend_gateway.backend == "cluster":  # type: ignore[attr-defined]
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="cluster: the copy keeps the source's '-2' ETag but has "
+                "no parts (GET ?partNumber=2 is 416 InvalidPartNumber, "
+                "partNumber=1 is the whole object without PartsCount)",
+            )
+        )
+    p1, p2 = os.urandom(5 * MiB), os.urandom(1000)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    parts = upload_parts(s3, bucket, "mp", uid, p1, p2)
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
+    copied = s3.copy_object(Bucket=bucket, Key="copy", CopySource=f"{bucket}/mp")
+    etag = copied["CopyObjectResult"]["ETag"]
+    assert s3.head_object(Bucket=bucket, Key="copy")["ETag"] == etag
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == p1 + p2
+    count = int(etag.strip('"').rpartition("-")[2]) if "-" in etag else 1
+    assert etag == done["ETag"] and count == 2
+    for number, body in enumerate((p1, p2), 1):
+        part = s3.get_object(Bucket=bucket, Key="copy", PartNumber=number)
+        assert (part["PartsCount"], part["Body"].read()) == (2, body), number
+
+
+def test_list_multipart_uploads_prefix_delimiter_and_paging(
+    s3: Any, bucket: str
+) -> None:
+    keys = ["a/one", "a/one", "a/one", "a/two", "b", "b", "c/d/e", "top"]
+    uploads = [
+        (key, s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+        for key in keys
+    ]
+    assert len({uid for _, uid in uploads}) == len(uploads)
+    # S3's order: by key, then by upload id.
+    everything = sorted(uploads, key=lambda u: (u[0].encode(), u[1]))
+
+    def pairs(page: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
+
+    def prefixes(page: dict[str, Any]) -> list[str]:
+        return [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+
+    whole = s3.list_multipart_uploads(Bucket=bucket)
+    assert pairs(whole) == everything
+    assert whole["IsTruncated"] is False
+    assert {u["StorageClass"] for u in whole["Uploads"]} == {"STANDARD"}
+
+    page = s3.list_multipart_uploads(Bucket=bucket, Prefix="a/")
+    assert pairs(page) == [u for u in everything if u[0].startswith("a/")]
+    page = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert pairs(page) == [u for u in everything if u[0] in ("b", "top")]
+    assert prefixes(page) == ["a/", "c/"]
+    page = s3.list_multipart_uploads(Bucket=bucket, Prefix="c/", Delimiter="/")
+    assert (pairs(page), prefixes(page)) == ([], ["c/d/"])
+
+    # One at a time, each page continuing from the last one's markers.
+    seen: list[tuple[str, str]] = []
+    markers: dict[str, str] = {}
+    while True:
+        page = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1, **markers)
+        assert len(page["Uploads"]) == 1, page
+        seen += pairs(page)
+        if not page["IsTruncated"]:
+            break
+        assert (page["NextKeyMarker"], page["NextUploadIdMarker"]) == seen[-1]
+        markers = {
+            "KeyMarker": page["NextKeyMarker"],
+            "UploadIdMarker": page["NextUploadIdMarker"],
+        }
+    assert seen == everything
+
+    # A key marker alone: past every upload of that key; with an upload id
+    # marker: past that upload of the key only.
+    a_one = [u for u in everything if u[0] == "a/one"]
+    page = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="a/one")
+    assert pairs(page) == everything[3:]
+    page = s3.list_multipart_uploads(
+        Bucket=bucket, KeyMarker="a/one", UploadIdMarker=a_one[0][1], MaxUploads=2
+    )
+    assert pairs(page) == a_one[1:]
+    assert page["IsTruncated"] is True
+    assert (page["NextKeyMarker"], page["NextUploadIdMarker"]) == a_one[2]
+
+    # Paging with a delimiter: a common prefix counts as one entry, and the
+    # next page starts past all of it.
+    entries: list[str] = []
+    markers = {}
+    while True:
+        page = s3.list_multipart_uploads(
+            Bucket=bucket, Delimiter="/", MaxUploads=2, **markers
+        )
+        got = [key for key, _ in pairs(page)] + prefixes(page)
+        assert 1 <= len(got) <= 2, page
+        entries += got
+        if not page["IsTruncated"]:
+            break
+        markers = {"KeyMarker": page["NextKeyMarker"]}
+        if page.get("NextUploadIdMarker"):
+            markers["UploadIdMarker"] = page["NextUploadIdMarker"]
+    assert sorted(entries) == ["a/", "b", "b", "c/", "top"]
+
+    for key, uid in uploads:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=uid)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+
+
+def test_copy_object(s3: Any, bucket: str) -> None:
+    data = os.urandom(9 * MiB + 12_345)  # three 4 MiB blocks
+    s3.put_object(
+        Bucket=bucket,
+        Key="src",
+        Body=data,
+        ContentType="text/x-src",
+        Metadata={"colour": "blue"},
+        Tagging="k=v",
+    )
+    digest = hashlib.sha256(data).digest()
+
+    def check(key: str, content_type: str, meta: dict[str, str]) -> None:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert (head["ContentLength"], head["ETag"]) == (len(data), quoted_md5(data))
+        assert (head["ContentType"], head["Metadata"]) == (content_type, meta)
+        got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert hashlib.sha256(got).digest() == digest, key
+
+    copied = s3.copy_object(Bucket=bucket, Key="same", CopySource=f"{bucket}/src")
+    assert copied["CopyObjectResult"]["ETag"] == quoted_md5(data)
+    check("same", "text/x-src", {"colour": "blue"})
+    assert s3.get_object_tagging(Bucket=bucket, Key="same")["TagSet"] == [
+        {"Key": "k", "Value": "v"}
+    ]
+
+    s3.copy_object(
+        Bucket=bucket,
+        Key="replaced",
+        CopySource={"Bucket": bucket, "Key": "src"},
+        MetadataDirective="REPLACE",
+        ContentType="text/x-new",
+        Metadata={"shape": "round"},
+    )
+    check("replaced", "text/x-new", {"shape": "round"})
+    # Tags are COPY unless asked otherwise.
+    assert s3.get_object_tagging(Bucket=bucket, Key="replaced")["TagSet"] == [
+        {"Key": "k", "Value": "v"}
+    ]
+    s3.copy_object(
+        Bucket=bucket,
+        Key="retagged",
+        CopySource=f"{bucket}/src",
+        TaggingDirective="REPLACE",
+        Tagging="n=1",
+    )
+    check("retagged", "text/x-src", {"colour": "blue"})
+    assert s3.get_object_tagging(Bucket=bucket, Key="retagged")["TagSet"] == [
+        {"Key": "n", "Value": "1"}
+    ]
+    # The source is untouched.
+    check("src", "text/x-src", {"colour": "blue"})
+
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    copied = s3.copy_object(Bucket=bucket, Key="empty2", CopySource=f"{bucket}/empty")
+    assert copied["CopyObjectResult"]["ETag"] == quoted_md5(b"")
+    head = s3.head_object(Bucket=bucket, Key="empty2")
+    assert (head["ContentLength"], head["ETag"]) == (0, quoted_md5(b""))
+    assert s3.get_object(Bucket=bucket, Key="empty2")["Body"].read() == b""
+
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="none", CopySource=f"{bucket}/missing")
+    assert error_of(e) == ("NoSuchKey", 404)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["empty", "empty2", "replaced", "retagged", "same", "src"]
+
+
+def test_upload_part_copy_ranges(
+    s3: Any, bucket: str, backend_gateway: GatewayProcess
+) -> None:
+    backend = backend_gateway.backend  # type: ignore[attr-defined]
+    data = os.urandom(11 * MiB + 777)  # three 4 MiB blocks
+    s3.put_object(Bucket=bucket, Key="src", Body=data, Metadata={"from": "src"})
+    uid = s3.create_multipart_upload(
+        Bucket=bucket, Key="joined", Metadata={"from": "upload"}
+    )["UploadId"]
+    cut = 5 * MiB + 100  # inside the source's second block
+    pieces = [data[:cut], data[cut:]]
+    parts = []
+    for number, (first, last) in enumerate([(0, cut - 1), (cut, len(data) - 1)], 1):
+        out = s3.upload_part_copy(
+            Bucket=bucket,
+            Key="joined",
+            UploadId=uid,
+            PartNumber=number,
+            CopySource=f"{bucket}/src",
+            CopySourceRange=f"bytes={first}-{last}",
+        )
+        assert out["CopyPartResult"]["ETag"] == quoted_md5(pieces[number - 1])
+        parts.append({"PartNumber": number, "ETag": out["CopyPartResult"]["ETag"]})
+    tail = os.urandom(1000)
+    etag3 = s3.upload_part(
+        Bucket=bucket, Key="joined", UploadId=uid, PartNumber=3, Body=tail
+    )["ETag"]
+    parts.append({"PartNumber": 3, "ETag": etag3})
+    expected = [
+        (1, cut, quoted_md5(pieces[0])),
+        (2, len(data) - cut, quoted_md5(pieces[1])),
+        (3, len(tail), quoted_md5(tail)),
+    ]
+    assert listed_parts(s3, bucket, "joined", uid) == expected
+
+    # Refused copies store no part.
+    for rng in (f"bytes={len(data)}-{len(data) + 5}", f"bytes=0-{len(data)}"):
+        with pytest.raises(ClientError) as e:
+            s3.upload_part_copy(
+                Bucket=bucket,
+                Key="joined",
+                UploadId=uid,
+                PartNumber=4,
+                CopySource=f"{bucket}/src",
+                CopySourceRange=rng,
+            )
+        assert error_of(e) == ("InvalidRange", 416), rng
+    with pytest.raises(ClientError) as e:
+        s3.upload_part_copy(
+            Bucket=bucket,
+            Key="joined",
+            UploadId=uid,
+            PartNumber=4,
+            CopySource=f"{bucket}/missing",
+            CopySourceRange="bytes=0-0",
+        )
+    assert error_of(e) == ("NoSuchKey", 404)
+    assert listed_parts(s3, bucket, "joined", uid) == expected
+
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="joined", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
+    whole = data + tail
+    assert done["ETag"] == completed_etag(backend, pieces[0], pieces[1], tail)
+    got = s3.get_object(Bucket=bucket, Key="joined")
+    assert got["ETag"] == done["ETag"]
+    assert got["Metadata"] == {"from": "upload"}
+    assert hashlib.sha256(got["Body"].read()).digest() == (
+        hashlib.sha256(whole).digest()
+    )
+    part = s3.get_object(Bucket=bucket, Key="joined", PartNumber=2)
+    assert part["ContentRange"] == f"bytes {cut}-{len(data) - 1}/{len(whole)}"
+    assert part["Body"].read() == pieces[1]
 
 
 def test_aws_cli(backend_gateway: GatewayProcess, tmp_path: Any) -> None:
-    # Single PUTs up to 64 MB: multipart is not on a cluster yet.
+    # 8 MiB parts (the CLI's default, stated): the 20 MiB file goes in three.
     aws = AwsCli(
-        backend_gateway.endpoint, str(tmp_path), "  multipart_threshold = 64MB\n"
+        backend_gateway.endpoint,
+        str(tmp_path),
+        "  multipart_threshold = 8MB\n  multipart_chunksize = 8MB\n",
     )
     name = f"cli-{uuid.uuid4().hex[:10]}"
     aws("s3", "mb", f"s3://{name}")
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(20 * MiB + 3))
     aws("s3", "cp", str(big), f"s3://{name}/data/big.bin")
+    head = json.loads(
+        aws("s3api", "head-object", "--bucket", name, "--key", "data/big.bin").stdout
+    )
+    assert head["ContentLength"] == 20 * MiB + 3
+    assert head["ETag"].endswith('-3"'), head  # a multipart upload of 3 parts
     tree = tmp_path / "tree"
     for i in range(6):
         p = tree / f"d{i % 2}" / f"f{i}.txt"
@@ -251,11 +714,11 @@ def test_aws_cli(backend_gateway: GatewayProcess, tmp_path: Any) -> None:
 def test_issue_14_features_work_or_are_refused_plainly(
     backend_gateway: GatewayProcess, s3: Any, bucket: str
 ) -> None:
-    """Part reads, GetObjectAttributes, object tags and conditional writes
-    work on both backends (the cluster's OM checks the conditions itself);
-    bucket tags, lifecycle and storage classes other than STANDARD work on
-    the embedded store and answer 501 on a cluster (for now), storing
-    nothing."""
+    """Part reads, GetObjectAttributes, object tags, conditional writes and
+    the storage classes STANDARD and REDUCED_REDUNDANCY work on both
+    backends (the cluster's OM checks the conditions itself and keeps the
+    replication); bucket tags, lifecycle and STANDARD_IA (EC) work on the
+    embedded store and answer 501 on a cluster (for now), storing nothing."""
     s3.put_object(Bucket=bucket, Key="k", Body=b"0123456789")
     part = s3.get_object(Bucket=bucket, Key="k", PartNumber=1)
     assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
@@ -296,6 +759,46 @@ def test_issue_14_features_work_or_are_refused_plainly(
     s3.put_object(Bucket=bucket, Key="c", Body=b"third", IfMatch=etag)
     assert s3.get_object(Bucket=bucket, Key="c")["Body"].read() == b"third"
 
+    # REDUCED_REDUNDANCY is RATIS/ONE on both; the default is STANDARD
+    # (RATIS/THREE on this three-datanode cluster).
+    s3.put_object(Bucket=bucket, Key="rr", Body=b"r", StorageClass="REDUCED_REDUNDANCY")
+    assert s3.head_object(Bucket=bucket, Key="rr")["StorageClass"] == (
+        "REDUCED_REDUNDANCY"
+    )
+    assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="k")  # STANDARD
+    classes = {
+        o["Key"]: o["StorageClass"]
+        for o in s3.list_objects_v2(Bucket=bucket)["Contents"]
+    }
+    assert classes == {
+        "c": "STANDARD",
+        "k": "STANDARD",
+        "rr": "REDUCED_REDUNDANCY",
+        "std": "STANDARD",
+        "tagged": "STANDARD",
+    }
+    attrs = s3.get_object_attributes(
+        Bucket=bucket, Key="rr", ObjectAttributes=["StorageClass"]
+    )
+    assert attrs["StorageClass"] == "REDUCED_REDUNDANCY"
+    rr_up = s3.create_multipart_upload(
+        Bucket=bucket, Key="rr-mp", StorageClass="REDUCED_REDUNDANCY"
+    )["UploadId"]
+    [listed] = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert (listed["UploadId"], listed["StorageClass"]) == (rr_up, "REDUCED_REDUNDANCY")
+    etag = s3.upload_part(
+        Bucket=bucket, Key="rr-mp", UploadId=rr_up, PartNumber=1, Body=b"rr part"
+    )["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="rr-mp",
+        UploadId=rr_up,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    assert s3.head_object(Bucket=bucket, Key="rr-mp")["StorageClass"] == (
+        "REDUCED_REDUNDANCY"
+    )
+
     rule = {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "t/"},
             "Expiration": {"Days": 1}}  # fmt: skip
     calls = {
@@ -303,16 +806,28 @@ def test_issue_14_features_work_or_are_refused_plainly(
         "lifecycle": lambda: s3.put_bucket_lifecycle_configuration(
             Bucket=bucket, LifecycleConfiguration={"Rules": [rule]}
         ),
-        "class": lambda: s3.put_object(
-            Bucket=bucket, Key="rr", Body=b"r", StorageClass="REDUCED_REDUNDANCY"
+        "STANDARD_IA": lambda: s3.put_object(
+            Bucket=bucket, Key="ia", Body=b"i", StorageClass="STANDARD_IA"
+        ),
+        "STANDARD_IA copy": lambda: s3.copy_object(
+            Bucket=bucket,
+            Key="ia-copy",
+            CopySource=f"{bucket}/k",
+            StorageClass="STANDARD_IA",
+        ),
+        "STANDARD_IA upload": lambda: s3.create_multipart_upload(
+            Bucket=bucket, Key="ia-mp", StorageClass="STANDARD_IA"
         ),
     }
     if backend_gateway.backend == "embedded":  # type: ignore[attr-defined]
         for call in calls.values():
             call()
-        assert s3.head_object(Bucket=bucket, Key="rr")["StorageClass"] == (
-            "REDUCED_REDUNDANCY"
-        )
+        for key in ("ia", "ia-copy"):
+            assert s3.head_object(Bucket=bucket, Key=key)["StorageClass"] == (
+                "STANDARD_IA"
+            )
+        [ia] = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        assert (ia["Key"], ia["StorageClass"]) == ("ia-mp", "STANDARD_IA")
         s3.delete_bucket_lifecycle(Bucket=bucket)
         return
     for what, call in calls.items():
@@ -320,7 +835,9 @@ def test_issue_14_features_work_or_are_refused_plainly(
             call()
         assert error_of(e) == ("NotImplemented", 501), what
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
-    assert keys == ["c", "k", "std", "tagged"]
-    with pytest.raises(ClientError) as e:
-        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
-    assert error_of(e) == ("NotImplemented", 501)
+    assert keys == ["c", "k", "rr", "rr-mp", "std", "tagged"]
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+    for read in (s3.get_bucket_lifecycle_configuration, s3.get_bucket_tagging):
+        with pytest.raises(ClientError) as e:
+            read(Bucket=bucket)
+        assert error_of(e) == ("NotImplemented", 501), read
