@@ -1,7 +1,9 @@
 """ozs3 and the cluster's own clients on the same data, byte for byte, both
 ways: what ozs3 writes, ``ozone sh`` and Ozone's Java S3 gateway (the ``s3g=``
 of the cluster's info) read, with the same ETag and metadata; what they write,
-ozs3 lists and reads; buckets either gateway makes work from the other; and
+ozs3 lists and reads; buckets either gateway makes work from the other;
+multipart uploads either gateway starts the other continues and completes
+(same ETag on both); copies ozs3 makes read through the other; and
 ``ozone debug replicas verify`` accepts ozs3's blocks as the cluster's own."""
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import shlex
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -329,3 +332,237 @@ def test_ozone_debug_replicas_verify_passes_what_ozs3_wrote(
     assert summary_number(summary, "Keys passed verification") == len(sizes)
     assert summary_number(summary, "Keys failed verification") == 0
     assert "Status: Success" in summary
+
+
+@pytest.fixture
+def uploads_aborted(ozs3: Any, bucket_names: list[str]) -> Iterator[None]:
+    """Uploads a failed test left open are aborted, so that its buckets
+    can be deleted (``bucket_names`` deletes them afterwards)."""
+    yield
+    for name in bucket_names:
+        try:
+            for u in ozs3.list_multipart_uploads(Bucket=name).get("Uploads", []):
+                ozs3.abort_multipart_upload(
+                    Bucket=name, Key=u["Key"], UploadId=u["UploadId"]
+                )
+        except ClientError:
+            pass
+
+
+def ozone_multipart_etag(*parts: bytes) -> str:
+    """The OM's ETag of a completed upload: MD5 of the parts' hex ETags
+    joined, ``-N`` (not AWS's binary MD5s)."""
+    joined = "".join(hashlib.md5(p).hexdigest() for p in parts)
+    return f'"{hashlib.md5(joined.encode()).hexdigest()}-{len(parts)}"'
+
+
+def parts_of(client: Any, bucket: str, key: str, upload_id: str) -> list[tuple]:
+    """ListParts as (number, size, bare ETag): Ozone's gateway answers the
+    ETags unquoted, ozs3 quoted."""
+    page = client.list_parts(Bucket=bucket, Key=key, UploadId=upload_id)
+    assert not page["IsTruncated"]
+    return [(p["PartNumber"], p["Size"], p["ETag"].strip('"')) for p in page["Parts"]]
+
+
+def read_everywhere(
+    cluster: Cluster, clients: dict[str, Any], bucket: str, key: str, tmp_path: Path
+) -> dict[str, str]:
+    """The key's bytes through every gateway and ``ozone sh key get``,
+    checked equal; each gateway's ETag as HEAD, GET and ListObjects give it
+    (which must agree)."""
+    dest = tmp_path / key.replace("/", "_")
+    got = {"ozone sh": sha256(ozone_sh_get(cluster, bucket, key, dest))}
+    etags = {}
+    for name, client in clients.items():
+        r = client.get_object(Bucket=bucket, Key=key)
+        got[name] = sha256(r["Body"].read())
+        head = client.head_object(Bucket=bucket, Key=key)
+        listed = listing(client, bucket)[key]
+        assert r["ETag"] == head["ETag"] == listed["ETag"], name
+        assert r["ContentLength"] == head["ContentLength"] == listed["Size"], name
+        etags[name] = head["ETag"]
+    assert len(set(got.values())) == 1, got
+    return etags
+
+
+def test_upload_through_ozs3_completed_through_s3g(
+    cluster: Cluster,
+    ozs3: Any,
+    s3g: Any,
+    bucket_names: list[str],
+    uploads_aborted: None,
+    tmp_path: Path,
+) -> None:
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    p1 = os.urandom(5 * MiB + 11)  # two blocks
+    p2 = os.urandom(BLOCK + 5)  # two blocks
+    uid = ozs3.create_multipart_upload(
+        Bucket=bucket,
+        Key="mp/ozs3",
+        Metadata={"colour": "red"},
+        Tagging="t=1",
+    )["UploadId"]
+    parts = []
+    for number, body in enumerate((p1, p2), 1):
+        etag = ozs3.upload_part(
+            Bucket=bucket, Key="mp/ozs3", UploadId=uid, PartNumber=number, Body=body
+        )["ETag"]
+        assert etag == quoted_md5(body)
+        parts.append({"PartNumber": number, "ETag": etag})
+    # Ozone's gateway sees the upload and its parts as ozs3 wrote them.
+    uploads = s3g.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["Key"], u["UploadId"]) for u in uploads] == [("mp/ozs3", uid)]
+    assert parts_of(s3g, bucket, "mp/ozs3", uid) == [
+        (1, len(p1), hashlib.md5(p1).hexdigest()),
+        (2, len(p2), hashlib.md5(p2).hexdigest()),
+    ]
+    done = s3g.complete_multipart_upload(
+        Bucket=bucket, Key="mp/ozs3", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
+    etag = ozone_multipart_etag(p1, p2)
+    assert done["ETag"] == etag
+
+    data = p1 + p2
+    etags = read_everywhere(
+        cluster, {"ozs3": ozs3, "s3g": s3g}, bucket, "mp/ozs3", tmp_path
+    )
+    assert etags == {"ozs3": etag, "s3g": etag}
+    assert sha256(ozs3.get_object(Bucket=bucket, Key="mp/ozs3")["Body"].read()) == (
+        sha256(data)
+    )
+    assert ozs3.head_object(Bucket=bucket, Key="mp/ozs3")["Metadata"] == {
+        "colour": "red"
+    }
+    assert s3g.head_object(Bucket=bucket, Key="mp/ozs3")["Metadata"]["colour"] == "red"
+    for client in (ozs3, s3g):
+        assert client.get_object_tagging(Bucket=bucket, Key="mp/ozs3")["TagSet"] == [
+            {"Key": "t", "Value": "1"}
+        ]
+    # The parts are the OM's: ozs3 reads part 2 of what s3g completed.
+    part = ozs3.get_object(Bucket=bucket, Key="mp/ozs3", PartNumber=2)
+    assert part["ContentRange"] == f"bytes {len(p1)}-{len(data) - 1}/{len(data)}"
+    assert (part["PartsCount"], part["Body"].read()) == (2, p2)
+    info = key_info(cluster, bucket, "mp/ozs3")
+    assert (info["dataSize"], info["metadata"]["ETag"]) == (len(data), etag.strip('"'))
+    assert "Uploads" not in ozs3.list_multipart_uploads(Bucket=bucket)
+
+
+def test_upload_through_s3g_continued_and_completed_through_ozs3(
+    cluster: Cluster,
+    ozs3: Any,
+    s3g: Any,
+    bucket_names: list[str],
+    uploads_aborted: None,
+    tmp_path: Path,
+) -> None:
+    bucket = new_bucket_name(bucket_names)
+    s3g.create_bucket(Bucket=bucket)
+    q1 = os.urandom(5 * MiB + 2)  # two blocks
+    q2 = os.urandom(333)
+    uid = s3g.create_multipart_upload(
+        Bucket=bucket, Key="mp/s3g", Metadata={"origin": "s3g"}
+    )["UploadId"]
+    e1 = s3g.upload_part(
+        Bucket=bucket, Key="mp/s3g", UploadId=uid, PartNumber=1, Body=q1
+    )["ETag"]
+    assert e1 == quoted_md5(q1)
+    # ozs3 lists the upload Ozone's gateway started, adds a part to it ...
+    uploads = ozs3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["Key"], u["UploadId"]) for u in uploads] == [("mp/s3g", uid)]
+    e2 = ozs3.upload_part(
+        Bucket=bucket, Key="mp/s3g", UploadId=uid, PartNumber=2, Body=q2
+    )["ETag"]
+    assert e2 == quoted_md5(q2)
+    listed = ozs3.list_parts(Bucket=bucket, Key="mp/s3g", UploadId=uid)
+    assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in listed["Parts"]] == [
+        (1, len(q1), e1),
+        (2, len(q2), e2),
+    ]
+    assert listed["IsTruncated"] is False
+    # ... and completes it.
+    done = ozs3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="mp/s3g",
+        UploadId=uid,
+        MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]
+        },
+    )
+    etag = ozone_multipart_etag(q1, q2)
+    assert done["ETag"] == etag
+    etags = read_everywhere(
+        cluster, {"ozs3": ozs3, "s3g": s3g}, bucket, "mp/s3g", tmp_path
+    )
+    assert etags == {"ozs3": etag, "s3g": etag}
+    got = s3g.get_object(Bucket=bucket, Key="mp/s3g")["Body"].read()
+    assert sha256(got) == sha256(q1 + q2)
+    assert ozs3.head_object(Bucket=bucket, Key="mp/s3g")["Metadata"] == {
+        "origin": "s3g"
+    }
+    assert "Uploads" not in s3g.list_multipart_uploads(Bucket=bucket)
+
+
+def test_copies_through_ozs3_read_through_s3g(
+    cluster: Cluster,
+    ozs3: Any,
+    s3g: Any,
+    bucket_names: list[str],
+    uploads_aborted: None,
+    tmp_path: Path,
+) -> None:
+    bucket = new_bucket_name(bucket_names)
+    ozs3.create_bucket(Bucket=bucket)
+    # A source Ozone's gateway wrote, copied by ozs3 (its bytes move: new
+    # blocks, read back by the other gateway).
+    data = os.urandom(9 * MiB + 5)  # three blocks
+    put = s3g.put_object(
+        Bucket=bucket, Key="src", Body=data, Metadata={"colour": "blue"}, Tagging="k=v"
+    )
+    copied = ozs3.copy_object(Bucket=bucket, Key="dst", CopySource=f"{bucket}/src")
+    assert copied["CopyObjectResult"]["ETag"] == put["ETag"] == quoted_md5(data)
+    etags = read_everywhere(
+        cluster, {"ozs3": ozs3, "s3g": s3g}, bucket, "dst", tmp_path
+    )
+    assert etags == {"ozs3": put["ETag"], "s3g": put["ETag"]}
+    got = s3g.get_object(Bucket=bucket, Key="dst")["Body"].read()
+    assert sha256(got) == sha256(data)
+    assert s3g.head_object(Bucket=bucket, Key="dst")["Metadata"] == {"colour": "blue"}
+    assert s3g.get_object_tagging(Bucket=bucket, Key="dst")["TagSet"] == [
+        {"Key": "k", "Value": "v"}
+    ]
+    src_blocks = {
+        b["localID"] for b in key_info(cluster, bucket, "src")["ozoneKeyLocations"]
+    }
+    dst_blocks = {
+        b["localID"] for b in key_info(cluster, bucket, "dst")["ozoneKeyLocations"]
+    }
+    assert len(dst_blocks) == 3 and not src_blocks & dst_blocks
+
+    # Parts copied by ozs3 from ranges of it, completed through s3g.
+    uid = ozs3.create_multipart_upload(Bucket=bucket, Key="ranged")["UploadId"]
+    cut = 5 * MiB + 1
+    parts = []
+    for number, (first, last) in enumerate([(0, cut - 1), (cut, len(data) - 1)], 1):
+        out = ozs3.upload_part_copy(
+            Bucket=bucket,
+            Key="ranged",
+            UploadId=uid,
+            PartNumber=number,
+            CopySource=f"{bucket}/src",
+            CopySourceRange=f"bytes={first}-{last}",
+        )
+        assert out["CopyPartResult"]["ETag"] == quoted_md5(data[first : last + 1])
+        parts.append({"PartNumber": number, "ETag": out["CopyPartResult"]["ETag"]})
+    done = s3g.complete_multipart_upload(
+        Bucket=bucket, Key="ranged", UploadId=uid, MultipartUpload={"Parts": parts}
+    )
+    etag = ozone_multipart_etag(data[:cut], data[cut:])
+    assert done["ETag"] == etag
+    etags = read_everywhere(
+        cluster, {"ozs3": ozs3, "s3g": s3g}, bucket, "ranged", tmp_path
+    )
+    assert etags == {"ozs3": etag, "s3g": etag}
+    assert sha256(s3g.get_object(Bucket=bucket, Key="ranged")["Body"].read()) == (
+        sha256(data)
+    )
