@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from ozs3.storage.errors import (
     InvalidPartOrder,
     KeyNotFound,
     PartTooSmall,
+    StorageError,
     UploadNotFound,
 )
 from ozs3.storage.model import (
@@ -43,6 +45,20 @@ MIN_PART = 5 * MiB  # every part but the last (S3's, and the OM's)
 # The default replication as each backend names it (S3's STANDARD): the
 # embedded store records none, a cluster reports the key's own.
 DEFAULT_REPLICATION = {"embedded": "", "cluster": "RATIS/THREE"}
+
+
+@pytest_twisted.async_yield_fixture(autouse=True)
+async def uploads_aborted(backend: Backend) -> AsyncIterator[None]:
+    """Uploads a failed test left open are aborted, so that the backend
+    fixture can delete its buckets."""
+    yield
+    for name in backend.buckets:
+        try:
+            listing = await backend.store.list_uploads(name, UploadQuery())
+            for u in listing.uploads:
+                await backend.store.abort_upload(name, u.key, u.upload_id)
+        except StorageError:
+            pass
 
 
 def md5_hex(data: bytes) -> str:
