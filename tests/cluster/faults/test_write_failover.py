@@ -103,12 +103,13 @@ def close_open_containers(cluster: Cluster) -> list[int]:
     # closed them, so the upload's next writes meet closed containers.
     deadline = time.monotonic() + 60
     while True:
-        listed = json.loads(
-            ozone(cluster, "admin", "container", "list", "--state=OPEN")
+        # SCM marks them CLOSED when the datanodes report they are.
+        closed = json.loads(
+            ozone(cluster, "admin", "container", "list", "--state=CLOSED")
         )
-        if not {c["containerID"] for c in listed} & set(ids):
+        if set(ids) <= {c["containerID"] for c in closed}:
             return ids
-        assert time.monotonic() < deadline, listed
+        assert time.monotonic() < deadline, closed
         time.sleep(1)
 
 
