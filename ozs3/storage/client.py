@@ -327,6 +327,7 @@ class EmbeddedObjectStore(BlockReclaimer):
     async def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
         bucket_id: int | None = None, precondition: Precondition | None = None,
+        owner: str = "",
     ) -> KeyInfo:  # fmt: skip
         info = await self.om.complete_upload(
             bucket, key, upload_id, parts, bucket_id, precondition

@@ -193,9 +193,13 @@ class ObjectStore(Protocol):
     def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
         bucket_id: int | None = None, precondition: Precondition | None = None,
+        owner: str = "",
     ) -> Deferred[KeyInfo]:  # fmt: skip
         """Stitch the listed parts (number, unquoted ETag) into the key, if
-        its current version meets ``precondition`` (else the upload stays)."""
+        its current version meets ``precondition`` (else the upload stays).
+        The key belongs to whoever initiated the upload; a store that does
+        not know (a cluster's OM keeps no initiator) gives it to ``owner``,
+        who completes it."""
 
     def list_parts(
         self, bucket: str, key: str, upload_id: str, marker: int, max_parts: int,

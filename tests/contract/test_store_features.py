@@ -111,9 +111,8 @@ async def test_key_tags_change_without_a_new_version(backend: Backend) -> None:
     assert (await store.lookup_key(name, "k")).meta.tags == ()
     with pytest.raises(KeyNotFound):
         await store.set_key_tags(name, "missing", (("a", "1"),))
-    # Tags given at write time are kept, and listed with with_meta.
-    # (A cluster keys' class is its bucket's default for now: issue 15.)
-    replication = "RATIS/ONE" if backend.name == "embedded" else ""
+    # Tags and the replication asked for are kept, and listed.
+    replication = "RATIS/ONE"
     meta = ObjectMeta(tags=(("t", "v"),), replication=replication)
     await put(backend, name, "w", b"w", meta)
     info = await store.lookup_key(name, "w")
@@ -191,10 +190,6 @@ async def test_a_whole_copy_keeps_the_part_layout(backend: Backend) -> None:
     parts that ETag counts (GET ?partNumber, GetObjectAttributes)."""
     store = backend.store
     name = await new_bucket(backend)
-    if await unsupported_on_cluster(
-        backend, lambda: store.create_upload(name, "mp", ObjectMeta(), "alice")
-    ):
-        return
     up = await store.create_upload(name, "mp", ObjectMeta(), "alice")
     etags = []
     for number, data in ((1, b"a" * (5 * 1024 * 1024)), (2, b"tail")):

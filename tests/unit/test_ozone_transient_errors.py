@@ -61,3 +61,25 @@ def test_datanode_raft_group_without_a_leader_is_unavailable() -> None:
     closed.stateMachineException.exceptionClassName = "StorageContainerException"
     error = dn_codec.raft_reply_error(closed)
     assert s3_code(error) == "InternalError"
+
+
+def test_no_room_for_a_block_is_unavailable() -> None:
+    """SCM finding no pipeline or container for a block (datanodes down,
+    pipelines closing) is the cluster's state for now: a 503, not a 500."""
+    from ozs3.storage.ozone.om_errors import OMError, om_status_error
+
+    said = (
+        "Unable to allocate a container to the block of size: 4194304, "
+        "replicationConfig: RATIS/THREE. Waiting for one of pipelines to be OPEN"
+    )
+    for status, message in [
+        ("INTERNAL_ERROR", said),
+        ("KEY_ALLOCATION_ERROR", "no pipeline"),
+        ("SCM_GET_PIPELINE_EXCEPTION", "pipeline not found"),
+    ]:
+        error = om_status_error(status, message, "b")
+        assert isinstance(error, OMUnavailable), (status, error)
+        assert STORAGE_TO_S3[Unavailable] == "ServiceUnavailable"
+    # Any other internal error stays one.
+    other = om_status_error("INTERNAL_ERROR", "NullPointerException", "b")
+    assert isinstance(other, OMError) and not isinstance(other, Unavailable)

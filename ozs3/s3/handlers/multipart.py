@@ -99,7 +99,7 @@ async def complete_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     parts = parse_complete(call.body)
     info = await gw.store.complete_upload(
         bucket, key, uid, parts, call.bucket_id(bucket),
-        write_precondition(call.headers.get),
+        write_precondition(call.headers.get), call.access_key,
     )  # fmt: skip
     location = f"/{bucket}/{key}"
     body = complete_upload_xml(location, bucket, key, info.etag, info.checksum)

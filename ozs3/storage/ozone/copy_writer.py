@@ -17,8 +17,9 @@ from twisted.internet.defer import Deferred
 
 from ..._deferred import async_to_deferred
 from ..errors import StorageIOError
-from ..interfaces import KeyWriter, ObjectReader
+from ..interfaces import ObjectReader
 from ..model import KeyInfo, PartInfo
+from .key_writer import ClusterKeyWriter
 
 # Bytes per read while copying: a few chunks, so reads and writes overlap.
 COPY_PIECE = 4 * 1024 * 1024
@@ -56,7 +57,8 @@ class ClusterCopyWriter:
         start: int,
         length: int,
         open_reader: OpenReader,
-        writer: KeyWriter,
+        writer: ClusterKeyWriter,
+        keep_parts: bool = False,
     ) -> None:
         self._source = source
         self._start = start
@@ -64,6 +66,12 @@ class ClusterCopyWriter:
         self._open_reader = open_reader
         self._writer = writer
         self._copied = 0
+        # A whole copy of a multipart key: its parts, (number, size), to keep.
+        self._parts = (
+            [(p.number, p.size) for p in source.parts]
+            if keep_parts and source.parts and length == source.size
+            else []
+        )
 
     @property
     def source(self) -> KeyInfo:
@@ -83,19 +91,29 @@ class ClusterCopyWriter:
         """Copy every byte (the read verifies the source's checksums)."""
         reader = await self._open_reader(self._source, self._start, self.size)
         try:
-            pending: Deferred[bytes] | None = reader.read(COPY_PIECE)
-            while pending is not None:
-                data = await pending
-                if not data:
-                    break
-                # The next piece is on its way while this one is written.
-                pending = reader.read(COPY_PIECE) if reader.remaining else None
-                await self.take(data)
+            for number, size in self._parts or [(-1, self.size)]:
+                if number != -1:
+                    await self._writer.start_part(number)
+                await self._copy(reader, size)
         finally:
             reader.close()
 
+    async def _copy(self, reader: ObjectReader, size: int) -> None:
+        left = size
+        pending: Deferred[bytes] | None = reader.read(min(COPY_PIECE, left))
+        while pending is not None:
+            data = await pending
+            if not data:
+                break
+            left -= len(data)
+            # The next piece is on its way while this one is written.
+            pending = reader.read(min(COPY_PIECE, left)) if left > 0 else None
+            await self.take(data)
+
     @async_to_deferred
     async def commit(self, etag: str, checksum: str = "") -> KeyInfo | PartInfo:
+        if self._copied == 0 and self.size:
+            await self.verify()  # nobody read it: copy it now
         if self._copied != self.size:
             raise StorageIOError(
                 f"copy of {self._source.key}: {self._copied} of {self.size} bytes"

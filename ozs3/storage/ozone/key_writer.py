@@ -114,6 +114,9 @@ class ClusterKeyWriter:
         self._in_block = 0
         self.size = 0
         self.failovers = 0
+        # The part of the key the next blocks belong to (-1: not a part):
+        # a whole copy of a multipart key keeps its parts.
+        self._part_number = -1
         # What failed blocks taught: never allocate there again for this key.
         self._exclude_pipelines: set[str] = set()
         self._exclude_containers: set[int] = set()
@@ -160,9 +163,19 @@ class ClusterKeyWriter:
             and (b.pipeline is None or b.pipeline.id not in self._exclude_pipelines)
         ]
         block = self._spare.pop(0) if self._spare else await self._allocate()
-        self._block = block
+        self._block = attrs.evolve(block, part_number=self._part_number)
         self._writer = self._block_writer(block)
         self._in_block = 0
+
+    @async_to_deferred
+    async def start_part(self, number: int) -> None:
+        """The bytes written from here on are part ``number`` of the key, in
+        blocks of their own (the block being written is closed first): the
+        OM keeps each block's part number, so a whole copy of a multipart
+        key serves its parts as the source did."""
+        if self._writer is not None:
+            await self._close_block()
+        self._part_number = number
 
     async def _allocate(self) -> KeyBlock:
         try:
@@ -216,7 +229,7 @@ class ClusterKeyWriter:
                 c=block.container_id, l=block.local_id, error=error,
                 n=sum(len(p) for p in rest),
             )  # fmt: skip
-            block = await self._allocate()
+            block = attrs.evolve(await self._allocate(), part_number=block.part_number)
             writer = self._block_writer(block)
             given = 0
             try:

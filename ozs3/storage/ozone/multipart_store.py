@@ -73,11 +73,12 @@ class ClusterMultipart:
     async def complete_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]],
         bucket_id: int | None = None, precondition: Precondition | None = None,
+        owner: str = "",
     ) -> KeyInfo:  # fmt: skip
         refuse_unsupported(ObjectMeta(), precondition)
         await self._pinned(bucket, bucket_id)
         await self.om.complete_upload(
-            bucket, key, upload_id, parts,
+            bucket, key, upload_id, parts, owner=owner or None,
             if_absent=precondition is not None and precondition.absent,
             if_etag=None if precondition is None else precondition.etag,
         )  # fmt: skip

@@ -78,6 +78,12 @@ OM_STATUS_ERRORS: dict[str, ErrorFactory] = {
     "INVALID_PART_ORDER": lambda b, m: InvalidPartOrder(m),
     "ENTITY_TOO_SMALL": lambda b, m: PartTooSmall(m),
     "SCM_IN_SAFE_MODE": lambda b, m: OMUnavailable(f"SCM_IN_SAFE_MODE: {m}"),
+    # SCM found no pipeline or container to put a block in (datanodes down,
+    # pipelines closing): the cluster's, for now; a retry may find one.
+    "KEY_ALLOCATION_ERROR": lambda b, m: OMUnavailable(f"KEY_ALLOCATION_ERROR: {m}"),
+    "SCM_GET_PIPELINE_EXCEPTION": lambda b, m: OMUnavailable(
+        f"SCM_GET_PIPELINE_EXCEPTION: {m}"
+    ),
     "NOT_SUPPORTED_OPERATION": lambda b, m: NotSupported(m),
     "PERMISSION_DENIED": lambda b, m: PermissionDenied(m),
     "ACCESS_DENIED": lambda b, m: PermissionDenied(m),
@@ -93,9 +99,15 @@ OM_STATUS_ERRORS: dict[str, ErrorFactory] = {
 }
 
 
+_NO_ROOM = "Unable to allocate a container"
+
+
 def om_status_error(status: str, message: str, bucket: str = "") -> StorageError:
     """The storage error for a non-OK OMResponse.status (by name)."""
     factory = OM_STATUS_ERRORS.get(status)
+    if factory is None and status == "INTERNAL_ERROR" and _NO_ROOM in message:
+        # The same, as SCM's allocateBlock reports it through the OM.
+        factory = OM_STATUS_ERRORS["KEY_ALLOCATION_ERROR"]
     error = factory(bucket, message) if factory else OMError(status, message)
     # Every error keeps the OM's own words, for logs.
     error.om_status = status  # type: ignore[attr-defined]

@@ -332,7 +332,10 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
         writer = await self.open_key(
             bucket, key, target, length, part, bucket_id, owner, precondition
         )
-        return ClusterCopyWriter(source, start, length, self.open_reader, writer)
+        assert isinstance(writer, ClusterKeyWriter)
+        return ClusterCopyWriter(
+            source, start, length, self.open_reader, writer, keep_parts=part is None
+        )
 
     @async_to_deferred
     async def lookup_key(

@@ -185,3 +185,16 @@ def fault_gateway(
     # An error the faults caused that ozs3 did not expect (a 500 InternalError)
     # leaves a traceback in its log.
     assert not gw.tracebacks(), gw.log()
+
+
+@pytest.fixture(scope="module")
+def gateway(restored_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """ozs3 with its default deadline (a leader election must fit in it)."""
+    gw = cluster_gateway_process(
+        restored_cluster, tmp_path_factory.mktemp("gw-failover")
+    )
+    gw.start(timeout=60)
+    yield gw
+    code = gw.stop()
+    assert code in (0, -15), gw.log()
+    assert not gw.tracebacks(), gw.log()

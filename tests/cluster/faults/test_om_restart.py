@@ -21,7 +21,7 @@ from tests.support.gateway import GatewayProcess
 
 from ..conftest import Cluster, new_bucket_name
 from .conftest import RESTORE_TIMEOUT, cluster_dir, daemon_pid
-from .test_write_failover import gateway, sha256_of, streamed_put  # noqa: F401
+from .test_write_failover import sha256_of, streamed_put
 
 MiB = 1024 * 1024
 SIZE = 48 * MiB
@@ -47,7 +47,7 @@ def restart_om(cluster: Cluster) -> None:
 def test_uploads_across_an_om_restart(
     restored_cluster: Cluster,
     gateway: GatewayProcess,
-    bucket_names,  # noqa: F811
+    bucket_names,
 ) -> None:
     s3 = make_client(gateway.endpoint)
     bucket = new_bucket_name(bucket_names)

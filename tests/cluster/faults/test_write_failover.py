@@ -30,7 +30,7 @@ import pytest
 from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
-from ..conftest import Cluster, cluster_gateway_process, new_bucket_name
+from ..conftest import Cluster, new_bucket_name
 from .conftest import RESTORE_TIMEOUT, cluster_dir, daemon_names, daemon_pid
 
 MiB = 1024 * 1024
@@ -46,19 +46,6 @@ def three(restored_cluster: Cluster) -> Cluster:
     if len(datanodes(restored_cluster)) < 3:
         pytest.skip("needs a cluster of three datanodes (cluster start --datanodes 3)")
     return restored_cluster
-
-
-@pytest.fixture(scope="module")
-def gateway(restored_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """ozs3 with its default deadline (a leader election must fit in it)."""
-    gw = cluster_gateway_process(
-        restored_cluster, tmp_path_factory.mktemp("gw-failover")
-    )
-    gw.start(timeout=60)
-    yield gw
-    code = gw.stop()
-    assert code in (0, -15), gw.log()
-    assert not gw.tracebacks(), gw.log()
 
 
 def ozone(cluster: Cluster, *args: str) -> str:
@@ -145,7 +132,9 @@ def sha256_of(s3: Any, bucket: str, key: str) -> bytes:
     return digest.digest()
 
 
-def test_upload_survives_its_containers_closing(three: Cluster, gateway, bucket_names):
+def test_upload_survives_its_containers_closing(
+    three: Cluster, gateway: GatewayProcess, bucket_names
+):
     s3 = make_client(gateway.endpoint)
     bucket = new_bucket_name(bucket_names)
     s3.create_bucket(Bucket=bucket)
@@ -165,7 +154,7 @@ def test_upload_survives_its_containers_closing(three: Cluster, gateway, bucket_
 
 
 def test_upload_survives_its_pipeline_leader_killed(
-    three: Cluster, gateway, bucket_names
+    three: Cluster, gateway: GatewayProcess, bucket_names
 ):
     s3 = make_client(gateway.endpoint)
     bucket = new_bucket_name(bucket_names)
