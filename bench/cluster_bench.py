@@ -8,8 +8,12 @@ the cluster's s3g one after the other, the same way (bench.py's workloads):
 
 - one PUT and one GET of ``--size-mib`` MiB, MB/s (every byte read back
   verified with CRC32C);
-- 4 KiB PUT, GET (verified) and DELETE of ``--ops`` keys at
-  ``--concurrency`` keep-alive connections: ops/s, p50, p99;
+- a multipart upload of ``--multipart-mib`` MiB as the aws CLI sends it by
+  default (8 MiB parts, 10 at once) and its parallel ranged download, MB/s;
+- 4 KiB PUT, GET (verified), HEAD and DELETE of ``--ops`` keys at each of
+  ``--concurrency`` (a list) keep-alive connections: ops/s, p50, p99;
+- ListObjectsV2 through a bucket of ``--list-keys`` keys (written once,
+  through ozs3, listed by each gateway): keys/s;
 - the gateway process's CPU time during its run (/proc/<pid>/stat);
 - the gateway process's resident set: VmRSS sampled every 50 ms during its
   run, the maximum reported (s3g is a long-running JVM whose VmHWM holds its
@@ -41,7 +45,16 @@ import time
 from typing import Any
 
 # bench puts the repository root on sys.path (tests.support.gateway).
-from bench import Client, MiB, Signer, big_put_get, emit, small_ops
+from bench import (
+    Client,
+    MiB,
+    Signer,
+    big_put_get,
+    emit,
+    list_all,
+    multipart,
+    small_ops,
+)
 
 NAMES = {"ozs3": "ozs3", "s3g": "Ozone s3g"}
 
@@ -196,8 +209,9 @@ def measure(gateway: str, client: Client, endpoint: str, signer: Signer,
     def record(rec: dict[str, object]) -> None:
         emit({"gateway": gateway, **rec})
 
+    concurrencies = [int(c) for c in str(args.concurrency).split(",")]
     if args.warmup_ops:  # untimed: JIT, connection pools, caches
-        small_ops(endpoint, signer, bucket, args.warmup_ops, args.concurrency,
+        small_ops(endpoint, signer, bucket, args.warmup_ops, max(concurrencies),
                   ("PUT", "GET", "DELETE"))  # fmt: skip
     cpu = cpu_seconds(pid)
     with RssSampler(pid) as rss:
@@ -205,14 +219,25 @@ def measure(gateway: str, client: Client, endpoint: str, signer: Signer,
             record(rec)
             op = "PUT" if rec["workload"] == "put_single" else "GET"
             rows[f"{op} {args.size_mib} MiB single, MB/s"] = float(rec["MBps"])  # type: ignore[arg-type]
-        for rec in small_ops(endpoint, signer, bucket, args.ops, args.concurrency,
-                             ("PUT", "GET", "DELETE")):  # fmt: skip
+        if args.multipart_mib:
+            for rec in multipart(endpoint, signer, bucket, args.multipart_mib * MiB,
+                                 8 * MiB, 10):  # fmt: skip
+                record(rec)
+                what = ("multipart upload" if rec["workload"] == "put_multipart"
+                        else "ranged parallel GET")  # fmt: skip
+                rows[f"{what} {args.multipart_mib} MiB, MB/s"] = float(rec["MBps"])  # type: ignore[arg-type]
+        for c in concurrencies:
+            for rec in small_ops(endpoint, signer, bucket, args.ops, c):
+                record(rec)
+                op = str(rec["workload"]).split("_")[0].upper()
+                rows[f"{op} 4 KiB c={c}, ops/s"] = float(rec["ops_per_s"])  # type: ignore[arg-type]
+                rows[f"{op} 4 KiB c={c}, p99 ms"] = float(rec["p99_ms"])  # type: ignore[arg-type]
+        if args.list_bucket:
+            rec = list_all(client, args.list_bucket, args.list_keys)
             record(rec)
-            op = str(rec["workload"]).split("_")[0].upper()
-            c = args.concurrency
-            rows[f"{op} 4 KiB c={c}, ops/s"] = float(rec["ops_per_s"])  # type: ignore[arg-type]
-            rows[f"{op} 4 KiB c={c}, p50 ms"] = float(rec["p50_ms"])  # type: ignore[arg-type]
-            rows[f"{op} 4 KiB c={c}, p99 ms"] = float(rec["p99_ms"])  # type: ignore[arg-type]
+            rows[f"ListObjectsV2 of {args.list_keys} keys, keys/s"] = float(
+                rec["keys_per_s"]  # type: ignore[arg-type]
+            )
     cpu = cpu_seconds(pid) - cpu
     record({"workload": "cpu", "pid": pid, "gateway_cpu_s": round(cpu, 1),
             "loadavg_1m": round(os.getloadavg()[0], 2)})  # fmt: skip
@@ -229,6 +254,39 @@ def measure(gateway: str, client: Client, endpoint: str, signer: Signer,
         rss_rec["vmhwm_MiB"] = round(status_kib(pid, "VmHWM") / mib, 1)
     record(rss_rec)
     return rows
+
+
+def fill_list_bucket(
+    info: dict[str, str], work: str, signer: Signer, args: argparse.Namespace
+) -> str:
+    """A bucket of ``--list-keys`` zero-byte keys (100 prefixes), written
+    through a gateway of ozs3's at 64 connections."""
+    from loadgen import run
+
+    os.makedirs(os.path.join(work, "fill"), exist_ok=True)
+    gw = start_ozs3(info["ozone_site"], os.path.join(work, "fill"), args.reactor)
+    try:
+        bucket = f"cb-list-{os.getpid()}"
+        Client(gw.endpoint, signer).call("PUT", f"/{bucket}")
+        host, port = "127.0.0.1", gw.port
+        per = -(-args.list_keys // 64)
+        names = [f"dir{i % 100:02d}/key-{i:08d}" for i in range(args.list_keys)]
+        jobs = [[("PUT", f"/{bucket}/{n}", b"") for n in names[j * per:(j + 1) * per]]
+                for j in range(64)]  # fmt: skip
+
+        def sign(method: str, path: str, extra: dict[str, str]) -> dict[str, str]:
+            return signer.headers(method, f"{host}:{port}", path, "", extra)
+
+        def check(method: str, path: str, status: int, body: bytes) -> None:
+            if status != 200:
+                raise RuntimeError(f"{method} {path}: {status} {body[:200]!r}")
+
+        lat, dt = run(host, port, sign, [j for j in jobs if j], check)
+        emit({"workload": "fill_list_bucket", "keys": len(lat),
+              "seconds": round(dt, 1)})  # fmt: skip
+        return bucket
+    finally:
+        gw.stop(30)
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -256,7 +314,12 @@ def main() -> None:
                     help="the name=value file 'cluster start' printed")  # fmt: skip
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--ops", type=int, default=4000)
-    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--concurrency", default="16",
+                    help="connections for the 4 KiB rows; a list: 1,16,64")  # fmt: skip
+    ap.add_argument("--multipart-mib", type=int, default=0,
+                    help="a multipart upload of this size (0: none)")  # fmt: skip
+    ap.add_argument("--list-keys", type=int, default=0,
+                    help="ListObjectsV2 through a bucket of this many keys")  # fmt: skip
     ap.add_argument("--warmup-ops", type=int, default=256,
                     help="untimed 4 KiB PUT/GET/DELETE per gateway first")  # fmt: skip
     ap.add_argument("--gateways", default="ozs3,s3g",
@@ -290,7 +353,10 @@ def main() -> None:
           "loadavg_1m": round(os.getloadavg()[0], 2)})  # fmt: skip
     results: dict[str, dict[str, float]] = {}
     work = tempfile.mkdtemp(prefix="ozs3-cluster-bench-")
+    args.list_bucket = None
     try:
+        if args.list_keys:
+            args.list_bucket = fill_list_bucket(info, work, signer, args)
         for gateway in gateways:
             gw = None
             if gateway == "ozs3":
@@ -317,6 +383,8 @@ def main() -> None:
             if gateway != gateways[-1]:
                 time.sleep(2)  # let the cluster settle between gateways
     finally:
+        if args.list_bucket:
+            empty_bucket(s3g_client, args.list_bucket)
         shutil.rmtree(work, ignore_errors=True)
     print()
     print(table(results))
