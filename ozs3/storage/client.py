@@ -247,7 +247,7 @@ class EmbeddedObjectStore(BlockReclaimer):
         )
 
     def lookup_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
+        self, bucket: str, key: str, bucket_id: int | None = None, head: bool = False
     ) -> Deferred[KeyInfo]:
         return self.om.lookup_key(bucket, key, bucket_id)
 

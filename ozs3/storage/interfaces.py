@@ -154,8 +154,11 @@ class ObjectStore(Protocol):
         on the destination, as for ``open_key``."""
 
     def lookup_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
-    ) -> Deferred[KeyInfo]: ...
+        self, bucket: str, key: str, bucket_id: int | None = None, head: bool = False
+    ) -> Deferred[KeyInfo]:
+        """The key's current version.  ``head``: its bytes will not be read
+        (HEAD, tags, attributes), so a store may skip locating its blocks;
+        the version's parts are still known."""
 
     def open_reader(
         self, info: KeyInfo, offset: int, length: int, prefetch: int = 0

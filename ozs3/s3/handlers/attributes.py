@@ -29,7 +29,7 @@ async def get_object_attributes(gw: S3Gateway, call: Call) -> S3Response:
     wanted = parse_attributes_header(call.headers.get("x-amz-object-attributes"))
     max_parts = parse_max_parts(call.headers.get(MAX_PARTS_HEADER))
     marker = parse_part_number_marker(call.headers.get(MARKER_HEADER))
-    info = await gw.store.lookup_key(bucket, key, call.bucket_id(bucket))
+    info = await gw.store.lookup_key(bucket, key, call.bucket_id(bucket), head=True)
     body = attributes_xml(
         info, wanted, storage_class_of(info.meta.replication), max_parts, marker
     )

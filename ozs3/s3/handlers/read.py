@@ -64,7 +64,7 @@ async def get_object(gw: S3Gateway, call: Call) -> S3Response:
     check_version(call)
     part_number = _part_number(call)
     pinned = call.bucket_id(bucket)
-    info = await gw.store.lookup_key(bucket, key, pinned)
+    info = await gw.store.lookup_key(bucket, key, pinned, head=call.op == "HeadObject")
     for _ in range(OPEN_ATTEMPTS):
         response, span = _version_response(call, info, part_number)
         if response.status != 304:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 async def get_object_tagging(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     check_version(call)
-    info = await gw.store.lookup_key(bucket, key, call.bucket_id(bucket))
+    info = await gw.store.lookup_key(bucket, key, call.bucket_id(bucket), head=True)
     return S3Response(200, dict(XML), tagging_xml(info.meta.tags))
 
 

@@ -339,13 +339,17 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
 
     @async_to_deferred
     async def lookup_key(
-        self, bucket: str, key: str, bucket_id: int | None = None
+        self, bucket: str, key: str, bucket_id: int | None = None, head: bool = False
     ) -> KeyInfo:
         await self._pinned(bucket, bucket_id)
-        return await self._lookup(bucket, key)
+        return await self._lookup(bucket, key, head)
 
-    async def _lookup(self, bucket: str, key: str) -> ClusterKeyInfo:
-        k = await self.om.get_key(bucket, key)
+    async def _lookup(
+        self, bucket: str, key: str, head: bool = False
+    ) -> ClusterKeyInfo:
+        # head: the OM skips resolving the blocks' pipelines (SCM's container
+        # locations); the blocks, with their part numbers, still come.
+        k = await self.om.get_key(bucket, key, head=head)
         if not k.is_file:
             raise KeyNotFound(key)  # a directory of an FSO bucket
         return key_info(k)
