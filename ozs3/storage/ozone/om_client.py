@@ -23,7 +23,6 @@ from .om_multipart import MultipartCalls
 from .om_transport import OMTransport, om_transport
 from .om_types import (
     ETAG_KEY,
-    EXPECTED_GEN_CREATE_IF_ABSENT,
     OM_VERSION_LIGHTWEIGHT_LIST_KEYS,
     OM_VERSION_OPTIMIZED_GET_KEY_INFO,
     DeleteKeysResult,
@@ -188,11 +187,7 @@ class OMClient(MultipartCalls):
         exists / the existing one has that ETag (Ozone's conditional writes:
         expectedDataGeneration 0, expectedETag).  ``part``: (upload id, part
         number), a part of that multipart upload (``commit_part``)."""
-        conditions: dict[str, Any] = {}
-        if if_absent:
-            conditions["expectedDataGeneration"] = EXPECTED_GEN_CREATE_IF_ABSENT
-        if if_etag is not None:
-            conditions["expectedETag"] = if_etag
+        conditions = codec.write_conditions(if_absent, if_etag)
         args = codec.key_args(
             self.volume,
             bucket,

@@ -15,6 +15,7 @@ from typing import Any
 
 from .om_errors import om_status_error
 from .om_types import (
+    EXPECTED_GEN_CREATE_IF_ABSENT,
     Datanode,
     KeyBlock,
     KeySummary,
@@ -128,6 +129,18 @@ def _seconds(ms: int) -> float:
 
 def key_args(volume: str, bucket: str, key: str, **fields: Any) -> Any:
     return om_pb2.KeyArgs(volumeName=volume, bucketName=bucket, keyName=key, **fields)
+
+
+def write_conditions(if_absent: bool, if_etag: str | None) -> dict[str, Any]:
+    """KeyArgs' conditions for a write (CreateKey, CompleteMultiPartUpload):
+    no key of that name (expectedDataGeneration 0), or the current one has
+    that ETag; the OM checks them again when it commits."""
+    conditions: dict[str, Any] = {}
+    if if_absent:
+        conditions["expectedDataGeneration"] = EXPECTED_GEN_CREATE_IF_ABSENT
+    if if_etag is not None:
+        conditions["expectedETag"] = if_etag
+    return conditions
 
 
 def replication_fields(replication: tuple[str, int] | None) -> dict[str, int]:

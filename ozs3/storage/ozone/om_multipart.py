@@ -18,7 +18,6 @@ from twisted.internet.defer import Deferred
 from . import om_codec as codec
 from .om_types import (
     ETAG_KEY,
-    EXPECTED_GEN_CREATE_IF_ABSENT,
     CommittedPart,
     KeyBlock,
     OpenKeySession,
@@ -123,11 +122,7 @@ class MultipartCalls:
         """Stitch ``parts`` ((number, ETag), ascending) into the key; the
         ETag the OM stored for it.  ``if_absent`` / ``if_etag`` as for
         ``open_key``."""
-        conditions: dict[str, Any] = {}
-        if if_absent:
-            conditions["expectedDataGeneration"] = EXPECTED_GEN_CREATE_IF_ABSENT
-        if if_etag is not None:
-            conditions["expectedETag"] = if_etag
+        conditions = codec.write_conditions(if_absent, if_etag)
         args = codec.key_args(
             self.volume,
             bucket,

@@ -68,6 +68,29 @@ def daemon_pid(cluster: Cluster, name: str) -> int | None:
     return pid if want <= set(args) else None
 
 
+def datanodes(cluster: Cluster) -> list[str]:
+    return [n for n in daemon_names(cluster) if n.startswith("dn")]
+
+
+def start_what_is_down(cluster: Cluster) -> None:
+    """``cluster start DIR``: it starts the daemons that are not running."""
+    script = shlex.split(cluster.info["ozone"])[0]
+    subprocess.run(
+        [script, "start", str(cluster_dir(cluster))],
+        stdout=subprocess.DEVNULL,
+        timeout=RESTORE_TIMEOUT,
+        check=True,
+    )
+
+
+@pytest.fixture
+def three(restored_cluster: Cluster) -> Cluster:
+    """The cluster, if it has three datanodes (keys RATIS/THREE)."""
+    if len(datanodes(restored_cluster)) < 3:
+        pytest.skip("needs a cluster of three datanodes (cluster start --datanodes 3)")
+    return restored_cluster
+
+
 def process_state(pid: int) -> str:
     """R, S, T (stopped), ... from /proc/PID/stat."""
     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -147,13 +170,7 @@ def restored_cluster(
             else:
                 os.kill(pid, signal.SIGCONT)
         if dead:
-            script = shlex.split(cluster.info["ozone"])[0]
-            subprocess.run(
-                [script, "start", str(cluster_dir(cluster))],
-                stdout=subprocess.DEVNULL,
-                timeout=RESTORE_TIMEOUT,
-                check=True,
-            )
+            start_what_is_down(cluster)
         wait_writable(s3g, probe, RESTORE_TIMEOUT)
         assert not dead, f"daemons died during the faults (restarted): {dead}"
 

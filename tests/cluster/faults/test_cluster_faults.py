@@ -30,7 +30,7 @@ from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
 from ..conftest import Cluster, cluster_gateway_process, new_bucket_name
-from .conftest import DEADLINE, daemon_names, paused
+from .conftest import DEADLINE, datanodes, paused
 
 MiB = 1024 * 1024
 # What a failing request may take beyond the deadline (request set-up, the
@@ -124,10 +124,6 @@ def all_paused(cluster: Cluster, names: list[str]) -> Iterator[None]:
         for name in names:
             stack.enter_context(paused(cluster, name))
         yield
-
-
-def datanodes(cluster: Cluster) -> list[str]:
-    return [n for n in daemon_names(cluster) if n.startswith("dn")]
 
 
 def test_datanodes_stopped_during_an_upload(

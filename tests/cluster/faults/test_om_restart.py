@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shlex
 import signal
-import subprocess
 import threading
 import time
 
@@ -20,7 +18,7 @@ from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
 from ..conftest import Cluster, new_bucket_name
-from .conftest import RESTORE_TIMEOUT, cluster_dir, daemon_pid
+from .conftest import RESTORE_TIMEOUT, daemon_pid, start_what_is_down
 from .test_write_failover import sha256_of, streamed_put
 
 MiB = 1024 * 1024
@@ -35,13 +33,7 @@ def restart_om(cluster: Cluster) -> None:
     while daemon_pid(cluster, "om") is not None:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    script = shlex.split(cluster.info["ozone"])[0]
-    subprocess.run(
-        [script, "start", str(cluster_dir(cluster))],
-        stdout=subprocess.DEVNULL,
-        timeout=RESTORE_TIMEOUT,
-        check=True,
-    )
+    start_what_is_down(cluster)
 
 
 def test_uploads_across_an_om_restart(

@@ -25,21 +25,10 @@ from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
 from ..conftest import Cluster, new_bucket_name
-from .conftest import DEADLINE, cluster_dir, daemon_names, paused
+from .conftest import DEADLINE, cluster_dir, datanodes, paused
 
 MiB = 1024 * 1024
 SLACK = 3.0
-
-
-def datanodes(cluster: Cluster) -> list[str]:
-    return [n for n in daemon_names(cluster) if n.startswith("dn")]
-
-
-@pytest.fixture
-def three(restored_cluster: Cluster) -> Cluster:
-    if len(datanodes(restored_cluster)) < 3:
-        pytest.skip("needs a cluster of three datanodes (cluster start --datanodes 3)")
-    return restored_cluster
 
 
 @pytest.fixture

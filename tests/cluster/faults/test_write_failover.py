@@ -25,27 +25,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
 from ..conftest import Cluster, new_bucket_name
-from .conftest import RESTORE_TIMEOUT, cluster_dir, daemon_names, daemon_pid
+from .conftest import (
+    cluster_dir,
+    daemon_pid,
+    datanodes,
+    start_what_is_down,
+)
 
 MiB = 1024 * 1024
 PIECE = MiB
-
-
-def datanodes(cluster: Cluster) -> list[str]:
-    return [n for n in daemon_names(cluster) if n.startswith("dn")]
-
-
-@pytest.fixture
-def three(restored_cluster: Cluster) -> Cluster:
-    if len(datanodes(restored_cluster)) < 3:
-        pytest.skip("needs a cluster of three datanodes (cluster start --datanodes 3)")
-    return restored_cluster
 
 
 def ozone(cluster: Cluster, *args: str) -> str:
@@ -175,12 +167,6 @@ def test_upload_survives_its_pipeline_leader_killed(
     # The writes in flight when the leader died went to another peer.
     assert "unanswered writes go to" in gateway.log()
     # Back: the cluster script starts only what is down.
-    script = shlex.split(three.info["ozone"])[0]
-    subprocess.run(
-        [script, "start", str(cluster_dir(three))],
-        stdout=subprocess.DEVNULL,
-        timeout=RESTORE_TIMEOUT,
-        check=True,
-    )
+    start_what_is_down(three)
     assert daemon_pid(three, victim) is not None
     assert sha256_of(s3, bucket, "big") == sent
