@@ -89,8 +89,19 @@ class Client:
                 headers: dict[str, str] | None = None) -> http.client.HTTPResponse:  # fmt: skip
         h = self.signer.headers(method, self.hostport, path, query, headers)
         url = quote(path, safe="/-_.~") + (f"?{query}" if query else "")
-        self.conn.request(method, url, body=body, headers=h)  # type: ignore[arg-type]
-        return self.conn.getresponse()
+        try:
+            self.conn.request(method, url, body=body, headers=h)  # type: ignore[arg-type]
+            return self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the kept-alive connection while it idled
+            # (gateways time idle clients out): once more on a new one,
+            # unless the body was a stream that is spent now.
+            if body is not None and not isinstance(body, bytes | str):
+                raise
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
+            self.conn.request(method, url, body=body, headers=h)  # type: ignore[arg-type]
+            return self.conn.getresponse()
 
     def call(self, method: str, path: str, body: object = None, query: str = "",
              headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 204)) -> bytes:  # fmt: skip
@@ -363,9 +374,10 @@ def _each_part(endpoint: str, signer: Signer, nparts: int, parallel: int,
 
 
 def multipart(endpoint: str, signer: Signer, bucket: str, size: int, part: int,
-              parallel: int) -> list[dict[str, object]]:  # fmt: skip
+              parallel: int, keep: bool = False) -> list[dict[str, object]]:  # fmt: skip
     """Multipart upload (``parallel`` parts at once) and a parallel ranged
-    download of the same object, every range verified."""
+    download of the same object, every range verified; ``keep``: the object
+    (``multi``) stays."""
     from xml.etree import ElementTree
 
     base = os.urandom(part)
@@ -412,7 +424,8 @@ def multipart(endpoint: str, signer: Signer, bucket: str, size: int, part: int,
     t = time.perf_counter()
     _each_part(endpoint, signer, nparts, parallel, down)
     down_rate = size / (time.perf_counter() - t) / 1e6
-    c.call("DELETE", f"/{bucket}/multi")
+    if not keep:
+        c.call("DELETE", f"/{bucket}/multi")
     common = {"size_MiB": size // MiB, "part_MiB": part // MiB, "parallel": parallel}
     return [
         {"workload": "put_multipart", **common, "MBps": round(up_rate, 1)},

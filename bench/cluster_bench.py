@@ -221,11 +221,17 @@ def measure(gateway: str, client: Client, endpoint: str, signer: Signer,
             rows[f"{op} {args.size_mib} MiB single, MB/s"] = float(rec["MBps"])  # type: ignore[arg-type]
         if args.multipart_mib:
             for rec in multipart(endpoint, signer, bucket, args.multipart_mib * MiB,
-                                 8 * MiB, 10):  # fmt: skip
+                                 8 * MiB, 10, keep=True):  # fmt: skip
                 record(rec)
                 what = ("multipart upload" if rec["workload"] == "put_multipart"
                         else "ranged parallel GET")  # fmt: skip
                 rows[f"{what} {args.multipart_mib} MiB, MB/s"] = float(rec["MBps"])  # type: ignore[arg-type]
+            with RssSampler(pid) as copy_rss:
+                rec = copy_object(client, bucket, args.multipart_mib * MiB)
+            rec["rss_max_sampled_MiB"] = round(copy_rss.peak / 1024, 1)
+            record(rec)
+            rows[f"CopyObject {args.multipart_mib} MiB, MB/s"] = float(rec["MBps"])  # type: ignore[arg-type]
+            rows["RSS max during that copy, MiB"] = float(rec["rss_max_sampled_MiB"])  # type: ignore[arg-type]
         for c in concurrencies:
             for rec in small_ops(endpoint, signer, bucket, args.ops, c):
                 record(rec)
@@ -254,6 +260,24 @@ def measure(gateway: str, client: Client, endpoint: str, signer: Signer,
         rss_rec["vmhwm_MiB"] = round(status_kib(pid, "VmHWM") / mib, 1)
     record(rss_rec)
     return rows
+
+
+def copy_object(client: Client, bucket: str, size: int) -> dict[str, object]:
+    """CopyObject of the multipart upload's object (``multi``), timed; both
+    deleted after."""
+    t = time.perf_counter()
+    client.call("PUT", f"/{bucket}/multi-copy",
+                headers={"x-amz-copy-source": f"/{bucket}/multi"})  # fmt: skip
+    dt = time.perf_counter() - t
+    head = client.request("HEAD", f"/{bucket}/multi-copy")
+    head.read()
+    length = int(head.getheader("Content-Length") or -1)
+    if length != size:
+        raise RuntimeError(f"the copy holds {length} bytes, not {size}")
+    for key in ("multi", "multi-copy"):
+        client.call("DELETE", f"/{bucket}/{key}")
+    return {"workload": "copy_object", "size_MiB": size // MiB,
+            "MBps": round(size / dt / 1e6, 1), "seconds": round(dt, 1)}  # fmt: skip
 
 
 def fill_list_bucket(
