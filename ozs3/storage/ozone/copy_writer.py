@@ -21,8 +21,10 @@ from ..interfaces import ObjectReader
 from ..model import KeyInfo, PartInfo
 from .key_writer import ClusterKeyWriter
 
-# Bytes per read while copying: a few chunks, so reads and writes overlap.
-COPY_PIECE = 4 * 1024 * 1024
+# Bytes per read while copying (one more on its way while they are written):
+# 1 MiB kept a fresh gateway's copy of 3 GiB at 139 MiB VmHWM (4 MiB: 164)
+# at the same speed.
+COPY_PIECE = 1024 * 1024
 
 OpenReader = Callable[[KeyInfo, int, int], Awaitable[ObjectReader]]
 

@@ -206,8 +206,12 @@ class RatisClient:
     ) -> Deferred[RatisReply]:
         """Send a container command as an ordered Raft write; its reply (a
         failure: the mapped storage error) within the deadline."""
+        return self.submit_message(dn_codec.container_message(request, data))
+
+    def submit_message(self, content: bytes) -> Deferred[RatisReply]:
+        """``submit`` of a command already made a Ratis message
+        (``dn_codec.container_message``)."""
         self._call_id += 1
-        content = dn_codec.container_message(request, data)
         call = _Call(self._call_id, content, Deferred())
         call.timer = self.reactor.callLater(self.deadline, self._expire, call)
         self._calls[call.call_id] = call
@@ -333,7 +337,7 @@ class RatisBlockWriter:
         # The block as the last answered PutBlock made it (None: none yet),
         # and the chunks written since, with their bytes.
         self.acked: CommittedBlock | None = None
-        self._retained: list[tuple[int, bytes]] = []
+        self._retained: list[tuple[int, bytes | memoryview]] = []
         self._flushed_at = 0
 
     @property
@@ -381,19 +385,26 @@ class RatisBlockWriter:
 
     async def _write_chunk(self, data: bytes) -> None:
         # Taken out of pending and retained at once: nothing lost on failure.
-        self._retained.append((self.length, data))
+        offset = self.length
+        self._retained.append((offset, data))
         while len(self._in_flight) >= self.max_in_flight:
             await self._in_flight.pop(0)
         chunk = Chunk(
             dn_codec.chunk_name(self.block.local_id, len(self.chunks) + 1),
-            self.length,
+            offset,
             len(data),
             checksum.compute(data, self.checksum_type, self.bytes_per_checksum),
         )
         request = dn_codec.write_chunk_request(
             self.block, chunk, b"", self.datanode_uuid
         )
-        self._in_flight.append(self.client.submit(request, data))
+        # The Ratis message carries the bytes after its header: the copy
+        # kept for a fail-over is that message's tail, not another copy.
+        content = dn_codec.container_message(request, data)
+        for i, (at, _) in enumerate(self._retained):
+            if at == offset and data:
+                self._retained[i] = (offset, memoryview(content)[-len(data) :])
+        self._in_flight.append(self.client.submit_message(content))
         self.chunks.append(chunk)
         self.length += len(data)
         if self.length - self._flushed_at >= self.flush_size:
