@@ -13,6 +13,7 @@ from twisted.python.failure import Failure
 
 from ozs3.storage.model import ObjectMeta
 from ozs3.storage.ozone import key_writer
+from ozs3.storage.ozone.dn_codec import BlockID, CommittedBlock
 from ozs3.storage.ozone.dn_errors import DatanodeUnavailable
 from ozs3.storage.ozone.om_types import (
     Datanode,
@@ -26,20 +27,47 @@ DN = Datanode("dn-1", "127.0.0.1", "localhost", {"RATIS": 1, "STANDALONE": 2})
 PIPELINE = Pipeline("00000000-0000-0000-0000-000000000001", "RATIS", 1, "OPEN", (DN,))
 
 
+class FakeClient:
+    unreachable: set[str] = {"dn-1"}
+
+
 class FailingBlockWriter:
-    """Every block's finish fails, after the writer has moved on."""
+    """Every block's finish fails, after the writer has moved on; nothing
+    of it was acknowledged."""
 
     def __init__(self, client: Any, block: Any, uuid: str, **kw: Any) -> None:
         self.block = block
+        self.client = FakeClient()
+        self.given: list[bytes] = []
+        self.acked: CommittedBlock | None = None
 
     async def write(self, data: Any) -> None:
-        pass
+        self.given.append(bytes(data))
+
+    def unacknowledged(self) -> list[bytes]:
+        return list(self.given)
 
     async def finish(self) -> Any:
         raise DatanodeUnavailable(f"block {self.block.local_id} lost")
 
     def abort(self) -> None:
         pass
+
+
+class FlakyBlockWriter(FailingBlockWriter):
+    """Blocks 1 and 2 fail at finish with their first 2 bytes acknowledged;
+    the others (the replacements) succeed."""
+
+    async def finish(self) -> Any:
+        data = b"".join(self.given)
+        if self.block.local_id in (1, 2):
+            self.acked = CommittedBlock(BlockID(1, self.block.local_id, 7), 2)
+            raise DatanodeUnavailable(f"block {self.block.local_id} closed")
+        return CommittedBlock(BlockID(1, self.block.local_id, 9), len(data))
+
+    def unacknowledged(self) -> list[bytes]:
+        data = b"".join(self.given)
+        return [data[self.acked.length :]] if self.acked else [data]
 
 
 class FakeRatisPool:
@@ -50,16 +78,20 @@ class FakeRatisPool:
 class FakeOM:
     def __init__(self) -> None:
         self.n = 0
-        self.committed = False
+        self.committed: list[KeyBlock] | None = None
+        self.excludes: list[dict[str, Any]] = []
 
-    def allocate_block(self, session: Any) -> Deferred[KeyBlock]:
+    def allocate_block(self, session: Any, **exclude: Any) -> Deferred[KeyBlock]:
         self.n += 1
+        self.excludes.append(exclude)
         d: Deferred[KeyBlock] = Deferred()
         d.callback(KeyBlock(1, self.n, 0, 4, pipeline=PIPELINE))
         return d
 
-    def commit_key(self, *a: Any, **kw: Any) -> Deferred[None]:
-        self.committed = True
+    def commit_key(
+        self, session: Any, blocks: Any, *a: Any, **kw: Any
+    ) -> Deferred[None]:
+        self.committed = list(blocks)
         d: Deferred[None] = Deferred()
         d.callback(None)
         return d
@@ -72,6 +104,38 @@ def result(d: Deferred[Any]) -> Any:
     return box[0]
 
 
+def new_writer(om: FakeOM) -> key_writer.ClusterKeyWriter:
+    key = OzoneKey("s3v", "b", "k", 0, 0.0, 0.0, "RATIS", 1, {})
+    return key_writer.ClusterKeyWriter(
+        om,  # type: ignore[arg-type]
+        FakeRatisPool(),  # type: ignore[arg-type]
+        key_writer.WriteSettings(4, 4, "CRC32", 4),
+        OpenKeySession(1, key, 0),
+        ObjectMeta(),
+        "o",
+    )
+
+
+def test_failed_blocks_end_where_acknowledged_and_the_rest_moves_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(key_writer, "RatisBlockWriter", FlakyBlockWriter)
+    om = FakeOM()
+    writer = new_writer(om)
+    assert result(writer.write(b"aaaabbbbcc")) is None
+    assert not isinstance(result(writer.commit("etag")), Failure)
+    assert om.committed is not None
+    # Block 1 (2 of 4 bytes acknowledged), its replacement (the other 2),
+    # block 2 likewise, then block 3 (2 bytes), in the key's order.
+    laid = [(b.local_id, b.length) for b in om.committed]
+    assert laid == [(1, 2), (4, 2), (2, 2), (5, 2), (3, 2)], laid
+    assert sum(length for _, length in laid) == 10 and writer.failovers == 2
+    # Each replacement was allocated away from what failed.
+    assert om.excludes[3]["exclude_containers"] == [1]
+    assert om.excludes[3]["exclude_pipelines"] == [PIPELINE.id]
+    assert om.excludes[3]["exclude_datanodes"] == ["dn-1"]
+
+
 @pytest.mark.parametrize("end", ["commit", "abort"])
 def test_failed_closing_blocks_fail_the_key_and_log_nothing(
     monkeypatch: pytest.MonkeyPatch, end: str
@@ -82,16 +146,9 @@ def test_failed_closing_blocks_fail_the_key_and_log_nothing(
     globalLogPublisher.addObserver(observer)
     try:
         om = FakeOM()
-        key = OzoneKey("s3v", "b", "k", 0, 0.0, 0.0, "RATIS", 1, {})
-        writer = key_writer.ClusterKeyWriter(
-            om,  # type: ignore[arg-type]
-            FakeRatisPool(),  # type: ignore[arg-type]
-            key_writer.WriteSettings(4, 4, "CRC32", 4),
-            OpenKeySession(1, key, 0),
-            ObjectMeta(),
-            "o",
-        )
-        # Three 4-byte blocks: two close in the background, then the third.
+        writer = new_writer(om)
+        # Three 4-byte blocks: two close in the background, then the third;
+        # every block and every replacement fails: so does the key.
         outcome = result(writer.write(b"x" * 12))
         if isinstance(outcome, Failure):
             assert outcome.check(DatanodeUnavailable)
@@ -100,7 +157,7 @@ def test_failed_closing_blocks_fail_the_key_and_log_nothing(
             assert isinstance(done, Failure) and done.check(DatanodeUnavailable)
         else:
             assert result(writer.abort()) is None
-        assert not om.committed
+        assert om.committed is None
         del writer, outcome
         gc.collect()
     finally:
