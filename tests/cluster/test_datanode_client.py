@@ -28,7 +28,8 @@ from ozs3.storage.ozone.dn_errors import (
 )
 from ozs3.storage.ozone.om_client import OMClient
 from ozs3.storage.ozone.om_types import KeyBlock
-from ozs3.storage.ozone.ratis_client import RatisBlockWriter, RatisClient
+from ozs3.storage.ozone.ratis_block_writer import RatisBlockWriter
+from ozs3.storage.ozone.ratis_client import RatisClient
 
 from .conftest import Cluster, new_bucket_name
 

@@ -29,7 +29,8 @@ from .dn_errors import DatanodeError, DatanodeUnavailable, RatisError
 from .key_meta import CHECKSUM, ozone_metadata
 from .om_client import OMClient
 from .om_types import KeyBlock, OpenKeySession, Pipeline
-from .ratis_client import RatisBlockWriter, RatisClient
+from .ratis_block_writer import RatisBlockWriter
+from .ratis_client import RatisClient
 
 # Blocks of one key finishing (last chunks and PutBlock in flight) while the
 # next is written: a key's writes flow across block boundaries (with small
