@@ -1,6 +1,7 @@
-"""What the cluster backend cannot do yet (issue 15): refused with
-``NotSupported`` (S3's 501, naming it) before anything is stored, never
-accepted and dropped."""
+"""What the cluster backend cannot do yet: bucket settings (tags,
+lifecycle) and the leases of the lifecycle service, conditions the OM
+cannot check, EC keys.  Refused with ``NotSupported`` (S3's 501, naming it)
+before anything is stored, never accepted and dropped."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .replication import replication_args
 class NotYetOnCluster:
     """Mixed into ``ClusterObjectStore``: the interface's calls it refuses."""
 
-    # -- bucket settings, lifecycle: the next issue ------------------------
+    # -- bucket settings, lifecycle ------------------------------------------
 
     def get_bucket_setting(
         self, bucket: str, name: str, bucket_id: int | None = None
