@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 from ozs3.storage.model import ObjectMeta
 from ozs3.storage.ozone import key_writer
 from ozs3.storage.ozone.dn_codec import BlockID, CommittedBlock
-from ozs3.storage.ozone.dn_errors import DatanodeUnavailable
+from ozs3.storage.ozone.dn_errors import ContainerNotWritable, DatanodeUnavailable
 from ozs3.storage.ozone.om_types import (
     Datanode,
     KeyBlock,
@@ -55,14 +55,16 @@ class FailingBlockWriter:
 
 
 class FlakyBlockWriter(FailingBlockWriter):
-    """Blocks 1 and 2 fail at finish with their first 2 bytes acknowledged;
-    the others (the replacements) succeed."""
+    """Blocks 1 and 2 fail at finish (their container closed) with their
+    first 2 bytes acknowledged; the others (the replacements) succeed."""
 
     async def finish(self) -> Any:
         data = b"".join(self.given)
         if self.block.local_id in (1, 2):
             self.acked = CommittedBlock(BlockID(1, self.block.local_id, 7), 2)
-            raise DatanodeUnavailable(f"block {self.block.local_id} closed")
+            raise ContainerNotWritable(
+                "CLOSED_CONTAINER_IO", f"block {self.block.local_id} closed"
+            )
         return CommittedBlock(BlockID(1, self.block.local_id, 9), len(data))
 
     def unacknowledged(self) -> list[bytes]:
@@ -148,7 +150,8 @@ def test_failed_closing_blocks_fail_the_key_and_log_nothing(
         om = FakeOM()
         writer = new_writer(om)
         # Three 4-byte blocks: two close in the background, then the third;
-        # every block and every replacement fails: so does the key.
+        # their pipeline answers nothing for a whole deadline: the key fails
+        # (503) without trying blocks elsewhere.
         outcome = result(writer.write(b"x" * 12))
         if isinstance(outcome, Failure):
             assert outcome.check(DatanodeUnavailable)
@@ -158,6 +161,7 @@ def test_failed_closing_blocks_fail_the_key_and_log_nothing(
         else:
             assert result(writer.abort()) is None
         assert om.committed is None
+        assert om.n == 3  # no block was tried elsewhere
         del writer, outcome
         gc.collect()
     finally:

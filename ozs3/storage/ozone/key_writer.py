@@ -25,7 +25,7 @@ from ..._deferred import async_to_deferred
 from ..errors import StorageError
 from ..model import KeyInfo, ObjectMeta, PartInfo
 from .dn_codec import BlockID, CommittedBlock
-from .dn_errors import DatanodeError, DatanodeUnavailable, RatisError
+from .dn_errors import DatanodeError, RatisError
 from .key_meta import CHECKSUM, ozone_metadata
 from .om_client import OMClient
 from .om_types import KeyBlock, OpenKeySession, Pipeline
@@ -38,9 +38,12 @@ from .ratis_client import RatisClient
 MAX_CLOSING_BLOCKS = 2
 # New blocks one failed block's bytes may go to before the key fails.
 MAX_FAILOVERS = 5
-# What fails a block but not the key: its container closed, its pipeline
-# gone or leaderless past the deadline, a datanode's refusal.
-BLOCK_FAILURES = (DatanodeError, DatanodeUnavailable, RatisError)
+# What fails a block but not the key: its container closed, a datanode's
+# refusal, the Ratis group's (a leader that died is followed by RatisClient
+# itself).  Not a pipeline that answered nothing for a whole deadline
+# (DatanodeUnavailable): the request is 503 then, as promised, instead of
+# spending more deadlines on blocks elsewhere.
+BLOCK_FAILURES = (DatanodeError, RatisError)
 
 
 @attrs.frozen
