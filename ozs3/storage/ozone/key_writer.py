@@ -227,7 +227,7 @@ class ClusterKeyWriter:
             self._written.append(self._closed(block, acked))
         for _ in range(MAX_FAILOVERS):
             self.failovers += 1
-            self._learn(block, writer, error)
+            self._learn(block, writer)
             self.log.warn(
                 "block {c}/{l} failed ({error}); {n} bytes go to a new block",
                 c=block.container_id, l=block.local_id, error=error,
@@ -254,9 +254,7 @@ class ClusterKeyWriter:
             return
         raise error
 
-    def _learn(
-        self, block: KeyBlock, writer: RatisBlockWriter, error: Exception
-    ) -> None:
+    def _learn(self, block: KeyBlock, writer: RatisBlockWriter) -> None:
         self._exclude_containers.add(block.container_id)
         if block.pipeline is not None:
             self._exclude_pipelines.add(block.pipeline.id)

@@ -126,9 +126,10 @@ class RatisBlockWriter:
         # The Ratis message carries the bytes after its header: the copy
         # kept for a fail-over is that message's tail, not another copy.
         content = dn_codec.container_message(request, data)
-        for i, (at, _) in enumerate(self._retained):
-            if at == offset and data:
-                self._retained[i] = (offset, memoryview(content)[-len(data) :])
+        # (Still the last retained, unless the block was aborted meanwhile:
+        # writes do not overlap, and no PutBlock answered since covers it.)
+        if data and self._retained and self._retained[-1][0] == offset:
+            self._retained[-1] = (offset, memoryview(content)[-len(data) :])
         self._in_flight.append(self.client.submit_message(content))
         self.chunks.append(chunk)
         self.length += len(data)
