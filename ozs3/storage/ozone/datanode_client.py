@@ -9,8 +9,9 @@ window verified, a byte range streamed in bounded pieces.
 Reads go over the STANDALONE port for RATIS keys too (as Java's readers do).
 Every call has a deadline; a datanode's refusal arrives as the storage error
 ``dn_errors`` maps its Result to, a checksum that does not match as
-``checksum.ChunkChecksumMismatch`` (a ``ChecksumMismatch``).  Writes:
-``ratis_client``.
+``checksum.ChunkChecksumMismatch`` (a ``ChecksumMismatch``).  Writes of
+replicated keys: ``ratis_client``; EC cells are written here
+(``write_chunk``, ``put_block``: ``ec_writer``).
 """
 
 from __future__ import annotations
@@ -123,6 +124,27 @@ class DatanodeClient:
             )
         checksum.verify(data, chunk.checksums, first // window, what=chunk.name)
         return data[start - first : end - first]
+
+    async def write_chunk(self, block: BlockID, chunk: Chunk, data: bytes) -> None:
+        """WriteChunk straight to this datanode: only for EC blocks, whose
+        every replica is written by the client (a RATIS block written here
+        would reach one replica alone: ``ratis_client``)."""
+        await self._send(
+            dn_codec.write_chunk_request(block, chunk, data, self.datanode_uuid)
+        )
+
+    async def put_block(
+        self,
+        block: BlockID,
+        chunks: Sequence[Chunk],
+        eof: bool,
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> dn_codec.CommittedBlock:
+        """PutBlock straight to this datanode (EC blocks, as ``write_chunk``)."""
+        response = await self._send(
+            dn_codec.put_block_request(block, chunks, eof, self.datanode_uuid, metadata)
+        )
+        return dn_codec.committed_block(response)
 
     async def read_range(
         self,

@@ -50,6 +50,9 @@ class Chunk:
     offset: int
     length: int
     checksums: ChecksumData
+    # EC: the checksums of the stripe's cells, on replica 1's and the parity
+    # replicas' chunks (as Ozone's EC writer keeps them; for file checksums).
+    stripe_checksum: bytes = b""
 
     @property
     def end(self) -> int:
@@ -116,12 +119,15 @@ def checksum_data_from_proto(msg: dn.ChecksumData) -> ChecksumData:
 
 
 def chunk_proto(chunk: Chunk) -> dn.ChunkInfo:
-    return dn.ChunkInfo(
+    msg = dn.ChunkInfo(
         chunkName=chunk.name,
         offset=chunk.offset,
         len=chunk.length,
         checksumData=checksum_data_proto(chunk.checksums),
     )
+    if chunk.stripe_checksum:
+        msg.stripeChecksum = chunk.stripe_checksum
+    return msg
 
 
 def chunk_from_proto(msg: dn.ChunkInfo) -> Chunk:
@@ -188,13 +194,18 @@ def write_chunk_request(
 
 
 def put_block_request(
-    block: BlockID, chunks: Sequence[Chunk], eof: bool, datanode_uuid: str
+    block: BlockID,
+    chunks: Sequence[Chunk],
+    eof: bool,
+    datanode_uuid: str,
+    metadata: Sequence[tuple[str, str]] = (),
 ) -> dn.ContainerCommandRequestProto:
-    """PutBlock with the block's whole chunk list so far (Ozone's cumulative list)."""
+    """PutBlock with the block's whole chunk list so far (Ozone's cumulative
+    list); ``metadata`` after Ozone's own (an EC block's group length)."""
     request = _command("PutBlock", block, datanode_uuid)
     data = request.putBlock.blockData
     data.blockID.CopyFrom(block_id_proto(block))
-    for key, value in BLOCK_METADATA:
+    for key, value in (*BLOCK_METADATA, *metadata):
         data.metadata.add(key=key, value=value)
     data.chunks.extend(chunk_proto(c) for c in chunks)
     data.size = sum(c.length for c in chunks)

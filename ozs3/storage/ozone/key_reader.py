@@ -25,7 +25,7 @@ from .dn_errors import DatanodeUnavailable, ReplicaBehind
 from .om_types import Datanode, KeyBlock
 
 # Errors after which another replica may do better.
-_TRY_ANOTHER = (DatanodeUnavailable, ReplicaBehind, BlockNotFound, ChecksumMismatch)
+TRY_ANOTHER = (DatanodeUnavailable, ReplicaBehind, BlockNotFound, ChecksumMismatch)
 
 
 class DatanodePool:
@@ -83,6 +83,24 @@ def runs_of(
     return out
 
 
+async def read_block_bytes(
+    client: DatanodeClient, info: BlockInfo, start: int, stop: int
+) -> bytes:
+    """Bytes ``[start, stop)`` of a block GetBlock described, verified."""
+    if stop > info.length:
+        raise StorageIOError(
+            f"block {info.block_id.container_id}/{info.block_id.local_id} "
+            f"holds {info.length} bytes, the key needs {stop}"
+        )
+    pieces = [
+        await client.read_chunk(
+            info.block_id, read.chunk, read.keep_start, read.keep_end
+        )
+        for read in plan_range(info.chunks, start, stop, stop - start)
+    ]
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
 class ClusterObjectReader:
     def __init__(
         self,
@@ -114,10 +132,14 @@ class ClusterObjectReader:
             return succeed(b"")
         run = self._runs[self._i]
         start = run.start
-        stop = min(run.end, start + max_bytes)
+        stop = self._piece_end(run, start, max_bytes)
         run.start = stop
         self.remaining -= stop - start
         return Deferred.fromCoroutine(self._fetch(run, start, stop))
+
+    def _piece_end(self, run: _Run, start: int, max_bytes: int) -> int:
+        """Where the piece of ``run`` that starts at ``start`` ends."""
+        return min(run.end, start + max_bytes)
 
     async def _block_info(self, run: _Run) -> tuple[DatanodeClient, BlockInfo]:
         """GetBlock once per block, whoever asks first; the others wait."""
@@ -157,7 +179,7 @@ class ClusterObjectReader:
             client = self._pool.client(dn)
             try:
                 return client, await client.get_block(bid)
-            except _TRY_ANOTHER as e:
+            except TRY_ANOTHER as e:
                 failed.add(dn.uuid)
                 last = e
         raise last or StorageIOError(
@@ -169,7 +191,7 @@ class ClusterObjectReader:
             client, info = await self._block_info(run)
             try:
                 return await self._read(client, info, start, stop)
-            except _TRY_ANOTHER:
+            except TRY_ANOTHER:
                 # Give this replica up for the block; the next GetBlock asks
                 # another member (and fails, raising, when none is left).
                 run.failed.add(client.datanode_uuid)
@@ -182,18 +204,7 @@ class ClusterObjectReader:
     async def _read(
         self, client: DatanodeClient, info: BlockInfo, start: int, stop: int
     ) -> bytes:
-        if stop > info.length:
-            raise StorageIOError(
-                f"block {info.block_id.container_id}/{info.block_id.local_id} "
-                f"holds {info.length} bytes, the key needs {stop}"
-            )
-        pieces = [
-            await client.read_chunk(
-                info.block_id, read.chunk, read.keep_start, read.keep_end
-            )
-            for read in plan_range(info.chunks, start, stop, stop - start)
-        ]
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        return await read_block_bytes(client, info, start, stop)
 
     def close(self) -> None:
         self._runs = []

@@ -66,4 +66,4 @@ def refuse_unsupported(
     ):
         raise NotSupported("this conditional write or delete")
     if meta is not None:
-        replication_args(meta.replication)  # NotSupported for EC
+        replication_args(meta.replication)  # NotSupported for unknown schemes

@@ -32,6 +32,7 @@ from .om_types import (
     OpenKeySession,
     OzoneBucket,
     OzoneKey,
+    Replication,
     S3VolumeContext,
     ServiceList,
 )
@@ -173,7 +174,7 @@ class OMClient(MultipartCalls):
         *,
         owner: str | None = None,
         metadata: Mapping[str, str] | None = None,
-        replication: tuple[str, int] | None = None,
+        replication: Replication | None = None,
         tags: Mapping[str, str] | None = None,
         if_absent: bool = False,
         if_etag: str | None = None,
@@ -363,10 +364,10 @@ class OMClient(MultipartCalls):
         )
 
 
-def _replication(k: OzoneKey) -> tuple[str, int] | None:
+def _replication(k: OzoneKey) -> Replication | None:
     if k.replication_type in ("RATIS", "STAND_ALONE"):
         return (k.replication_type, k.replication_factor)
-    return None
+    return k.ec
 
 
 def _none(_: object) -> None:

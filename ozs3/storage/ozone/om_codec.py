@@ -17,12 +17,14 @@ from .om_errors import om_status_error
 from .om_types import (
     EXPECTED_GEN_CREATE_IF_ABSENT,
     Datanode,
+    EcConfig,
     KeyBlock,
     KeySummary,
     OMServiceInfo,
     OzoneBucket,
     OzoneKey,
     Pipeline,
+    Replication,
     S3VolumeContext,
     ServiceList,
 )
@@ -143,10 +145,21 @@ def write_conditions(if_absent: bool, if_etag: str | None) -> dict[str, Any]:
     return conditions
 
 
-def replication_fields(replication: tuple[str, int] | None) -> dict[str, int]:
-    """KeyArgs' type/factor for ("RATIS", 1) etc.; none: the bucket's default."""
+def replication_fields(replication: Replication | None) -> dict[str, Any]:
+    """KeyArgs' type/factor for ("RATIS", 1) etc., type and
+    ecReplicationConfig for an EC scheme; none: the bucket's default."""
     if replication is None:
         return {}
+    if isinstance(replication, EcConfig):
+        return {
+            "type": hdds_pb2.EC,
+            "ecReplicationConfig": hdds_pb2.ECReplicationConfig(
+                data=replication.data,
+                parity=replication.parity,
+                codec=replication.codec,
+                ecChunkSize=replication.cell_size,
+            ),
+        }
     rtype, factor = replication
     return {
         "type": hdds_pb2.ReplicationType.Value(rtype),
@@ -241,6 +254,16 @@ def datanode(dn: Any) -> Datanode:
     )
 
 
+def ec_config(msg: Any) -> EcConfig:
+    return EcConfig(msg.data, msg.parity, msg.codec, msg.ecChunkSize)
+
+
+def _ec_of(msg: Any) -> EcConfig | None:
+    if msg.HasField("ecReplicationConfig"):
+        return ec_config(msg.ecReplicationConfig)
+    return None
+
+
 def pipeline(p: Any) -> Pipeline:
     return Pipeline(
         id=p.id.id,
@@ -249,6 +272,8 @@ def pipeline(p: Any) -> Pipeline:
         state=hdds_pb2.PipelineState.Name(p.state),
         members=tuple(datanode(dn) for dn in p.members),
         leader_id=p.leaderID,
+        replica_indexes=tuple(p.memberReplicaIndexes),
+        ec=_ec_of(p),
     )
 
 
@@ -289,6 +314,7 @@ def key(info: Any) -> OzoneKey:
         update_id=info.updateID,
         is_file=info.isFile if info.HasField("isFile") else True,
         tags=_dict(info.tags),
+        ec=_ec_of(info),
     )
 
 
@@ -305,6 +331,7 @@ def key_summary(info: Any) -> KeySummary:
         else "",
         replication_factor=int(info.factor),
         is_file=info.isFile if info.HasField("isFile") else True,
+        ec=_ec_of(info),
     )
 
 
@@ -320,4 +347,5 @@ def summary_of(k: OzoneKey) -> KeySummary:
         replication_type=k.replication_type,
         replication_factor=k.replication_factor,
         is_file=k.is_file,
+        ec=k.ec,
     )

@@ -24,6 +24,7 @@ from .om_types import (
     OzonePart,
     OzoneUpload,
     PartsPage,
+    Replication,
     UploadsPage,
 )
 from .proto import hdds_pb2, om_pb2
@@ -59,7 +60,7 @@ class MultipartCalls:
         owner: str | None = None,
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
-        replication: tuple[str, int] | None = None,
+        replication: Replication | None = None,
     ) -> Deferred[str]:
         """A new upload for ``key``; its id.  ``metadata`` and ``tags`` land
         on the completed key."""

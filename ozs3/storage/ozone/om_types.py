@@ -93,6 +93,27 @@ class Datanode:
 
 
 @attrs.frozen
+class EcConfig:
+    """An erasure-coded replication (Ozone's ECReplicationConfig): ``data``
+    cells of ``cell_size`` bytes and ``parity`` cells per stripe."""
+
+    data: int
+    parity: int
+    codec: str = "rs"
+    cell_size: int = 1024 * 1024
+
+    @property
+    def name(self) -> str:
+        """Ozone's name for it: "rs-3-2-1024k"."""
+        return f"{self.codec}-{self.data}-{self.parity}-{self.cell_size // 1024}k"
+
+
+# A key's replication as the OM's requests take it: ("RATIS", 3) and the
+# like, or an EC scheme.
+Replication = tuple[str, int] | EcConfig
+
+
+@attrs.frozen
 class Pipeline:
     id: str  # UUID string; the Raft group id of a RATIS pipeline
     type: str  # "RATIS", "STAND_ALONE", "EC"
@@ -100,6 +121,10 @@ class Pipeline:
     state: str  # "PIPELINE_OPEN", ...
     members: tuple[Datanode, ...]
     leader_id: str = ""  # a member's uuid, if the OM named one
+    # EC: each member's replica index (1..data: data, then parity) and the
+    # scheme.
+    replica_indexes: tuple[int, ...] = ()
+    ec: EcConfig | None = None
 
     @property
     def leader(self) -> Datanode | None:
@@ -145,6 +170,7 @@ class OzoneKey:
     update_id: int = 0
     is_file: bool = True
     tags: Mapping[str, str] = attrs.field(factory=dict)
+    ec: EcConfig | None = None  # an EC key's scheme
 
     @property
     def etag(self) -> str:
@@ -166,6 +192,7 @@ class KeySummary:
     replication_type: str = ""
     replication_factor: int = 0
     is_file: bool = True
+    ec: EcConfig | None = None
 
 
 @attrs.frozen

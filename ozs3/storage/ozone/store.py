@@ -43,6 +43,8 @@ from ..model import (
 )
 from ..om.listing import ScanRequest, list_page_async
 from .copy_writer import ClusterCopyWriter
+from .ec_reader import ECObjectReader
+from .ec_writer import ECKeyWriter
 from .key_meta import CHECKSUM, etag_of, object_meta
 from .key_reader import ClusterObjectReader, DatanodePool
 from .key_writer import ClusterKeyWriter, RatisPool, WriteSettings
@@ -86,7 +88,7 @@ def key_info(k: OzoneKey) -> ClusterKeyInfo:
     meta = attrs.evolve(
         object_meta(k.metadata),
         tags=tuple(sorted(k.tags.items())),
-        replication=replication_name(k.replication_type, k.replication_factor),
+        replication=replication_name(k.replication_type, k.replication_factor, k.ec),
     )
     return ClusterKeyInfo(
         k.bucket,
@@ -105,7 +107,7 @@ def key_info(k: OzoneKey) -> ClusterKeyInfo:
 
 def listed_key(bucket: str, k: KeySummary) -> KeyInfo:
     meta = ObjectMeta(
-        replication=replication_name(k.replication_type, k.replication_factor)
+        replication=replication_name(k.replication_type, k.replication_factor, k.ec)
     )
     return KeyInfo(bucket, k.name, k.size, k.etag, k.modified, meta, owner=k.owner)
 
@@ -293,6 +295,9 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
                 raise
             # S3: If-Match on a write to a missing key is 412, not 404.
             raise PreconditionFailed("If-Match") from None
+        if session.key.ec is not None:
+            return ECKeyWriter(self.om, self.ratis, self.settings, session, meta,
+                               owner, self.datanodes)  # fmt: skip
         return ClusterKeyWriter(
             self.om, self.ratis, self.settings, session, meta, owner
         )
@@ -360,11 +365,15 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
     ) -> ObjectReader:
         if not isinstance(info, ClusterKeyInfo):
             raise TypeError("open_reader needs a KeyInfo from this store")
-        if info.replication_type not in ("RATIS", "STAND_ALONE"):
-            # An EC key's bytes are striped over its pipeline's members: a
-            # replica reader would return another layout's bytes.
+        if info.replication_type == "EC":
+            # Its bytes are striped over its pipelines' members.
+            reader: ClusterObjectReader = ECObjectReader(
+                self.datanodes, info.locations, offset, length
+            )
+        elif info.replication_type in ("RATIS", "STAND_ALONE"):
+            reader = ClusterObjectReader(self.datanodes, info.locations, offset, length)
+        else:
             raise NotSupported(f"reading {info.replication_type} keys")
-        reader = ClusterObjectReader(self.datanodes, info.locations, offset, length)
         try:
             await reader.prefetch(prefetch)
         except BaseException:
