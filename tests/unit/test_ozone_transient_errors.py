@@ -83,3 +83,23 @@ def test_no_room_for_a_block_is_unavailable() -> None:
     # Any other internal error stays one.
     other = om_status_error("INTERNAL_ERROR", "NullPointerException", "b")
     assert isinstance(other, OMError) and not isinstance(other, Unavailable)
+
+
+def test_too_few_datanodes_for_an_ec_group_is_said_plainly() -> None:
+    """SCM's placement policy refusing an EC group: a cluster that has fewer
+    datanodes than the scheme needs can never write it (501, not a 503 a
+    client would retry forever); one with enough, some down, is a 503."""
+    from ozs3.storage.errors import NotSupported
+    from ozs3.storage.ozone.om_errors import om_status_error
+
+    def said(total: int, available: int) -> str:
+        return (
+            f"No enough datanodes to choose. TotalNodes = {total} AvailableNodes "
+            f"= {available} RequiredNodes = 5 ExcludedNodes = 0 UsedNodes = 0"
+        )
+
+    never = om_status_error("INTERNAL_ERROR", said(3, 3), "b")
+    assert isinstance(never, NotSupported) and "3 datanodes" in str(never)
+    assert STORAGE_TO_S3[NotSupported] == "NotImplemented"
+    later = om_status_error("INTERNAL_ERROR", said(5, 4), "b")
+    assert isinstance(later, OMUnavailable), later

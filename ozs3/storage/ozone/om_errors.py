@@ -9,6 +9,7 @@ layer can still tell them apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ..errors import (
@@ -100,6 +101,29 @@ OM_STATUS_ERRORS: dict[str, ErrorFactory] = {
 
 
 _NO_ROOM = "Unable to allocate a container"
+# SCM's placement policy, for a pipeline (an EC group) wider than the
+# datanodes it may choose from.
+_TOO_FEW = re.compile(
+    r"No enough datanodes to choose\. TotalNodes = (\d+) AvailableNodes = (\d+) "
+    r"RequiredNodes = (\d+)"
+)
+
+
+def _too_few_datanodes(message: str) -> StorageError | None:
+    """A cluster with fewer datanodes than the replication needs can never
+    write it: 501, said plainly; with enough of them, some down: 503."""
+    m = _TOO_FEW.search(message)
+    if m is None:
+        return None
+    total, available, required = (int(g) for g in m.groups())
+    if total < required:
+        return NotSupported(
+            f"this replication on a cluster of {total} datanodes (it needs "
+            f"{required})"
+        )
+    return OMUnavailable(
+        f"{available} of {total} datanodes available, {required} needed: {message}"
+    )
 
 
 def om_status_error(status: str, message: str, bucket: str = "") -> StorageError:
@@ -108,7 +132,9 @@ def om_status_error(status: str, message: str, bucket: str = "") -> StorageError
     if factory is None and status == "INTERNAL_ERROR" and _NO_ROOM in message:
         # The same, as SCM's allocateBlock reports it through the OM.
         factory = OM_STATUS_ERRORS["KEY_ALLOCATION_ERROR"]
-    error = factory(bucket, message) if factory else OMError(status, message)
+    error = _too_few_datanodes(message) if status == "INTERNAL_ERROR" else None
+    if error is None:
+        error = factory(bucket, message) if factory else OMError(status, message)
     # Every error keeps the OM's own words, for logs.
     error.om_status = status  # type: ignore[attr-defined]
     return error
