@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from twisted.internet.defer import Deferred
+from twisted.logger import Logger
 
 from ..errors import StorageIOError
 from . import ec_codec
@@ -37,6 +38,8 @@ _Replica = tuple[int, int, int]
 
 class ECObjectReader(ClusterObjectReader):
     """The storage interface's ``ObjectReader`` for an EC key."""
+
+    log = Logger()
 
     def __init__(
         self, pool: DatanodePool, blocks: Sequence[KeyBlock], offset: int, length: int
@@ -61,9 +64,17 @@ class ECObjectReader(ClusterObjectReader):
         try:
             return await self._read_cell(block, piece.replica, piece.offset,
                                          piece.offset + piece.length)  # fmt: skip
-        except TRY_ANOTHER:
-            self._lost.add(_replica(block, piece.replica))
+        except TRY_ANOTHER as e:
+            self._lose(block, piece.replica, e)
         return await self._rebuild(block, ec, piece)
+
+    def _lose(self, block: KeyBlock, replica: int, error: Exception) -> None:
+        self._lost.add(_replica(block, replica))
+        self.log.info(
+            "EC block group {c}/{l}: replica {r} unreadable ({error}); its cells "
+            "are rebuilt from the others",
+            c=block.container_id, l=block.local_id, r=replica, error=error,
+        )  # fmt: skip
 
     async def _read_cell(
         self, block: KeyBlock, replica: int, start: int, stop: int
@@ -94,7 +105,7 @@ class ECObjectReader(ClusterObjectReader):
                 bid = BlockID(block.container_id, block.local_id, block.bcsid, replica)
                 self._infos[key] = (client, await client.get_block(bid))
             except TRY_ANOTHER:
-                self._lost.add(key)
+                self._lost.add(key)  # the caller logs it
                 raise
             finally:
                 for w in self._waiting.pop(key):
@@ -122,8 +133,8 @@ class ECObjectReader(ClusterObjectReader):
             try:
                 got = await self._read_cell(block, i + 1, base + lo,
                                             base + min(hi, length))  # fmt: skip
-            except TRY_ANOTHER:
-                self._lost.add(_replica(block, i + 1))
+            except TRY_ANOTHER as e:
+                self._lose(block, i + 1, e)
                 continue
             units[i] = got + bytes(piece.length - len(got))
             have += 1

@@ -33,6 +33,7 @@ HERE = Path(__file__).parent
 # The gateway's ozone.s3g.cluster.rpc.timeout in these tests.
 DEADLINE = 5.0
 RESTORE_TIMEOUT = 300.0
+GROWS_CLUSTER = "test_ec.py"
 
 
 @pytest.hookimpl(trylast=True)
@@ -40,6 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mine = [item for item in items if HERE in Path(item.path).parents]
     if mine:
         rest = [item for item in items if HERE not in Path(item.path).parents]
+        # The EC tests grow the cluster to five datanodes: last of all.
+        mine.sort(key=lambda item: Path(item.path).name == GROWS_CLUSTER)
         items[:] = rest + mine
 
 
