@@ -98,15 +98,24 @@ def test_a_common_prefix_costs_one_seek_not_one_row_per_key() -> None:
     assert store_om_calls.calls <= 3
 
 
-def test_an_ec_key_is_refused_not_read_as_replicas() -> None:
+def test_an_ec_key_is_read_by_the_ec_reader_not_as_replicas() -> None:
     """EC stripes its bytes over the pipeline: reading one member as a
-    replica would return the wrong bytes, so the read is refused (501)."""
+    replica would return the wrong bytes, so EC keys go to the EC reader;
+    a replication the store does not know is refused (501)."""
     from ozs3.storage.errors import NotSupported
     from ozs3.storage.model import ObjectMeta
+    from ozs3.storage.ozone.ec_reader import ECObjectReader
     from ozs3.storage.ozone.store import ClusterKeyInfo
 
     store = ClusterObjectStore.__new__(ClusterObjectStore)
-    info = ClusterKeyInfo("b", "k", 10, "e", 0.0, ObjectMeta(), replication_type="EC")
-    box: list[Any] = []
-    store.open_reader(info, 0, 10).addBoth(box.append)
-    assert isinstance(box[0], Failure) and box[0].check(NotSupported)
+    store.datanodes = None  # type: ignore[assignment]
+    for rtype, expected in [("EC", ECObjectReader), ("NONE", NotSupported)]:
+        info = ClusterKeyInfo(
+            "b", "k", 0, "e", 0.0, ObjectMeta(), replication_type=rtype
+        )
+        box: list[Any] = []
+        store.open_reader(info, 0, 0).addBoth(box.append)
+        if isinstance(box[0], Failure):
+            assert box[0].check(expected), rtype
+        else:
+            assert type(box[0]) is expected, rtype

@@ -112,7 +112,7 @@ def sha(data: bytes) -> str:
 
 
 def test_ec_keys_written_by_either_client_read_by_the_other(
-    five: Cluster, s3: Any, bucket: str, tmp_path: Path
+    five: Cluster, s3: Any, bucket: str, bucket_names: list[str], tmp_path: Path
 ) -> None:
     data = os.urandom(SIZE)
     s3.put_object(Bucket=bucket, Key="put", Body=data, StorageClass="STANDARD_IA")
@@ -159,6 +159,18 @@ def test_ec_keys_written_by_either_client_read_by_the_other(
                    (12 * MiB - 10, 12 * MiB + 10), (SIZE - 4321 - 5, SIZE - 4321 - 1)]:  # fmt: skip
         ranged = s3.get_object(Bucket=bucket, Key="java", Range=f"bytes={lo}-{hi}")
         assert ranged["Body"].read() == java_data[lo : hi + 1], (lo, hi)
+
+    # A bucket whose default replication is EC (made with ``ozone sh``):
+    # keys written without a storage class are EC keys.
+    ec_default = new_bucket_name(bucket_names)
+    ozone(five, "sh", "bucket", "create", "--type", "EC", "--replication",
+          "rs-3-2-1024k", f"s3v/{ec_default}")  # fmt: skip
+    s3.put_object(Bucket=ec_default, Key="plain", Body=java_data)
+    assert s3.head_object(Bucket=ec_default, Key="plain")["StorageClass"] == (
+        "STANDARD_IA"
+    )
+    got = s3.get_object(Bucket=ec_default, Key="plain")["Body"].read()
+    assert sha(got) == sha(java_data)
 
     # Copies: EC to EC, and EC to the default (RATIS/THREE).
     source = {"Bucket": bucket, "Key": "java"}
