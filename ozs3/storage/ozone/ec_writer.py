@@ -12,8 +12,8 @@ a PutBlock with its cumulative chunk list and the group's length so far
 holds ``d`` times the block size; CommitKey lists each group with the bytes
 of the key in it.
 
-Memory: one stripe being gathered and one being written (``d`` + ``p``
-cells).  A failed cell or PutBlock fails the write (Ozone's client would
+Memory: one stripe being gathered while the one before it is on its way
+(``d`` + ``p`` cells).  A failed cell or PutBlock fails the write (Ozone's client would
 rewrite the stripe in a new group; not done here): the S3 layer answers the
 storage error, the open key is reclaimed by the OM.
 """
@@ -172,6 +172,9 @@ class ECKeyWriter(ClusterKeyWriter):
         self._group: ECGroupWriter | None = None
         self._gathered: list[bytes] = []
         self._gathered_size = 0
+        # The stripe on its way to the datanodes while the next is gathered
+        # (a group's stripes go one after the other: cumulative PutBlocks).
+        self._sending: Deferred[None] | None = None
 
     @async_to_deferred
     async def write(self, data: bytes, last: bool = False) -> None:
@@ -195,11 +198,21 @@ class ECKeyWriter(ClusterKeyWriter):
     async def _write_gathered(self, group: ECGroupWriter) -> None:
         stripe = b"".join(self._gathered)
         self._gathered, self._gathered_size = [], 0
+        await self._sent()
         full = group.length + len(stripe) >= group.capacity
         short = len(stripe) < group.stripe_size
-        await group.write_stripe(stripe, eof=full or short)
-        if group.closed:
+        sending = Deferred.fromCoroutine(group.write_stripe(stripe, eof=full or short))
+        if full or short:
+            await sending
             self._done(group)
+        else:
+            self._sending = sending
+
+    async def _sent(self) -> None:
+        """Wait for the stripe on its way (its failure is the write's)."""
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            await sending
 
     async def _end_group(self) -> None:
         """The group's last stripe written (or, if it ended on a whole stripe,
@@ -209,6 +222,7 @@ class ECKeyWriter(ClusterKeyWriter):
             return
         if self._gathered_size:
             await self._write_gathered(group)
+        await self._sent()
         if self._group is not None:
             await group.put_blocks(eof=True)
             self._done(group)
@@ -236,6 +250,9 @@ class ECKeyWriter(ClusterKeyWriter):
         return Deferred.fromCoroutine(end_then_commit())
 
     def abort(self) -> Deferred[None]:
+        if self._sending is not None:
+            self._sending.addErrback(lambda _: None)  # nobody waits for it now
+            self._sending = None
         self._group = None
         self._gathered, self._gathered_size = [], 0
         return super().abort()

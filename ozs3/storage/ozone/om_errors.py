@@ -118,8 +118,7 @@ def _too_few_datanodes(message: str) -> StorageError | None:
     total, available, required = (int(g) for g in m.groups())
     if total < required:
         return NotSupported(
-            f"this replication on a cluster of {total} datanodes (it needs "
-            f"{required})"
+            f"this replication on a cluster of {total} datanodes (it needs {required})"
         )
     return OMUnavailable(
         f"{available} of {total} datanodes available, {required} needed: {message}"
