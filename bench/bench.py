@@ -252,15 +252,16 @@ def body_iter(size: int, block: bytes) -> Iterator[bytes]:
 
 
 def big_put_get(
-    client: Client, bucket: str, size: int, gw: object, crc_compare: bool = True
-) -> list[dict[str, object]]:
+    client: Client, bucket: str, size: int, gw: object, crc_compare: bool = True,
+    headers: dict[str, str] | None = None,
+) -> list[dict[str, object]]:  # fmt: skip
     block = os.urandom(4 * MiB)
     want = 0
     for piece in body_iter(size, block):
         want = crc(piece, want)
     t = time.perf_counter()
     client.call("PUT", f"/{bucket}/big", body=body_iter(size, block),
-                headers={"content-length": str(size)})  # fmt: skip
+                headers={"content-length": str(size), **(headers or {})})  # fmt: skip
     put = size / (time.perf_counter() - t) / 1e6
     t = time.perf_counter()
     status, n, got = raw_get(client, f"/{bucket}/big")

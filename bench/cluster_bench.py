@@ -215,7 +215,11 @@ def measure(gateway: str, client: Client, endpoint: str, signer: Signer,
                   ("PUT", "GET", "DELETE"))  # fmt: skip
     cpu = cpu_seconds(pid)
     with RssSampler(pid) as rss:
-        for rec in big_put_get(client, bucket, size, None, crc_compare=False):
+        big_headers = (
+            {"x-amz-storage-class": args.storage_class} if args.storage_class else {}
+        )
+        for rec in big_put_get(client, bucket, size, None, crc_compare=False,
+                               headers=big_headers):  # fmt: skip
             record(rec)
             op = "PUT" if rec["workload"] == "put_single" else "GET"
             rows[f"{op} {args.size_mib} MiB single, MB/s"] = float(rec["MBps"])  # type: ignore[arg-type]
@@ -360,6 +364,9 @@ def main() -> None:
         help="ozs3 gateway processes (--workers N); CPU and RSS "
         "are summed over the supervisor and its workers",
     )
+    ap.add_argument("--storage-class", default="",
+                    help="x-amz-storage-class of the big PUT (e.g. STANDARD_IA: "
+                         "EC rs-3-2-1024k, on a cluster of five datanodes)")  # fmt: skip
     ap.add_argument("--access-key", default="bench")
     ap.add_argument("--secret-key", default="bench")
     args = ap.parse_args()
