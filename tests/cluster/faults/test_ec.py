@@ -18,7 +18,6 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from botocore.exceptions import ClientError
 from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
 
-from ..conftest import Cluster, cluster_gateway_process, new_bucket_name
+from ..conftest import Cluster, new_bucket_name
 from .conftest import (
     RESTORE_TIMEOUT,
     cluster_dir,
@@ -59,20 +58,8 @@ def five(restored_cluster: Cluster) -> Cluster:
 
 
 @pytest.fixture(scope="module")
-def gateway(
-    five: Cluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[GatewayProcess]:
-    gw = cluster_gateway_process(five, tmp_path_factory.mktemp("gw-ec"))
-    gw.start(timeout=60)
-    yield gw
-    code = gw.stop()
-    assert code in (0, -15), gw.log()
-    assert not gw.tracebacks(), gw.log()
-
-
-@pytest.fixture(scope="module")
-def s3(gateway: GatewayProcess) -> Any:
-    return make_client(gateway.endpoint)
+def s3(five: Cluster, ozs3_gateway: GatewayProcess) -> Any:
+    return make_client(ozs3_gateway.endpoint)
 
 
 @pytest.fixture
@@ -201,7 +188,7 @@ def replica_holder(cluster: Cluster, container: int, index: int) -> str:
 
 
 def test_reads_rebuild_the_cells_of_a_killed_datanode(
-    five: Cluster, gateway: GatewayProcess, s3: Any, bucket: str, tmp_path: Path
+    five: Cluster, ozs3_gateway: GatewayProcess, s3: Any, bucket: str, tmp_path: Path
 ) -> None:
     data = os.urandom(SIZE)
     s3.put_object(Bucket=bucket, Key="degraded", Body=data, StorageClass="STANDARD_IA")
@@ -213,7 +200,7 @@ def test_reads_rebuild_the_cells_of_a_killed_datanode(
     try:
         got = s3.get_object(Bucket=bucket, Key="degraded")["Body"].read()
         assert sha(got) == sha(data)
-        assert "replica 1 unreadable" in gateway.log()
+        assert "replica 1 unreadable" in ozs3_gateway.log()
         # Ranges of the lost cells: the first cell, one across the first
         # stripe's cells, and the last bytes of the group.
         for lo, hi in [(0, 99), (MiB - 50, 2 * MiB + 50), (12 * MiB - 7, 12 * MiB)]:
