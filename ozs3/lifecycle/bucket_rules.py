@@ -2,17 +2,15 @@
 header of PUT, GET and HEAD, and ``x-amz-abort-date`` / ``-rule-id`` of
 CreateMultipartUpload and ListParts.
 
-Read from the store at most once per ``REFRESH`` seconds per bucket, not
-once per request: a GET of a small object must not pay an OM read for a
-header.  A change made through this process is seen at once; one made
-through another gateway worker within ``REFRESH`` (S3 itself says a new
-configuration takes a while to apply).
+Read through ``CachedBucketSetting``: at most once per ``REFRESH`` seconds
+per bucket.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..s3.bucket_settings import CachedBucketSetting
 from ..s3.headers import http_date
 from ..s3.lifecycle import (
     DAY,
@@ -22,44 +20,22 @@ from ..s3.lifecycle import (
     expiration_for,
     expiration_header,
 )
-from ..storage.errors import NotSupported
 from ..storage.model import BUCKET_LIFECYCLE, KeyInfo
-
-REFRESH = 5.0
 
 
 class BucketLifecycles:
     def __init__(self, store: Any, clock: Any, day_seconds: float = DAY) -> None:
-        self._store = store
-        self._clock = clock  # IReactorTime
         self.day_seconds = day_seconds
-        # bucket name -> (configuration or None, when it was read).  By
-        # name: a bucket deleted and created again under it may show its
-        # predecessor's rules for REFRESH seconds, in a header only.
-        self._known: dict[str, tuple[LifecycleConfiguration | None, float]] = {}
+        self._cache = CachedBucketSetting(store, clock, BUCKET_LIFECYCLE, decode)
 
     async def configuration(
         self, bucket: str, bucket_id: int | None
     ) -> LifecycleConfiguration | None:
-        now = self._clock.seconds()
-        known = self._known.get(bucket)
-        if known is not None and now - known[1] < REFRESH:
-            return known[0]
-        try:
-            text = await self._store.get_bucket_setting(
-                bucket, BUCKET_LIFECYCLE, bucket_id
-            )
-        except NotSupported:
-            text = None  # a store without lifecycles has none to show
-        config = None if text is None else decode(text)
-        if len(self._known) > 10_000:
-            self._known.clear()
-        self._known[bucket] = (config, now)
-        return config
+        return await self._cache.get(bucket, bucket_id)
 
     def changed(self, bucket: str) -> None:
         """This process just replaced or removed the bucket's configuration."""
-        self._known.pop(bucket, None)
+        self._cache.changed(bucket)
 
     async def expiration(
         self, bucket: str, bucket_id: int | None, info: KeyInfo
