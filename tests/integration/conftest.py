@@ -7,11 +7,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
+from tests.support.browser import chromium
 from tests.support.gateway import GatewayProcess
 
 # Every integration test runs against the gateway on Twisted's default
@@ -105,3 +108,11 @@ class AwsCli:
 @pytest.fixture(scope="module")
 def aws(gateway: GatewayProcess, tmp_path_factory: pytest.TempPathFactory) -> AwsCli:
     return AwsCli(gateway.endpoint, str(tmp_path_factory.mktemp("awscli")))
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[Any]:
+    """A headless Chromium of its own (profile and downloads in tmp_path)."""
+    d = chromium(tmp_path)
+    yield d
+    d.quit()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import http.client
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.integration.test_security import SECURE, client, getsecret
+from tests.support.browser import wait_for
 from tests.support.gateway import REPO, GatewayProcess
 
 ARTIFACTS = os.environ.get("OZS3_ARTIFACTS", os.path.join(REPO, "test-artifacts"))
@@ -27,43 +27,6 @@ def web(
     yield gw, secret
     gw.stop()
     assert not gw.tracebacks(), gw.log()
-
-
-@pytest.fixture
-def driver(tmp_path) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-                "--window-size=1200,900"):  # fmt: skip
-        opts.add_argument(arg)
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    opts.add_experimental_option("prefs", {
-        "download.default_directory": str(downloads), "download.prompt_for_download": False,
-    })  # fmt: skip
-    d = webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
-    d.downloads = downloads  # type: ignore[attr-defined]
-    yield d
-    d.quit()
-
-
-def _wait(predicate, timeout: float = 15.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except Exception:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _names(d) -> list[str]:  # type: ignore[no-untyped-def]
@@ -91,29 +54,29 @@ def test_bucket_browser_end_to_end(web, driver, tmp_path) -> None:
     d.find_element(By.ID, "access").send_keys("webuser")
     d.find_element(By.ID, "secret").send_keys(secret)
     d.find_element(By.ID, "signin").click()
-    _wait(lambda: "top.txt" in _names(d))
+    wait_for(lambda: "top.txt" in _names(d))
     assert _names(d) == ["docs/", "many/", "top.txt"]
     d.find_element(By.LINK_TEXT, "docs/").click()
-    _wait(lambda: "a b+c.bin" in _names(d))
+    wait_for(lambda: "a b+c.bin" in _names(d))
     assert _names(d) == ["sub/", "a b+c.bin"]
     row = d.find_element(By.CSS_SELECTOR, 'tr.object[data-key="docs/a b+c.bin"]')
     assert "2.9 KiB" in row.text
     row.find_element(By.CSS_SELECTOR, "a.download").click()
     target = d.downloads / "a b+c.bin"  # type: ignore[attr-defined]
-    _wait(lambda: target.exists() and target.stat().st_size == len(blob))
+    wait_for(lambda: target.exists() and target.stat().st_size == len(blob))
     assert target.read_bytes() == blob
     up = tmp_path / "uploaded.txt"
     up.write_bytes(b"from the browser")
     d.find_element(By.ID, "file").send_keys(str(up))
     d.find_element(By.ID, "upload").click()
-    _wait(lambda: "uploaded.txt" in _names(d))
+    wait_for(lambda: "uploaded.txt" in _names(d))
     assert (
         s3.get_object(Bucket="browse", Key="docs/uploaded.txt")["Body"].read()
         == b"from the browser"
     )
     row = d.find_element(By.CSS_SELECTOR, 'tr.object[data-key="docs/a b+c.bin"]')
     row.find_element(By.CSS_SELECTOR, "button.delete").click()
-    _wait(lambda: "a b+c.bin" not in _names(d))
+    wait_for(lambda: "a b+c.bin" not in _names(d))
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError):
@@ -121,13 +84,13 @@ def test_bucket_browser_end_to_end(web, driver, tmp_path) -> None:
     os.makedirs(ARTIFACTS, exist_ok=True)
     d.save_screenshot(os.path.join(ARTIFACTS, "bucket-browser-docs.png"))
     d.find_element(By.CSS_SELECTOR, "#crumbs a.crumb").click()  # back to the root
-    _wait(lambda: "many/" in _names(d))
+    wait_for(lambda: "many/" in _names(d))
     d.find_element(By.LINK_TEXT, "many/").click()
-    _wait(lambda: len(_names(d)) == 50)
+    wait_for(lambda: len(_names(d)) == 50)
     more = d.find_element(By.ID, "more")
     assert more.is_displayed()
     more.click()
-    _wait(lambda: len(_names(d)) == 60)
+    wait_for(lambda: len(_names(d)) == 60)
     assert _names(d)[-1] == "f59"
     d.save_screenshot(os.path.join(ARTIFACTS, "bucket-browser-paged.png"))
     with open(os.path.join(gw.data_dir, "logs", "s3g-audit.log")) as f:
@@ -145,7 +108,7 @@ def test_wrong_secret_shows_the_s3_error(web, driver) -> None:
     d.find_element(By.ID, "access").send_keys("webuser")
     d.find_element(By.ID, "secret").send_keys("wrong")
     d.find_element(By.ID, "signin").click()
-    _wait(lambda: "SignatureDoesNotMatch" in d.find_element(By.ID, "status").text)
+    wait_for(lambda: "SignatureDoesNotMatch" in d.find_element(By.ID, "status").text)
 
 
 def test_browser_page_virtual_host_and_no_auth_needed(tmp_path) -> None:
