@@ -27,13 +27,15 @@ from ..config import Config
 from ..lifecycle.bucket_rules import BucketLifecycles
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
-from . import checksums
+from ..storage.model import BUCKET_CORS
+from . import checksums, cors
 from .authn import Principal, authenticate, authorize
+from .bucket_settings import CachedBucketSetting
 from .buffered import BufferedBody
 from .context import Call, Headers, S3Response
 from .errors import S3Error, to_s3_error
 from .headers import is_aws_chunked, payload_sha256
-from .operations import STREAMED, lookup, operation_name
+from .operations import PREFLIGHT, STREAMED, lookup, operation_name
 from .payload import verify_buffered
 from .producer import ReaderProducer
 from .routing import parse_request
@@ -114,8 +116,10 @@ class S3Gateway:
         # hears of each one as it ends (metrics, audit log).
         self.active: set[Any] = set()
         self.observers: list[Any] = []
-        # Lifecycle rules for x-amz-expiration (cached per bucket).
+        # Lifecycle rules for x-amz-expiration, CORS rules for the requests
+        # that name an Origin (both cached per bucket).
         self.lifecycle_rules = BucketLifecycles(store, clock, config.lifecycle_day)
+        self.cors_rules = CachedBucketSetting(store, clock, BUCKET_CORS, cors.decode)
 
     def resource(self) -> IResource:
         resource: IResource = S3Resource(self)  # type: ignore[assignment]
@@ -139,8 +143,10 @@ class S3Gateway:
         return Call(_request_id(request), op, s3, headers, "-", raw_path, raw_query)
 
     async def _authenticate(self, call: Call) -> None:
-        if call.op == "BucketBrowser":
-            # A static page; the S3 requests it makes are authenticated.
+        if call.op in ("BucketBrowser", PREFLIGHT):
+            # A static page (the S3 requests it makes are authenticated), a
+            # CORS preflight (answered from the bucket's rules alone, as S3
+            # answers it: a browser sends no credentials with it).
             call.principal = Principal("-", admin=False)
             return
         principal = await authenticate(self, call)
@@ -213,13 +219,14 @@ class S3Gateway:
                 request.s3_call = call  # type: ignore[attr-defined]
                 call.length = _declared_length(request)
                 call.body = request.content.read() if request.content else b""
+            await self._cors_headers(call)
             if call.principal is None:
                 await self._authenticate(call)
             _check_served(call)
             if _has_buffered_body(call):
                 verify_buffered(call.headers.get, call.body)
             response = await HANDLERS[call.op](self, call)
-            await self._write_response(request, response)
+            await self._write_response(request, response, call)
         except Exception:
             error = self.to_s3_error(Failure(), call, request)
             self._write_error(request, error, close=False)
@@ -227,6 +234,23 @@ class S3Gateway:
         finally:
             if call is not None and call.upload is not None:
                 call.upload.release()  # aborts it unless the handler committed
+
+    async def _cors_headers(self, call: Call) -> None:
+        """A request from a page (``Origin``) to a bucket with CORS rules:
+        the Access-Control-* headers of the rule that allows it go on its
+        answer, error or not (a preflight answers its own)."""
+        origin = call.headers.get("origin")
+        bucket = call.s3.bucket
+        if not origin or bucket is None or call.op == PREFLIGHT or call.cors:
+            return
+        try:
+            rules = await self.cors_rules.get(bucket, None)
+        except StorageError:
+            return  # no bucket, no rules: the request's own answer says so
+        if rules is None:
+            return
+        rule = cors.find_rule(rules, origin, call.s3.method)
+        call.cors = cors.response_headers(rule, origin) if rule else {"vary": cors.VARY}
 
     def to_s3_error(self, f: Failure, call: Call | None, request: IRequest) -> S3Error:
         exc = f.value
@@ -245,8 +269,10 @@ class S3Gateway:
         )
         return S3Error("InternalError")
 
-    async def _write_response(self, request: IRequest, response: S3Response) -> None:
-        headers = response.headers
+    async def _write_response(
+        self, request: IRequest, response: S3Response, call: Call
+    ) -> None:
+        headers = {**call.cors, **response.headers}
         if response.reader is None:
             headers.setdefault("content-length", str(len(response.body)))
             self._emit(request, response.status, headers, response.body)
@@ -289,7 +315,8 @@ class S3Gateway:
     def _write_error(self, request: IRequest, error: S3Error, close: bool) -> None:
         if _disconnected(request) or getattr(request, "startedWriting", False):
             return
-        headers = dict(error.headers)
+        call = getattr(request, "s3_call", None)
+        headers = {**(call.cors if call is not None else {}), **error.headers}
         headers["content-type"] = "application/xml"
         if error.code == "MethodNotAllowed":
             headers["allow"] = "GET, HEAD, PUT, POST, DELETE"

@@ -56,6 +56,9 @@ class Call:
     # (security on): every store call names that bucket by its id too, so
     # the request acts on the bucket it was authorized for or on none.
     bucket_ids: dict[str, int] = attrs.field(factory=dict)
+    # The Access-Control-* headers its answer gets (an Origin and the
+    # bucket's CORS rules): set before authentication, so errors get them.
+    cors: dict[str, str] = attrs.field(factory=dict)
 
     def bucket_id(self, bucket: str) -> int | None:
         return self.bucket_ids.get(bucket)

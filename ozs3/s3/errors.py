@@ -23,6 +23,7 @@ def _table(*rows: tuple[str, int, str]) -> dict[str, S3ErrorCode]:
 # (AWS code, HTTP status, AWS's default message).  Member names are the codes.
 CODES: Mapping[str, S3ErrorCode] = _table(
     ("AccessDenied", 403, "Access Denied"),
+    ("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed."),
     ("AccessControlListNotSupported", 400, "The bucket does not allow ACLs"),
     ("InvalidStorageClass", 400, "The storage class you specified is not valid"),
     ("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),

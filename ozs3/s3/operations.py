@@ -53,6 +53,8 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
     ("PUT", "object", "acl"): "PutObjectAcl",
     ("GET", "bucket", "policy"): "GetBucketPolicy",
     ("GET", "bucket", "cors"): "GetBucketCors",
+    ("PUT", "bucket", "cors"): "PutBucketCors",
+    ("DELETE", "bucket", "cors"): "DeleteBucketCors",
     ("GET", "bucket", "encryption"): "GetBucketEncryption",
     # Tags, lifecycle and object attributes.
     ("GET", "bucket", "tagging"): "GetBucketTagging",
@@ -121,7 +123,9 @@ COPIES = {"PutObject": "CopyObject", "UploadPart": "UploadPartCopy"}
 # Operations whose request body is streamed into storage as it arrives.
 STREAMED = frozenset({"PutObject", "UploadPart"})
 
-_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
+_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"})
+# A browser's CORS preflight, on any bucket or object URL.
+PREFLIGHT = "PreflightRequest"
 
 
 def subresource_of(req: S3Request) -> str | None:
@@ -138,6 +142,11 @@ def lookup(req: S3Request, copy_source: bool = False) -> str:
     """The operation ``req`` asks for, or the S3 error that refuses it."""
     if req.method not in _METHODS:
         raise S3Error("MethodNotAllowed", extra={"Method": req.method})
+    if req.method == "OPTIONS":
+        if req.level == "service":
+            extra = {"Method": req.method, "ResourceType": "SERVICE"}
+            raise S3Error("MethodNotAllowed", extra=extra)
+        return PREFLIGHT
     sub = subresource_of(req)
     if (req.method, req.level, sub) == ("GET", "bucket", None) and req.arg(
         "browser"

@@ -141,6 +141,7 @@ class Precondition:
 # Bucket settings the S3 layer keeps in the store (as text it encodes).
 BUCKET_TAGS = "tags"
 BUCKET_LIFECYCLE = "lifecycle"
+BUCKET_CORS = "cors"
 
 
 @attrs.frozen

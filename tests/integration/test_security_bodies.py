@@ -332,7 +332,13 @@ def test_forged_requests_are_audited_as_nobody(secure, alice, secret) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "operation", "key"),
     [
-        ("PUT", "?cors", b"<CORSConfiguration/>", "PutBucketCors", ""),
+        (
+            "PUT",
+            "?ownershipControls",
+            b"<OwnershipControls/>",
+            "PutBucketOwnershipControls",
+            "",
+        ),
         ("DELETE", "?website", b"", "DeleteBucketWebsite", ""),
         ("GET", "/k?torrent", b"", "GetObjectTorrent", "k"),
         ("PUT", "/k?retention", b"<Retention/>", "PutObjectRetention", "k"),

@@ -85,7 +85,7 @@ def test_lookup_from_parsed_requests(method, uri, op):
 @pytest.mark.parametrize(
     ("method", "uri"),
     [
-        ("DELETE", b"/bkt?cors"),
+        ("DELETE", b"/bkt?ownershipControls"),
         ("DELETE", b"/bkt?policy"),
         ("DELETE", b"/bkt?replication"),
         ("DELETE", b"/bkt?website"),
@@ -179,13 +179,24 @@ def test_subresource_of_repeated_same_name_is_single():
     assert lookup(req) == "DeleteObjects"
 
 
+@pytest.mark.parametrize("sub", [(), (("cors", ""),), (("acl", ""), ("tagging", ""))])
+def test_options_is_a_cors_preflight_on_buckets_and_objects(sub):
+    """OPTIONS on a bucket or object URL is the browser's CORS preflight,
+    whatever the query; on the service it is 405."""
+    assert lookup(_req("OPTIONS", "bucket", *sub)) == "PreflightRequest"
+    assert lookup(_req("OPTIONS", "object", *sub)) == "PreflightRequest"
+    with pytest.raises(S3Error) as info:
+        lookup(_req("OPTIONS", "service", *sub))
+    assert info.value.code == "MethodNotAllowed"
+
+
 def test_subresource_of_none_without_subresources():
     """Only arguments in the query -> no sub-resource."""
     assert subresource_of(_req("GET", "bucket", ("prefix", "a"))) is None
 
 
 @pytest.mark.parametrize(
-    "method", ["PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "get", ""]
+    "method", ["PATCH", "TRACE", "CONNECT", "PROPFIND", "get", "options", ""]
 )
 @pytest.mark.parametrize("level", LEVELS)
 def test_lookup_unsupported_method_not_allowed(method, level):
@@ -318,8 +329,8 @@ def test_operation_name_is_lookups_answer_or_names_the_refused(
 @pytest.mark.parametrize(
     ("method", "uri", "name"),
     [
-        ("PUT", b"/bkt?cors", "PutBucketCors"),
-        ("DELETE", b"/bkt?cors", "DeleteBucketCors"),
+        ("PUT", b"/bkt?ownershipControls", "PutBucketOwnershipControls"),
+        ("DELETE", b"/bkt?website", "DeleteBucketWebsite"),
         ("PUT", b"/bkt?inventory", "PutBucketInventoryConfiguration"),
         ("DELETE", b"/bkt?replication", "DeleteBucketReplication"),
         ("GET", b"/bkt?publicAccessBlock", "GetPublicAccessBlock"),

@@ -68,7 +68,6 @@ def _missing(code: str) -> Callable[[S3Gateway, Call], Awaitable[S3Response]]:
 
 
 get_bucket_policy = _missing("NoSuchBucketPolicy")
-get_bucket_cors = _missing("NoSuchCORSConfiguration")
 get_bucket_encryption = _missing("ServerSideEncryptionConfigurationNotFoundError")
 
 
