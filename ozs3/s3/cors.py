@@ -13,11 +13,11 @@ applies.  The XML form is in cors_xml.py.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import attrs
+
+from .wildcard import matches
 
 METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
 MAX_RULES = 100
@@ -32,18 +32,6 @@ class CorsRule:
     expose_headers: tuple[str, ...] = ()
     max_age: int | None = None
     id: str = ""
-
-
-@lru_cache(maxsize=4096)
-def _wildcard(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    body = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.compile(body, 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
-
-
-def matches(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    """``value`` against a pattern where ``*`` stands for any run of
-    characters."""
-    return _wildcard(pattern, case_sensitive).fullmatch(value) is not None
 
 
 def requested_headers(value: str | None) -> list[str]:
