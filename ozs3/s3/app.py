@@ -27,9 +27,10 @@ from ..config import Config
 from ..lifecycle.bucket_rules import BucketLifecycles
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
-from ..storage.model import BUCKET_CORS
+from ..storage.model import BUCKET_CORS, BUCKET_POLICY
 from . import checksums, cors
-from .authn import Principal, authenticate, authorize
+from .authn import Principal, authenticate
+from .authz import authorize
 from .bucket_settings import CachedBucketSetting
 from .buffered import BufferedBody
 from .context import Call, Headers, S3Response
@@ -37,6 +38,7 @@ from .errors import S3Error, to_s3_error
 from .headers import is_aws_chunked, payload_sha256
 from .operations import PREFLIGHT, STREAMED, lookup, operation_name
 from .payload import verify_buffered
+from .policy_json import decode_policy
 from .producer import ReaderProducer
 from .routing import parse_request
 from .streaming import S3HTTPRequest
@@ -120,6 +122,9 @@ class S3Gateway:
         # that name an Origin (both cached per bucket).
         self.lifecycle_rules = BucketLifecycles(store, clock, config.lifecycle_day)
         self.cors_rules = CachedBucketSetting(store, clock, BUCKET_CORS, cors.decode)
+        self.bucket_policies = CachedBucketSetting(
+            store, clock, BUCKET_POLICY, decode_policy
+        )
 
     def resource(self) -> IResource:
         resource: IResource = S3Resource(self)  # type: ignore[assignment]
@@ -140,7 +145,10 @@ class S3Gateway:
         raw_path, _, raw_query = uri.partition(b"?")
         # Nobody until authentication says who: "-" is what the audit log
         # shows for a request refused before (or by) it.
-        return Call(_request_id(request), op, s3, headers, "-", raw_path, raw_query)
+        call = Call(_request_id(request), op, s3, headers, "-", raw_path, raw_query)
+        call.remote = getattr(request.getClientAddress(), "host", "-")
+        call.secure = bool(request.isSecure())
+        return call
 
     async def _authenticate(self, call: Call) -> None:
         if call.op in ("BucketBrowser", PREFLIGHT):
@@ -199,10 +207,18 @@ class S3Gateway:
             request.sink.start()
             return
         assert call.upload is not None
-        if call.principal.signing is not None and (
-            call.headers.get("x-amz-content-sha256") or ""
-        ).startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+        signed_chunks = (call.headers.get("x-amz-content-sha256") or "").startswith(
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+        )
+        if call.principal.signing is not None and signed_chunks:
             call.upload.verify_chunks(call.principal.signing)
+        elif signed_chunks and call.principal.anonymous and not call.principal.admin:
+            # Chunk signatures with no signed request to chain from: they
+            # could not be checked, so they are not taken.
+            raise S3Error(
+                "AccessDenied",
+                "Signed chunks need a signed request (AWS4-HMAC-SHA256).",
+            )
         refuse_unsupported(call.op, call.headers)
         writer = await ADMIT[call.op](self, call)
         call.upload.attach(writer)

@@ -29,15 +29,21 @@ class CachedBucketSetting(Generic[T]):
         self._clock = clock  # IReactorTime
         self._name = name
         self._decode = decode
-        # bucket name -> (setting or None, when it was read).  By name: a
-        # bucket deleted and created again under it may show its
-        # predecessor's setting for REFRESH seconds.
-        self._known: dict[str, tuple[T | None, float]] = {}
+        # bucket name -> (setting or None, when it was read, the bucket's id
+        # if the reader knew it).  A reader that names the id never gets the
+        # setting of a predecessor of the same name (a policy must not
+        # outlive its bucket); one that does not (CORS headers) may, for
+        # REFRESH seconds.
+        self._known: dict[str, tuple[T | None, float, int | None]] = {}
 
     async def get(self, bucket: str, bucket_id: int | None) -> T | None:
         now = self._clock.seconds()
         known = self._known.get(bucket)
-        if known is not None and now - known[1] < REFRESH:
+        if (
+            known is not None
+            and now - known[1] < REFRESH
+            and (bucket_id is None or known[2] == bucket_id)
+        ):
             return known[0]
         try:
             text = await self._store.get_bucket_setting(bucket, self._name, bucket_id)
@@ -46,7 +52,7 @@ class CachedBucketSetting(Generic[T]):
         value = None if text is None else self._decode(text)
         if len(self._known) > MAX_BUCKETS:
             self._known.clear()
-        self._known[bucket] = (value, now)
+        self._known[bucket] = (value, now, bucket_id)
         return value
 
     def changed(self, bucket: str) -> None:

@@ -11,6 +11,7 @@ from .routing import S3Request
 
 if TYPE_CHECKING:
     from .authn import Principal
+    from .policy import Policy
     from .upload_sink import UploadSink
 
 
@@ -59,6 +60,14 @@ class Call:
     # The Access-Control-* headers its answer gets (an Origin and the
     # bucket's CORS rules): set before authentication, so errors get them.
     cors: dict[str, str] = attrs.field(factory=dict)
+    # The peer's address and whether it came over TLS (policy conditions
+    # aws:SourceIp, aws:SecureTransport).
+    remote: str = "-"
+    secure: bool = False
+    # DeleteObjects by someone not owning the bucket: the policy each key is
+    # judged by (authz.may), and whether the caller owns the bucket.
+    policy: Policy | None = None
+    bucket_owner: bool = False
 
     def bucket_id(self, bucket: str) -> int | None:
         return self.bucket_ids.get(bucket)

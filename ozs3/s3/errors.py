@@ -27,6 +27,7 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("AccessControlListNotSupported", 400, "The bucket does not allow ACLs"),
     ("InvalidStorageClass", 400, "The storage class you specified is not valid"),
     ("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),
+    ("MalformedPolicy", 400, "This policy contains invalid Json"),
     ("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"),
     ("NoSuchTagSet", 404, "The TagSet does not exist"),
     ("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),

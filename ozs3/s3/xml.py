@@ -197,6 +197,12 @@ def delete_result_xml(
     return _dump(root)
 
 
+def policy_status_xml(is_public: bool) -> bytes:
+    root = _root("PolicyStatus")
+    _sub(root, "IsPublic", "true" if is_public else "false")
+    return _dump(root)
+
+
 def initiate_upload_xml(bucket: str, key: str, upload_id: str) -> bytes:
     root = _root("InitiateMultipartUploadResult")
     _sub(root, "Bucket", bucket)

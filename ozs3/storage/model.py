@@ -142,6 +142,7 @@ class Precondition:
 BUCKET_TAGS = "tags"
 BUCKET_LIFECYCLE = "lifecycle"
 BUCKET_CORS = "cors"
+BUCKET_POLICY = "policy"
 
 
 @attrs.frozen

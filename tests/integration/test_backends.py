@@ -796,6 +796,27 @@ def test_issue_14_features_work_or_are_refused_plainly(
         "lifecycle": lambda: s3.put_bucket_lifecycle_configuration(
             Bucket=bucket, LifecycleConfiguration={"Rules": [rule]}
         ),
+        "CORS": lambda: s3.put_bucket_cors(
+            Bucket=bucket,
+            CORSConfiguration={
+                "CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]
+            },
+        ),
+        "policy": lambda: s3.put_bucket_policy(
+            Bucket=bucket,
+            Policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:DeleteObject",
+                            "Resource": f"arn:aws:s3:::{bucket}/nothing-here/*",
+                        }
+                    ]
+                }
+            ),
+        ),
         "STANDARD_IA": lambda: s3.put_object(
             Bucket=bucket, Key="ia", Body=b"i", StorageClass="STANDARD_IA"
         ),
@@ -819,6 +840,8 @@ def test_issue_14_features_work_or_are_refused_plainly(
         [ia] = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
         assert (ia["Key"], ia["StorageClass"]) == ("ia-mp", "STANDARD_IA")
         s3.delete_bucket_lifecycle(Bucket=bucket)
+        s3.delete_bucket_cors(Bucket=bucket)
+        s3.delete_bucket_policy(Bucket=bucket)
         return
     # This cluster has three datanodes; EC rs-3-2 needs five
     # (tests/cluster/faults/test_ec.py grows it to five and writes them): the
@@ -841,7 +864,12 @@ def test_issue_14_features_work_or_are_refused_plainly(
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["c", "k", "rr", "rr-mp", "std", "tagged"]
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
-    for read in (s3.get_bucket_lifecycle_configuration, s3.get_bucket_tagging):
+    for read in (
+        s3.get_bucket_lifecycle_configuration,
+        s3.get_bucket_tagging,
+        s3.get_bucket_cors,
+        s3.get_bucket_policy,
+    ):
         with pytest.raises(ClientError) as e:
             read(Bucket=bucket)
         assert error_of(e) == ("NotImplemented", 501), read

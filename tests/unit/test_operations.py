@@ -86,7 +86,7 @@ def test_lookup_from_parsed_requests(method, uri, op):
     ("method", "uri"),
     [
         ("DELETE", b"/bkt?ownershipControls"),
-        ("DELETE", b"/bkt?policy"),
+        ("DELETE", b"/bkt?analytics"),
         ("DELETE", b"/bkt?replication"),
         ("DELETE", b"/bkt?website"),
         ("DELETE", b"/bkt/k?retention"),

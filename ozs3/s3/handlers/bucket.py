@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ...storage.errors import BucketAlreadyExists
 from ...storage.model import ListQuery
+from ..authz import may
 from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl, content_md5
@@ -160,7 +161,14 @@ async def delete_objects(gw: S3Gateway, call: Call) -> S3Response:
     if expected is not None and hashlib.md5(call.body).digest() != expected:
         raise S3Error("BadDigest")
     quiet, keys = parse_delete(call.body)
-    results = await gw.store.delete_keys(bucket, keys, call.bucket_id(bucket))
+    # Each key is judged by the bucket policy on its own (s3:DeleteObject):
+    # a refused one is an AccessDenied entry, the others go ahead.
+    verdicts = [(k, may(call, bucket, k, "s3:DeleteObject")) for k in keys]
+    allowed = [k for k, ok in verdicts if ok]
+    refused = [(k, "AccessDenied", "Access Denied") for k, ok in verdicts if not ok]
+    results = await gw.store.delete_keys(bucket, allowed, call.bucket_id(bucket))
     deleted = [r.key for r in results if r.error is None]
     errors = [(r.key, r.error, r.error) for r in results if r.error is not None]
-    return S3Response(200, dict(XML), delete_result_xml(deleted, errors, quiet))
+    return S3Response(
+        200, dict(XML), delete_result_xml(deleted, refused + errors, quiet)
+    )

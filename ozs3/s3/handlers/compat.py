@@ -67,7 +67,6 @@ def _missing(code: str) -> Callable[[S3Gateway, Call], Awaitable[S3Response]]:
     return handler
 
 
-get_bucket_policy = _missing("NoSuchBucketPolicy")
 get_bucket_encryption = _missing("ServerSideEncryptionConfigurationNotFoundError")
 
 

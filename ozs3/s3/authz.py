@@ -1,0 +1,224 @@
+"""May they: bucket authorization by owner and bucket policy.
+
+Security on: a bucket's owner (the access key that created it) and the
+users in ``ozone.administrators`` may do anything with it; anyone else, an
+anonymous caller included, only what its bucket policy allows.  An
+explicit Deny in the policy refuses everyone, owner and administrators
+included, except the calls that manage the policy itself (so an owner can
+never lock themselves out, as on S3).
+
+Security off: everyone may do everything, as before, except what the
+bucket policy explicitly denies to the identity the request names (its
+access key if signed, anonymous if not) — a Deny put there takes effect.
+
+The policy is read through ``CachedBucketSetting`` (once per 5 s per bucket
+and process, keyed by the bucket's id so a bucket created again under an old
+name never inherits a policy).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..storage.errors import NotSupported
+from .context import Call
+from .errors import S3Error
+from .policy import ALLOW, DENY, Policy, Request, evaluate
+from .policy_actions import OBJECT, action_of, bucket_arn, object_arn
+
+if TYPE_CHECKING:
+    from .app import S3Gateway
+
+# What an owner may always do, whatever the policy denies.
+POLICY_OPERATIONS = frozenset(
+    {"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"}
+)
+EXPECTED_OWNER = "x-amz-expected-bucket-owner"
+EXPECTED_SOURCE_OWNER = "x-amz-source-expected-bucket-owner"
+
+
+async def authorize(gw: S3Gateway, call: Call) -> None:
+    principal = call.principal
+    if call.op in ("ListBuckets", "CreateBucket") or call.s3.bucket is None:
+        if principal is not None and principal.anonymous and not principal.admin:
+            raise S3Error("AccessDenied", "Anonymous access is not allowed.")
+        return
+    judged = action_of(call.op)
+    action = judged[0] if judged else None
+    key = call.s3.key if judged and judged[1] == OBJECT else None
+    await check_bucket_access(gw, call, call.s3.bucket, action, key)
+    await check_expected_owner(gw, call, call.s3.bucket, EXPECTED_OWNER)
+    if call.op in ("CopyObject", "UploadPartCopy"):
+        from .handlers.copy import copy_source
+
+        source_bucket, source_key = copy_source(call)[:2]
+        await check_bucket_access(gw, call, source_bucket, "s3:GetObject", source_key)
+        await check_expected_owner(gw, call, source_bucket, EXPECTED_SOURCE_OWNER)
+
+
+async def check_bucket_access(
+    gw: S3Gateway, call: Call, bucket: str, action: str | None, key: str | None
+) -> None:
+    """AccessDenied unless the caller may do ``action`` (None: only what
+    owning the bucket allows) on ``bucket`` / ``key``; NoSuchBucket if there
+    is none.  With security on the bucket allowed is pinned on the call by
+    its id: the request acts on it or on nothing, even if it is deleted and
+    someone else creates one of its name meanwhile."""
+    principal = call.principal
+    if principal is None:
+        return
+    info = await gw.store.get_bucket(bucket)
+    security_on = gw.config.security_enabled
+    owner = principal.admin or (
+        not principal.anonymous and info.owner == principal.access_key
+    )
+    policy = await bucket_policy(gw, bucket, info.id)
+    if call.op == "DeleteObjects":
+        # Its keys are in its body: the handler judges each (``may``).
+        call.policy, call.bucket_owner = policy, owner
+        if security_on and not owner and policy is None:
+            raise S3Error("AccessDenied")
+    elif action is not None or policy is not None:
+        decision = None
+        if policy is not None and action is not None:
+            decision = await _judge(gw, call, policy, bucket, action, key, info.id)
+        if decision == DENY and not (owner and call.op in POLICY_OPERATIONS):
+            raise S3Error("AccessDenied")
+        if security_on and not owner:
+            if decision != ALLOW:
+                raise S3Error("AccessDenied")
+            if call.op in POLICY_OPERATIONS:
+                # Only a bucket's owner manages its policy (S3: 405 to others
+                # whatever a policy grants them).
+                raise S3Error("MethodNotAllowed", extra={"Method": call.s3.method})
+    elif security_on and not owner:
+        raise S3Error("AccessDenied")
+    if security_on:
+        call.bucket_ids[bucket] = info.id
+
+
+async def bucket_policy(gw: S3Gateway, bucket: str, bucket_id: int) -> Policy | None:
+    try:
+        return await gw.bucket_policies.get(bucket, bucket_id)
+    except NotSupported:
+        return None
+
+
+async def _judge(
+    gw: S3Gateway,
+    call: Call,
+    policy: Policy,
+    bucket: str,
+    action: str,
+    key: str | None,
+    bucket_id: int,
+) -> str | None:
+    context = request_context(call)
+    if key is not None and policy.needs_object_tags:
+        context.update(await _existing_tags(gw, bucket, key, bucket_id))
+    resource = bucket_arn(bucket) if key is None else object_arn(bucket, key)
+    return evaluate(policy, Request(_who(call), action, resource, context))
+
+
+def may(call: Call, bucket: str, key: str, action: str) -> bool:
+    """For an operation that names its keys in its body (DeleteObjects): may
+    the caller do ``action`` on this one?  Tag conditions see no tags here."""
+    policy = call.policy
+    if policy is None:
+        return True  # the owner, or nobody else got this far
+    request = Request(
+        _who(call), action, object_arn(bucket, key), request_context(call)
+    )
+    decision = evaluate(policy, request)
+    if decision == DENY:
+        return False
+    # With security off everyone counts as the owner (authn: admin).
+    return decision == ALLOW or call.bucket_owner
+
+
+def _who(call: Call) -> str | None:
+    principal = call.principal
+    if principal is None or principal.anonymous:
+        return None
+    return principal.access_key
+
+
+async def _existing_tags(
+    gw: S3Gateway, bucket: str, key: str, bucket_id: int
+) -> dict[str, str | Sequence[str]]:
+    from ..storage.errors import KeyNotFound
+
+    try:
+        info = await gw.store.lookup_key(bucket, key, bucket_id, head=True)
+    except KeyNotFound:
+        return {}
+    return {f"s3:existingobjecttag/{k}": v for k, v in info.meta.tags}
+
+
+def request_context(call: Call) -> dict[str, str | Sequence[str]]:
+    """The condition keys this request has (lower-cased names)."""
+    now = time.time()
+    headers = call.headers
+    principal = call.principal
+    context: dict[str, str | Sequence[str]] = {
+        "aws:sourceip": call.remote,
+        "aws:securetransport": "true" if call.secure else "false",
+        "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "aws:epochtime": str(int(now)),
+        "aws:principaltype": "Anonymous"
+        if principal is None or principal.anonymous
+        else "User",
+    }
+    who = _who(call)
+    if who is not None:
+        context["aws:userid"] = context["aws:username"] = who
+    for header, name in (
+        ("referer", "aws:referer"),
+        ("user-agent", "aws:useragent"),
+        ("x-amz-acl", "s3:x-amz-acl"),
+        ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+        ("x-amz-storage-class", "s3:x-amz-storage-class"),
+        ("x-amz-copy-source", "s3:x-amz-copy-source"),
+        ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    ):
+        value = headers.get(header)
+        if value is not None:
+            context[name] = value
+    if call.op in ("ListObjects", "ListObjectsV2", "ListObjectVersions"):
+        for arg in ("prefix", "delimiter", "max-keys"):
+            value = call.s3.arg(arg)
+            if value is not None:
+                context[f"s3:{arg}"] = value
+    if principal is not None and not principal.anonymous:
+        presigned = call.s3.has("X-Amz-Signature") or call.s3.has("Signature")
+        context["s3:authtype"] = "REST-QUERY-STRING" if presigned else "REST-HEADER"
+        context["s3:signatureversion"] = (
+            "AWS4-HMAC-SHA256"
+            if principal.signing is not None or _is_v4(call)
+            else "AWS"
+        )
+    return context
+
+
+def _is_v4(call: Call) -> bool:
+    auth = call.headers.get("authorization") or ""
+    return auth.startswith("AWS4-") or call.s3.has("X-Amz-Algorithm")
+
+
+async def check_expected_owner(
+    gw: S3Gateway, call: Call, bucket: str, header: str
+) -> None:
+    """``header`` names who the client expects to own ``bucket``: 403
+    AccessDenied (AWS's code; Ozone's gateway answers "Access Denied") unless
+    it does, before anything is read or changed.  The owner is the access key
+    that created the bucket, as ListBuckets' Owner ID shows it."""
+    expected = call.headers.get(header)
+    if expected is None:
+        return
+    info = await gw.store.get_bucket(bucket, call.bucket_id(bucket))
+    if info.owner != expected.strip():
+        raise S3Error(
+            "AccessDenied", "The bucket owner is not the expected bucket owner."
+        )
