@@ -97,6 +97,11 @@ async def check_bucket_access(
         raise S3Error("AccessDenied")
     if security_on:
         call.bucket_ids[bucket] = info.id
+        if not owner and bucket == call.s3.bucket:
+            # What a non-owner writes here, the bucket's owner owns (S3's
+            # default, BucketOwnerEnforced): the objects and uploads a
+            # teammate or anonymous caller creates name the bucket's owner.
+            call.access_key = info.owner
 
 
 async def bucket_policy(gw: S3Gateway, bucket: str, bucket_id: int) -> Policy | None:

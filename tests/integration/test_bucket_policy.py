@@ -335,3 +335,14 @@ def test_anonymous_writes_go_where_allowed_and_never_with_unchecked_chunks(
         conn.close()
     assert r.status == 403 and b"<Code>AccessDenied</Code>" in body, body
     assert refused(owner.head_object, Bucket=BUCKET, Key="drop/chunked")[1] == 404
+
+
+def test_what_others_write_the_bucket_owner_owns(
+    owner: Any, mate: Any, put_policy: Any
+) -> None:
+    put_policy(allow({"AWS": "mate"}, ["s3:PutObject", "s3:ListBucket"], "*"))
+    mate.put_object(Bucket=BUCKET, Key="from-mate", Body=b"m")
+    listed = owner.list_objects_v2(Bucket=BUCKET, Prefix="from-mate", FetchOwner=True)
+    assert [o["Owner"]["ID"] for o in listed["Contents"]] == ["powner"]
+    page = mate.list_objects(Bucket=BUCKET, Prefix="from-mate")
+    assert [o["Owner"]["ID"] for o in page["Contents"]] == ["powner"]
