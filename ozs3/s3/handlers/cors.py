@@ -14,35 +14,25 @@ from ..cors import decode, encode, find_rule, requested_headers, response_header
 from ..cors_xml import cors_xml, parse_cors
 from ..errors import S3Error
 from .bucket import XML, bucket_of
+from .settings import read_setting, write_setting
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
 
 
 async def get_bucket_cors(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    text = await gw.store.get_bucket_setting(
-        bucket, BUCKET_CORS, call.bucket_id(bucket)
-    )
-    if text is None:
-        raise S3Error("NoSuchCORSConfiguration", extra={"BucketName": bucket})
+    text = await read_setting(gw, call, BUCKET_CORS, "NoSuchCORSConfiguration")
     return S3Response(200, dict(XML), cors_xml(decode(text)))
 
 
 async def put_bucket_cors(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
     rules = parse_cors(call.body)
-    await gw.store.set_bucket_setting(
-        bucket, BUCKET_CORS, encode(rules), call.bucket_id(bucket)
-    )
-    gw.cors_rules.changed(bucket)
+    await write_setting(gw, call, BUCKET_CORS, encode(rules), gw.cors_rules)
     return S3Response(200)
 
 
 async def delete_bucket_cors(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    await gw.store.set_bucket_setting(bucket, BUCKET_CORS, None, call.bucket_id(bucket))
-    gw.cors_rules.changed(bucket)
+    await write_setting(gw, call, BUCKET_CORS, None, gw.cors_rules)
     return S3Response(204)
 
 

@@ -8,39 +8,28 @@ from typing import TYPE_CHECKING
 
 from ...storage.model import BUCKET_LIFECYCLE
 from ..context import Call, S3Response
-from ..errors import S3Error
 from ..lifecycle import decode, encode
 from ..lifecycle_xml import lifecycle_xml, parse_lifecycle
-from .bucket import XML, bucket_of
+from .bucket import XML
+from .settings import read_setting, write_setting
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
 
 
 async def get_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    text = await gw.store.get_bucket_setting(
-        bucket, BUCKET_LIFECYCLE, call.bucket_id(bucket)
+    text = await read_setting(
+        gw, call, BUCKET_LIFECYCLE, "NoSuchLifecycleConfiguration"
     )
-    if text is None:
-        raise S3Error("NoSuchLifecycleConfiguration", extra={"BucketName": bucket})
     return S3Response(200, dict(XML), lifecycle_xml(decode(text)))
 
 
 async def put_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
     config = parse_lifecycle(call.body)
-    await gw.store.set_bucket_setting(
-        bucket, BUCKET_LIFECYCLE, encode(config), call.bucket_id(bucket)
-    )
-    gw.lifecycle_rules.changed(bucket)
+    await write_setting(gw, call, BUCKET_LIFECYCLE, encode(config), gw.lifecycle_rules)
     return S3Response(200)
 
 
 async def delete_bucket_lifecycle(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    await gw.store.set_bucket_setting(
-        bucket, BUCKET_LIFECYCLE, None, call.bucket_id(bucket)
-    )
-    gw.lifecycle_rules.changed(bucket)
+    await write_setting(gw, call, BUCKET_LIFECYCLE, None, gw.lifecycle_rules)
     return S3Response(204)

@@ -9,23 +9,18 @@ from typing import TYPE_CHECKING
 
 from ...storage.model import BUCKET_POLICY
 from ..context import Call, S3Response
-from ..errors import S3Error
 from ..policy import ANYONE
 from ..policy_json import decode_policy, malformed, parse_policy
 from ..xml import policy_status_xml
 from .bucket import XML, bucket_of
+from .settings import read_setting, write_setting
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
 
 
 async def get_bucket_policy(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    text = await gw.store.get_bucket_setting(
-        bucket, BUCKET_POLICY, call.bucket_id(bucket)
-    )
-    if text is None:
-        raise S3Error("NoSuchBucketPolicy", extra={"BucketName": bucket})
+    text = await read_setting(gw, call, BUCKET_POLICY, "NoSuchBucketPolicy")
     return S3Response(200, {"content-type": "application/json"}, text.encode("utf-8"))
 
 
@@ -36,27 +31,15 @@ async def put_bucket_policy(gw: S3Gateway, call: Call) -> S3Response:
         for who in statement.principals:
             if who != ANYONE and await gw.store.get_s3_secret(who) is None:
                 raise malformed("Invalid principal in policy")
-    await gw.store.set_bucket_setting(
-        bucket, BUCKET_POLICY, policy.text, call.bucket_id(bucket)
-    )
-    gw.bucket_policies.changed(bucket)
+    await write_setting(gw, call, BUCKET_POLICY, policy.text, gw.bucket_policies)
     return S3Response(204)
 
 
 async def delete_bucket_policy(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    await gw.store.set_bucket_setting(
-        bucket, BUCKET_POLICY, None, call.bucket_id(bucket)
-    )
-    gw.bucket_policies.changed(bucket)
+    await write_setting(gw, call, BUCKET_POLICY, None, gw.bucket_policies)
     return S3Response(204)
 
 
 async def get_bucket_policy_status(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    text = await gw.store.get_bucket_setting(
-        bucket, BUCKET_POLICY, call.bucket_id(bucket)
-    )
-    if text is None:
-        raise S3Error("NoSuchBucketPolicy", extra={"BucketName": bucket})
+    text = await read_setting(gw, call, BUCKET_POLICY, "NoSuchBucketPolicy")
     return S3Response(200, dict(XML), policy_status_xml(decode_policy(text).is_public))

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from ...storage.model import BUCKET_TAGS
 from ..context import Call, S3Response
-from ..errors import S3Error
 from ..tagging import (
     BUCKET_TAG_LIMIT,
     OBJECT_TAG_LIMIT,
@@ -17,8 +16,9 @@ from ..tagging import (
     parse_tagging_xml,
     tagging_xml,
 )
-from .bucket import XML, bucket_of
+from .bucket import XML
 from .obj import check_version, where
+from .settings import read_setting, write_setting
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
@@ -47,27 +47,19 @@ async def delete_object_tagging(gw: S3Gateway, call: Call) -> S3Response:
 
 
 async def get_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    text = await gw.store.get_bucket_setting(
-        bucket, BUCKET_TAGS, call.bucket_id(bucket)
-    )
-    if text is None:
-        raise S3Error("NoSuchTagSet", extra={"BucketName": bucket})
+    text = await read_setting(gw, call, BUCKET_TAGS, "NoSuchTagSet")
     tags = [(k, v) for k, v in json.loads(text)]
     return S3Response(200, dict(XML), tagging_xml(tags))
 
 
 async def put_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
     tags = check_tags(parse_tagging_xml(call.body), BUCKET_TAG_LIMIT)
     # An empty TagSet leaves the bucket without tags (GetBucketTagging then
     # answers NoSuchTagSet), as S3 does.
-    text = json.dumps(tags) if tags else None
-    await gw.store.set_bucket_setting(bucket, BUCKET_TAGS, text, call.bucket_id(bucket))
+    await write_setting(gw, call, BUCKET_TAGS, json.dumps(tags) if tags else None)
     return S3Response(204)
 
 
 async def delete_bucket_tagging(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    await gw.store.set_bucket_setting(bucket, BUCKET_TAGS, None, call.bucket_id(bucket))
+    await write_setting(gw, call, BUCKET_TAGS, None)
     return S3Response(204)
