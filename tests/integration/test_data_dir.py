@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.conftest import make_client
 from tests.integration.test_security import admin
-from tests.integration.test_workers import _in_use, _workers
+from tests.integration.test_workers import _workers
 from tests.support.gateway import GatewayProcess, child_env, free_port, twistd_command
 from tests.support.rawhttp import read_response_head
 
@@ -63,10 +63,7 @@ def _supervisor(data: str, port: int, admin_port: int, timeout: str = "60s"):  #
 
 
 def _admin_ports(n: int = 2) -> int:
-    port = free_port()
-    while any(_in_use(port + i) for i in range(n)):
-        port = free_port()
-    return port
+    return free_port(n)
 
 
 def test_second_gateway_on_a_data_dir_refuses_and_leaves_writes_alone(

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import signal
-import socket
 import sqlite3
 import threading
 import time
@@ -36,7 +35,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import REACTORS, AwsCli, make_client
-from tests.support.gateway import GatewayProcess, free_port, scrape_prom
+from tests.support.gateway import GatewayProcess, scrape_prom
 from tests.support.storecheck import assert_clean, block_files
 
 DAY = 2.0  # seconds in a lifecycle day, in these tests
@@ -924,22 +923,14 @@ def test_a_restart_keeps_the_schedule(tmp_path) -> None:
     assert_clean(data)
 
 
-def _in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def test_workers_run_it_once(tmp_path) -> None:
     """With --workers 2 each run is one worker's: every key expired is
     logged once, all by the worker that ran; the runs come one interval
     apart, not one per worker."""
     interval = 1.0
-    admin = free_port()
-    while _in_use(admin + 1):
-        admin = free_port()
     env = lifecycle_env(interval=f"{interval}s")
-    env["OZONE-SITE.XML_ozone.s3g.webadmin.http-address"] = f"127.0.0.1:{admin}"
     gw = GatewayProcess(str(tmp_path / "data"), args=["--workers", "2"], env=env)
+    admin = gw.admin_port
     gw.start()
     try:
         s3 = make_client(gw.endpoint)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.integration.conftest import make_client
-from tests.support.gateway import GatewayProcess, child_env, free_port, twistd_command
+from tests.support.gateway import GatewayProcess, child_env, twistd_command
 from tests.support.storecheck import assert_clean
 
 
@@ -37,19 +37,7 @@ def _audit(gw: GatewayProcess) -> list[dict[str, object]]:
 
 
 def _start(tmp_path, n: int = 2) -> GatewayProcess:
-    admin = free_port()
-    while any(_in_use(admin + i) for i in range(n)):
-        admin = free_port()
-    return GatewayProcess(
-        str(tmp_path / "data"),
-        args=["--workers", str(n)],
-        env={"OZONE-SITE.XML_ozone.s3g.webadmin.http-address": f"127.0.0.1:{admin}"},
-    ).start()
-
-
-def _in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+    return GatewayProcess(str(tmp_path / "data"), args=["--workers", str(n)]).start()
 
 
 def test_two_workers_share_the_port_and_the_store(tmp_path) -> None:

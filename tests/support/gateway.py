@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,10 +36,41 @@ def scrape_prom(port: int, timeout: float = 30.0) -> dict[str, float]:
     return out
 
 
-def free_port() -> int:
+def _ephemeral_start() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Ports below the kernel's ephemeral range: no outgoing connection (of this
+# test's clients, of the cluster's JVMs, of tests running alongside) is ever
+# given one, so a port found free here stays free until the gateway binds
+# it.  A port the kernel hands out (bind to 0) can be taken meanwhile by
+# any connect(): a worker's admin port was, once, on a loaded machine.
+_PORT_RANGE = (10000, min(_ephemeral_start(), 65536) - 16)
+_random = random.SystemRandom()
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(n: int = 1) -> int:
+    """A free loopback port, the first of ``n`` consecutive free ones (a
+    gateway with ``--workers n`` serves admin ports base .. base+n-1)."""
+    for _ in range(1000):
+        base = _random.randrange(*_PORT_RANGE)
+        if all(_bindable(base + i) for i in range(n)):
+            return base
+    raise RuntimeError(f"no {n} consecutive free ports in {_PORT_RANGE}")
 
 
 def twistd_command(args: Sequence[str], reactor: str | None = None) -> list[str]:
@@ -71,7 +103,12 @@ class GatewayProcess:
         self.reactor = reactor
         self.args = list(args)
         self.env = dict(env or {})
-        self.admin_port = free_port()
+        workers = (
+            int(self.args[self.args.index("--workers") + 1])
+            if ("--workers" in self.args)
+            else 1
+        )
+        self.admin_port = free_port(workers)
         self.env.setdefault(
             "OZONE-SITE.XML_ozone.s3g.webadmin.http-address",
             f"127.0.0.1:{self.admin_port}",
