@@ -307,12 +307,14 @@ def big_put_get(
 def small_ops(endpoint: str, signer: Signer, bucket: str, ops: int,
               concurrency: int,
               methods: tuple[str, ...] = ("PUT", "GET", "HEAD", "DELETE"),
-              ) -> list[dict[str, object]]:  # fmt: skip
+              payload: bytes | None = None) -> list[dict[str, object]]:  # fmt: skip
     """4 KiB PUT, GET (verified), HEAD, DELETE of ``ops`` keys over
-    ``concurrency`` keep-alive connections (see loadgen: one thread)."""
+    ``concurrency`` keep-alive connections (see loadgen: one thread).
+    ``payload``: the bytes PUT wrote (and GET checks), when the calls are
+    split."""
     from loadgen import run
 
-    payload = os.urandom(4096)
+    payload = payload or os.urandom(4096)
     per = max(1, ops // concurrency)
     u = urlsplit(endpoint)
     host, port = u.hostname or "127.0.0.1", u.port or 80

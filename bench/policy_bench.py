@@ -73,7 +73,9 @@ def main() -> None:
         reader = Signer("reader", getsecret(gw.data_dir, "reader"))
         admin = Client(gw.endpoint, owner)
         admin.call("PUT", f"/{BUCKET}")
-        small_ops(gw.endpoint, owner, BUCKET, args.ops, args.concurrency, ("PUT",))
+        payload = os.urandom(4096)
+        small_ops(gw.endpoint, owner, BUCKET, args.ops, args.concurrency, ("PUT",),
+                  payload)  # fmt: skip
         policy = twenty_statements(BUCKET, "reader")
         results: dict[str, list[float]] = {}
         for round_ in range(args.rounds):
@@ -86,9 +88,8 @@ def main() -> None:
                     admin.call("PUT", f"/{BUCKET}", policy.encode(), query="policy")
                 else:
                     admin.call("DELETE", f"/{BUCKET}", query="policy")
-                [get] = small_ops(
-                    gw.endpoint, signer, BUCKET, args.ops, args.concurrency, ("GET",)
-                )
+                [get] = small_ops(gw.endpoint, signer, BUCKET, args.ops,
+                                  args.concurrency, ("GET",), payload)  # fmt: skip
                 get.update(case=case, round=round_)
                 emit(get)
                 results.setdefault(case, []).append(float(get["ops_per_s"]))  # type: ignore[arg-type]

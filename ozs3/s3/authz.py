@@ -19,7 +19,7 @@ name never inherits a policy).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..storage.errors import NotSupported
@@ -83,7 +83,9 @@ async def check_bucket_access(
     elif action is not None or policy is not None:
         decision = None
         if policy is not None and action is not None:
-            decision = await _judge(gw, call, policy, bucket, action, key, info.id)
+            decision = await _judge(
+                gw, call, policy, bucket, action, key, info.id, deny_only=owner
+            )
         if decision == DENY and not (owner and call.op in POLICY_OPERATIONS):
             raise S3Error("AccessDenied")
         if security_on and not owner:
@@ -119,12 +121,14 @@ async def _judge(
     action: str,
     key: str | None,
     bucket_id: int,
+    deny_only: bool,
 ) -> str | None:
-    context = request_context(call)
+    context = RequestContext(call)
     if key is not None and policy.needs_object_tags:
-        context.update(await _existing_tags(gw, bucket, key, bucket_id))
+        context.add(await _existing_tags(gw, bucket, key, bucket_id))
     resource = bucket_arn(bucket) if key is None else object_arn(bucket, key)
-    return evaluate(policy, Request(_who(call), action, resource, context))
+    request = Request(_who(call), action, resource, context)
+    return evaluate(policy, request, deny_only)
 
 
 def may(call: Call, bucket: str, key: str, action: str) -> bool:
@@ -133,9 +137,7 @@ def may(call: Call, bucket: str, key: str, action: str) -> bool:
     policy = call.policy
     if policy is None:
         return True  # the owner, or nobody else got this far
-    request = Request(
-        _who(call), action, object_arn(bucket, key), request_context(call)
-    )
+    request = Request(_who(call), action, object_arn(bucket, key), RequestContext(call))
     decision = evaluate(policy, request)
     if decision == DENY:
         return False
@@ -160,6 +162,33 @@ async def _existing_tags(
     except KeyNotFound:
         return {}
     return {f"s3:existingobjecttag/{k}": v for k, v in info.meta.tags}
+
+
+class RequestContext(Mapping[str, "str | Sequence[str]"]):
+    """The condition keys of a request, worked out when a statement first
+    asks (most statements are decided by principal, action or resource)."""
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self._keys: dict[str, str | Sequence[str]] | None = None
+        self._extra: dict[str, str | Sequence[str]] = {}
+
+    def add(self, keys: Mapping[str, str | Sequence[str]]) -> None:
+        self._extra.update(keys)
+
+    def _all(self) -> dict[str, str | Sequence[str]]:
+        if self._keys is None:
+            self._keys = {**request_context(self._call), **self._extra}
+        return self._keys
+
+    def __getitem__(self, key: str) -> str | Sequence[str]:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def request_context(call: Call) -> dict[str, str | Sequence[str]]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 import attrs
 
-from .wildcard import matches
+from .wildcard import any_of, matches
 
 ALLOW, DENY = "Allow", "Deny"
 ANYONE = "*"
@@ -52,10 +53,12 @@ class Policy:
     statements: tuple[Statement, ...]
     text: str = ""  # as it was put: GetBucketPolicy returns it unchanged
 
-    @property
-    def needs_object_tags(self) -> bool:
-        """A condition on s3:ExistingObjectTag/<key>: judging an object
-        request needs the object's tags."""
+    # A condition on s3:ExistingObjectTag/<key>: judging an object request
+    # needs the object's tags (worked out once: a policy judges many).
+    needs_object_tags: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @needs_object_tags.default
+    def _needs_object_tags(self) -> bool:
         return any(
             c.key.startswith("s3:existingobjecttag/")
             for s in self.statements
@@ -87,10 +90,13 @@ class Request:
     context: Mapping[str, str | Sequence[str]] = attrs.field(factory=dict)
 
 
-def evaluate(policy: Policy, request: Request) -> str | None:
-    """DENY, ALLOW, or None when no statement applies."""
+def evaluate(policy: Policy, request: Request, deny_only: bool = False) -> str | None:
+    """DENY, ALLOW, or None when no statement applies.  ``deny_only``: the
+    caller is allowed anyway (the owner), only a Deny can change that."""
     allowed = False
     for statement in policy.statements:
+        if deny_only and statement.effect != DENY:
+            continue
         if not applies(statement, request):
             continue
         if statement.effect == DENY:
@@ -118,11 +124,8 @@ def _principal_matches(s: Statement, principal: str | None) -> bool:
 def _any(
     patterns: Sequence[str], value: str, negate: bool, case_sensitive: bool
 ) -> bool:
-    found = any(
-        matches(p, value, case_sensitive=case_sensitive, question=True)
-        for p in patterns
-    )
-    return found != negate
+    regex = any_of(tuple(patterns), case_sensitive, question=True)
+    return (regex.fullmatch(value) is not None) != negate
 
 
 def _values(context: Mapping[str, str | Sequence[str]], key: str) -> list[str] | None:
@@ -169,13 +172,25 @@ def _numeric(compare: str) -> Callable[[str, str], bool]:
     return test
 
 
-def _ip(value: str, pattern: str) -> bool:
+@lru_cache(maxsize=1024)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        address = ipaddress.ip_address(value)
-        network = ipaddress.ip_network(pattern, strict=False)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return address in network
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _ip(value: str, pattern: str) -> bool:
+    address, network = _address(value), _network(pattern)
+    return address is not None and network is not None and address in network
 
 
 def _like(value: str, pattern: str) -> bool:

@@ -23,6 +23,19 @@ def _compiled(pattern: str, case_sensitive: bool, question: bool) -> re.Pattern[
     return re.compile("".join(parts), flags)
 
 
+@lru_cache(maxsize=4096)
+def any_of(
+    patterns: tuple[str, ...], case_sensitive: bool = True, question: bool = False
+) -> re.Pattern[str]:
+    """One regex that fully matches what any of ``patterns`` matches (a
+    policy statement's actions or resources: one search, not one each)."""
+    body = "|".join(
+        f"(?:{_compiled(p, case_sensitive, question).pattern})" for p in patterns
+    )
+    flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
+    return re.compile(body, flags)
+
+
 def matches(
     pattern: str, value: str, case_sensitive: bool = True, question: bool = False
 ) -> bool:
