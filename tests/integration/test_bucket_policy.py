@@ -346,3 +346,27 @@ def test_what_others_write_the_bucket_owner_owns(
     assert [o["Owner"]["ID"] for o in listed["Contents"]] == ["powner"]
     page = mate.list_objects(Bucket=BUCKET, Prefix="from-mate")
     assert [o["Owner"]["ID"] for o in page["Contents"]] == ["powner"]
+
+
+def test_copies_need_read_on_the_source_and_write_on_the_target(
+    owner: Any, mate: Any, put_policy: Any
+) -> None:
+    mate.create_bucket(Bucket="mate-own")
+    put_policy(
+        allow({"AWS": "mate"}, "s3:GetObject", "/shared/*"),
+        allow({"AWS": "mate"}, "s3:PutObject", "/inbox/*"),
+    )
+    mate.copy_object(Bucket="mate-own", Key="c", CopySource=f"{BUCKET}/shared/a")
+    assert mate.get_object(Bucket="mate-own", Key="c")["Body"].read() == b"shared/a"
+    for bucket, key, source in [
+        ("mate-own", "d", f"{BUCKET}/private/a"),  # no read on the source
+        (BUCKET, "shared/copy", "mate-own/c"),  # no write on the target
+    ]:
+        assert refused(mate.copy_object, Bucket=bucket, Key=key, CopySource=source) == (
+            "AccessDenied", 403,
+        ), (bucket, key)  # fmt: skip
+    mate.copy_object(Bucket=BUCKET, Key="inbox/c", CopySource="mate-own/c")
+    assert owner.get_object(Bucket=BUCKET, Key="inbox/c")["Body"].read() == b"shared/a"
+    assert refused(owner.head_object, Bucket=BUCKET, Key="shared/copy")[1] == 404
+    mate.delete_object(Bucket="mate-own", Key="c")
+    mate.delete_bucket(Bucket="mate-own")
