@@ -27,10 +27,11 @@ from ..config import Config
 from ..lifecycle.bucket_rules import BucketLifecycles
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
-from ..storage.model import BUCKET_CORS, BUCKET_POLICY
+from ..storage.model import BUCKET_CORS, BUCKET_POLICY, BUCKET_PUBLIC_ACCESS
 from . import checksums, cors
 from .authn import Principal, authenticate
 from .authz import authorize
+from .bucket_access import decode_block
 from .bucket_settings import CachedBucketSetting
 from .buffered import BufferedBody
 from .context import Call, Headers, S3Response
@@ -124,6 +125,9 @@ class S3Gateway:
         self.cors_rules = CachedBucketSetting(store, clock, BUCKET_CORS, cors.decode)
         self.bucket_policies = CachedBucketSetting(
             store, clock, BUCKET_POLICY, decode_policy
+        )
+        self.public_access = CachedBucketSetting(
+            store, clock, BUCKET_PUBLIC_ACCESS, decode_block
         )
 
     def resource(self) -> IResource:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from ..storage.errors import NotSupported
 from .context import Call
 from .errors import S3Error
-from .policy import ALLOW, DENY, Policy, Request, evaluate
+from .policy import ALLOW, DENY, Policy, Request, denials, evaluate
 from .policy_actions import OBJECT, action_of, bucket_arn, object_arn
 
 if TYPE_CHECKING:
@@ -77,6 +77,13 @@ async def check_bucket_access(
     policy = await bucket_policy(gw, bucket, info.id)
     if call.op == "DeleteObjects":
         # Its keys are in its body: the handler judges each (``may``).
+        if (
+            policy is not None
+            and not owner
+            and policy.is_public
+            and await _restricted(gw, bucket, info.id, ALLOW) is None
+        ):
+            policy = denials(policy)
         call.policy, call.bucket_owner = policy, owner
         if security_on and not owner and policy is None:
             raise S3Error("AccessDenied")
@@ -86,6 +93,8 @@ async def check_bucket_access(
             decision = await _judge(
                 gw, call, policy, bucket, action, key, info.id, deny_only=owner
             )
+        if decision == ALLOW and not owner and policy is not None and policy.is_public:
+            decision = await _restricted(gw, bucket, info.id, decision)
         if decision == DENY and not (owner and call.op in POLICY_OPERATIONS):
             raise S3Error("AccessDenied")
         if security_on and not owner:
@@ -104,6 +113,19 @@ async def check_bucket_access(
             # default, BucketOwnerEnforced): the objects and uploads a
             # teammate or anonymous caller creates name the bucket's owner.
             call.access_key = info.owner
+
+
+async def _restricted(
+    gw: S3Gateway, bucket: str, bucket_id: int, decision: str
+) -> str | None:
+    """RestrictPublicBuckets: a public policy grants nobody but the owner."""
+    try:
+        block = await gw.public_access.get(bucket, bucket_id)
+    except NotSupported:
+        return decision
+    if block is not None and block.restrict_public_buckets:
+        return None
+    return decision
 
 
 async def bucket_policy(gw: S3Gateway, bucket: str, bucket_id: int) -> Policy | None:

@@ -28,6 +28,16 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("InvalidStorageClass", 400, "The storage class you specified is not valid"),
     ("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),
     ("MalformedPolicy", 400, "This policy contains invalid Json"),
+    (
+        "NoSuchPublicAccessBlockConfiguration",
+        404,
+        "The public access block configuration was not found",
+    ),
+    (
+        "OwnershipControlsNotFoundError",
+        404,
+        "The bucket ownership controls were not found",
+    ),
     ("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"),
     ("NoSuchTagSet", 404, "The TagSet does not exist"),
     ("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),

@@ -65,11 +65,13 @@ class Policy:
             for c in s.conditions
         )
 
-    @property
-    def is_public(self) -> bool:
-        """GetBucketPolicyStatus' IsPublic: some Allow reaches anyone
-        without a condition that narrows who (AWS counts a source IP or
-        similar fixed values as not public; any condition is enough here)."""
+    # GetBucketPolicyStatus' IsPublic: some Allow reaches anyone without a
+    # condition that narrows who (AWS counts a source IP or similar fixed
+    # values as not public; any condition is enough here).
+    is_public: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @is_public.default
+    def _is_public(self) -> bool:
         return any(
             s.effect == ALLOW
             and not s.not_principal
@@ -77,6 +79,12 @@ class Policy:
             and not s.conditions
             for s in self.statements
         )
+
+
+def denials(policy: Policy) -> Policy:
+    """Its Deny statements alone (what still binds when its grants do
+    not count)."""
+    return Policy(tuple(s for s in policy.statements if s.effect == DENY), policy.text)
 
 
 @attrs.frozen

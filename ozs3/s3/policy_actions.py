@@ -32,6 +32,12 @@ _BY_OPERATION: dict[str, tuple[str, str]] = {
     "PutBucketAcl": ("s3:PutBucketAcl", BUCKET),
     "GetBucketVersioning": ("s3:GetBucketVersioning", BUCKET),
     "GetBucketEncryption": ("s3:GetEncryptionConfiguration", BUCKET),
+    "GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock", BUCKET),
+    "PutPublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),
+    "DeletePublicAccessBlock": ("s3:PutBucketPublicAccessBlock", BUCKET),
+    "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", BUCKET),
+    "PutBucketOwnershipControls": ("s3:PutBucketOwnershipControls", BUCKET),
+    "DeleteBucketOwnershipControls": ("s3:PutBucketOwnershipControls", BUCKET),
     "DeleteObjects": ("s3:DeleteObject", OBJECT),  # each key in turn
     "GetObject": ("s3:GetObject", OBJECT),
     "HeadObject": ("s3:GetObject", OBJECT),

@@ -143,6 +143,7 @@ BUCKET_TAGS = "tags"
 BUCKET_LIFECYCLE = "lifecycle"
 BUCKET_CORS = "cors"
 BUCKET_POLICY = "policy"
+BUCKET_PUBLIC_ACCESS = "public-access-block"
 
 
 @attrs.frozen

@@ -817,6 +817,10 @@ def test_issue_14_features_work_or_are_refused_plainly(
                 }
             ),
         ),
+        "public access block": lambda: s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={"BlockPublicPolicy": True},
+        ),
         "STANDARD_IA": lambda: s3.put_object(
             Bucket=bucket, Key="ia", Body=b"i", StorageClass="STANDARD_IA"
         ),
@@ -830,6 +834,9 @@ def test_issue_14_features_work_or_are_refused_plainly(
             Bucket=bucket, Key="ia-mp", StorageClass="STANDARD_IA"
         ),
     }
+    # Every bucket is BucketOwnerEnforced, on either store.
+    owned = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert owned == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     if backend_gateway.backend == "embedded":  # type: ignore[attr-defined]
         for call in calls.values():
             call()
@@ -842,6 +849,7 @@ def test_issue_14_features_work_or_are_refused_plainly(
         s3.delete_bucket_lifecycle(Bucket=bucket)
         s3.delete_bucket_cors(Bucket=bucket)
         s3.delete_bucket_policy(Bucket=bucket)
+        s3.delete_public_access_block(Bucket=bucket)
         return
     # This cluster has three datanodes; EC rs-3-2 needs five
     # (tests/cluster/faults/test_ec.py grows it to five and writes them): the
@@ -869,6 +877,7 @@ def test_issue_14_features_work_or_are_refused_plainly(
         s3.get_bucket_tagging,
         s3.get_bucket_cors,
         s3.get_bucket_policy,
+        s3.get_public_access_block,
     ):
         with pytest.raises(ClientError) as e:
             read(Bucket=bucket)

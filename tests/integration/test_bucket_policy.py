@@ -370,3 +370,70 @@ def test_copies_need_read_on_the_source_and_write_on_the_target(
     assert refused(owner.head_object, Bucket=BUCKET, Key="shared/copy")[1] == 404
     mate.delete_object(Bucket="mate-own", Key="c")
     mate.delete_bucket(Bucket="mate-own")
+
+
+def test_public_access_block_blocks_and_restricts_public_policies(
+    owner: Any, mate: Any, anonymous: Any, put_policy: Any
+) -> None:
+    assert refused(owner.get_public_access_block, Bucket=BUCKET) == (
+        "NoSuchPublicAccessBlockConfiguration", 404,
+    )  # fmt: skip
+    public = allow("*", "s3:GetObject", "/public/*")
+    text = put_policy(public, allow({"AWS": "mate"}, "s3:GetObject", "/shared/*"))
+    assert anonymous.get_object(Bucket=BUCKET, Key="public/a")["Body"].read()
+    flags = {"BlockPublicAcls": False, "IgnorePublicAcls": False,
+             "BlockPublicPolicy": False, "RestrictPublicBuckets": True}  # fmt: skip
+    owner.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration=flags)
+    got = owner.get_public_access_block(Bucket=BUCKET)
+    assert got["PublicAccessBlockConfiguration"] == flags
+    # A public policy now grants nobody but the owner: not the public, not
+    # a user it names either.
+    assert refused(anonymous.get_object, Bucket=BUCKET, Key="public/a")[1] == 403
+    assert refused(mate.get_object, Bucket=BUCKET, Key="shared/a")[1] == 403
+    assert owner.get_object(Bucket=BUCKET, Key="public/a")["Body"].read() == b"public/a"
+    # BlockPublicPolicy: a public policy is refused, the one in place kept;
+    # a policy that is not public goes in.
+    owner.put_public_access_block(
+        Bucket=BUCKET,
+        PublicAccessBlockConfiguration={**flags, "BlockPublicPolicy": True},
+    )
+    with pytest.raises(ClientError) as e:
+        owner.put_bucket_policy(
+            Bucket=BUCKET, Policy=json.dumps({"Statement": [public]})
+        )
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert owner.get_bucket_policy(Bucket=BUCKET)["Policy"] == text
+    private = json.dumps(
+        {"Statement": [allow({"AWS": "mate"}, "s3:GetObject", "/shared/*")]}
+    )
+    owner.put_bucket_policy(Bucket=BUCKET, Policy=private)
+    assert mate.get_object(Bucket=BUCKET, Key="shared/a")["Body"].read() == b"shared/a"
+    owner.delete_public_access_block(Bucket=BUCKET)
+    assert refused(owner.get_public_access_block, Bucket=BUCKET)[1] == 404
+    # Only the owner (or whom the policy lets) manages the block.
+    assert refused(mate.delete_public_access_block, Bucket=BUCKET)[1] == 403
+
+
+def test_ownership_is_bucket_owner_enforced_and_nothing_else_is_pretended(
+    owner: Any, gw: GatewayProcess
+) -> None:
+    got = owner.get_bucket_ownership_controls(Bucket=BUCKET)["OwnershipControls"]
+    assert got == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    owner.put_bucket_ownership_controls(
+        Bucket=BUCKET,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    for ownership in ("ObjectWriter", "BucketOwnerPreferred"):
+        assert refused(
+            owner.put_bucket_ownership_controls, Bucket=BUCKET,
+            OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]},
+        ) == ("NotImplemented", 501)  # fmt: skip
+        assert refused(
+            owner.create_bucket, Bucket="owned-by-writer", ObjectOwnership=ownership
+        ) == ("NotImplemented", 501)
+    assert refused(owner.delete_bucket_ownership_controls, Bucket=BUCKET) == (
+        "NotImplemented", 501,
+    )  # fmt: skip
+    assert refused(owner.head_bucket, Bucket="owned-by-writer")[1] == 404
+    owner.create_bucket(Bucket="owned-by-owner", ObjectOwnership="BucketOwnerEnforced")
+    owner.delete_bucket(Bucket="owned-by-owner")

@@ -334,9 +334,9 @@ def test_forged_requests_are_audited_as_nobody(secure, alice, secret) -> None:
     [
         (
             "PUT",
-            "?ownershipControls",
-            b"<OwnershipControls/>",
-            "PutBucketOwnershipControls",
+            "?notification",
+            b"<NotificationConfiguration/>",
+            "PutBucketNotificationConfiguration",
             "",
         ),
         ("DELETE", "?website", b"", "DeleteBucketWebsite", ""),

@@ -85,7 +85,7 @@ def test_lookup_from_parsed_requests(method, uri, op):
 @pytest.mark.parametrize(
     ("method", "uri"),
     [
-        ("DELETE", b"/bkt?ownershipControls"),
+        ("DELETE", b"/bkt?notification"),
         ("DELETE", b"/bkt?analytics"),
         ("DELETE", b"/bkt?replication"),
         ("DELETE", b"/bkt?website"),
@@ -329,11 +329,11 @@ def test_operation_name_is_lookups_answer_or_names_the_refused(
 @pytest.mark.parametrize(
     ("method", "uri", "name"),
     [
-        ("PUT", b"/bkt?ownershipControls", "PutBucketOwnershipControls"),
+        ("PUT", b"/bkt?notification", "PutBucketNotificationConfiguration"),
         ("DELETE", b"/bkt?website", "DeleteBucketWebsite"),
         ("PUT", b"/bkt?inventory", "PutBucketInventoryConfiguration"),
         ("DELETE", b"/bkt?replication", "DeleteBucketReplication"),
-        ("GET", b"/bkt?publicAccessBlock", "GetPublicAccessBlock"),
+        ("GET", b"/bkt?accelerate", "GetBucketAccelerateConfiguration"),
         ("PUT", b"/bkt?versioning", "PutBucketVersioning"),
         ("PUT", b"/bkt?object-lock", "PutObjectLockConfiguration"),
         ("GET", b"/bkt/k?torrent", "GetObjectTorrent"),

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import (
+    access,
     attributes,
     browser,
     bucket,
@@ -57,6 +58,12 @@ HANDLERS: dict[str, Handler] = {
     "PutBucketPolicy": policy.put_bucket_policy,
     "DeleteBucketPolicy": policy.delete_bucket_policy,
     "GetBucketPolicyStatus": policy.get_bucket_policy_status,
+    "GetPublicAccessBlock": access.get_public_access_block,
+    "PutPublicAccessBlock": access.put_public_access_block,
+    "DeletePublicAccessBlock": access.delete_public_access_block,
+    "GetBucketOwnershipControls": access.get_ownership_controls,
+    "PutBucketOwnershipControls": access.put_ownership_controls,
+    "DeleteBucketOwnershipControls": access.delete_ownership_controls,
     "GetBucketCors": cors.get_bucket_cors,
     "PutBucketCors": cors.put_bucket_cors,
     "DeleteBucketCors": cors.delete_bucket_cors,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ...storage.errors import BucketAlreadyExists
 from ...storage.model import ListQuery
 from ..authz import may
+from ..bucket_access import check_ownership
 from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import check_canned_acl, content_md5
@@ -40,6 +41,9 @@ async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
     name = bucket_of(call)
     check_bucket_name(name)
     check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    ownership = call.headers.get("x-amz-object-ownership")
+    if ownership is not None:
+        check_ownership(ownership.strip(), "x-amz-object-ownership")
     parse_create_bucket(call.body)  # validates; every location is this one
     try:
         await gw.store.create_bucket(name, call.access_key)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ...storage.model import BUCKET_POLICY
 from ..context import Call, S3Response
+from ..errors import S3Error
 from ..policy import ANYONE
 from ..policy_json import decode_policy, malformed, parse_policy
 from ..xml import policy_status_xml
@@ -27,6 +28,10 @@ async def get_bucket_policy(gw: S3Gateway, call: Call) -> S3Response:
 async def put_bucket_policy(gw: S3Gateway, call: Call) -> S3Response:
     bucket = bucket_of(call)
     policy = parse_policy(call.body, bucket)
+    block = await gw.public_access.get(bucket, call.bucket_id(bucket))
+    if block is not None and block.block_public_policy and policy.is_public:
+        # S3's answer when BlockPublicPolicy refuses a public policy.
+        raise S3Error("AccessDenied")
     for statement in policy.statements:
         for who in statement.principals:
             if who != ANYONE and await gw.store.get_s3_secret(who) is None:
