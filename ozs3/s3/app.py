@@ -36,6 +36,7 @@ from .bucket_settings import CachedBucketSetting
 from .buffered import BufferedBody
 from .context import Call, Headers, S3Response
 from .errors import S3Error, to_s3_error
+from .form_sink import FormSink, form_boundary
 from .headers import is_aws_chunked, payload_sha256
 from .operations import PREFLIGHT, STREAMED, lookup, operation_name
 from .payload import verify_buffered
@@ -155,6 +156,8 @@ class S3Gateway:
         return call
 
     async def _authenticate(self, call: Call) -> None:
+        if call.op == "PostObject":
+            return  # authenticated by its form (handlers/post.py)
         if call.op in ("BucketBrowser", PREFLIGHT):
             # A static page (the S3 requests it makes are authenticated), a
             # CORS preflight (answered from the bucket's rules alone, as S3
@@ -168,7 +171,7 @@ class S3Gateway:
 
     def plan_body(
         self, request: S3HTTPRequest, method: bytes, uri: bytes, length: int | None
-    ) -> UploadSink | BufferedBody | None:
+    ) -> UploadSink | BufferedBody | FormSink | None:
         """Called with the headers, before the body: stream it into storage,
         or buffer it in memory, either only once admission has authenticated
         the request.  None: there is no body.  An S3Error refuses the request
@@ -178,6 +181,10 @@ class S3Gateway:
         call = self.new_call(request, method, uri)
         call.length = length
         request.s3_call = call
+        if call.op == "PostObject":
+            boundary = form_boundary(call.headers.get("content-type"))
+            call.form = FormSink(request, call, boundary, self._admit_form)
+            return call.form
         if call.op not in STREAMED:
             return BufferedBody(request, call, self.config.max_xml_body)
         try:
@@ -195,6 +202,11 @@ class S3Gateway:
         call.upload = sink
         return sink
 
+    async def _admit_form(self, form: FormSink) -> tuple[Call, UploadSink]:
+        from .handlers.post import admit_form
+
+        return await admit_form(self, form)
+
     def admit(self, request: S3HTTPRequest) -> Deferred[None]:
         return Deferred.fromCoroutine(self._admit(request))
 
@@ -202,6 +214,8 @@ class S3Gateway:
         from .handlers import ADMIT
 
         call: Call = request.s3_call
+        if call.op == "PostObject":
+            return  # the form says who signs: admitted when its file begins
         await self._authenticate(call)
         assert call.principal is not None
         if isinstance(request.sink, BufferedBody):
@@ -388,7 +402,7 @@ def _has_buffered_body(call: Call) -> bool:
     """Is there a body in memory for the operation to read?  PutObject and
     UploadPart stream theirs (checked as it is stored); a GET, HEAD or DELETE
     without one has nothing to check (and the 4 KiB GETs pay nothing)."""
-    if call.upload is not None or call.op in STREAMED:
+    if call.upload is not None or call.op in STREAMED or call.op == "PostObject":
         return False
     return bool(call.body) or call.s3.method in ("PUT", "POST")
 

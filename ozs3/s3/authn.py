@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .auth import signature_info
+from .auth import ANONYMOUS, signature_info
 from .context import Call
 from .errors import S3Error
+from .post_form import PostAuth, verify_post_signature
 from .signed_request import HttpRequest
 from .sigv2 import parse_sigv2, verify_sigv2
 from .sigv4 import SigningContext, verify_sigv4
@@ -80,3 +81,16 @@ async def authenticate(gw: S3Gateway, call: Call) -> Principal:
         return Principal(key, _is_admin(gw, key))
     # Unsigned: anonymous, judged by the bucket's policy (authz.py).
     return Principal("-", admin=False, anonymous=True)
+
+
+async def authenticate_form(gw: S3Gateway, auth: PostAuth | None) -> Principal:
+    """A browser form's signer (POST Object signs its policy, not the
+    request).  Unsigned: anonymous, judged by the bucket's policy."""
+    if not gw.config.security_enabled:
+        if auth is None:
+            return Principal(ANONYMOUS, admin=True, anonymous=True)
+        return Principal(auth.access_key, admin=True)
+    if auth is None:
+        return Principal("-", admin=False, anonymous=True)
+    verify_post_signature(auth, await _secret(gw, auth.access_key))
+    return Principal(auth.access_key, _is_admin(gw, auth.access_key))

@@ -11,6 +11,7 @@ from .routing import S3Request
 
 if TYPE_CHECKING:
     from .authn import Principal
+    from .form_sink import FormSink
     from .policy import Policy
     from .upload_sink import UploadSink
 
@@ -68,6 +69,9 @@ class Call:
     # judged by (authz.may), and whether the caller owns the bucket.
     policy: Policy | None = None
     bucket_owner: bool = False
+    # POST Object: the form body being parsed (its file streams into the
+    # PutObject call it stands for).
+    form: FormSink | None = None
 
     def bucket_id(self, bucket: str) -> int | None:
         return self.bucket_ids.get(bucket)

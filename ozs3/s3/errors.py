@@ -29,6 +29,22 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),
     ("MalformedPolicy", 400, "This policy contains invalid Json"),
     (
+        "MalformedPOSTRequest",
+        400,
+        "The body of your POST request is not well-formed multipart/form-data.",
+    ),
+    (
+        "MaxPostPreDataLengthExceeded",
+        400,
+        "Your POST request fields preceding the upload file were too large.",
+    ),
+    (
+        "InvalidPolicyDocument",
+        400,
+        "The content of the form does not meet the conditions specified in the "
+        "policy document.",
+    ),
+    (
         "NoSuchPublicAccessBlockConfiguration",
         404,
         "The public access block configuration was not found",

@@ -34,6 +34,8 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
     ("PUT", "bucket", None): "CreateBucket",
     ("DELETE", "bucket", None): "DeleteBucket",
     ("POST", "bucket", "delete"): "DeleteObjects",
+    # A browser form upload (multipart/form-data): a PutObject of its key.
+    ("POST", "bucket", None): "PostObject",
     ("GET", "object", None): "GetObject",
     ("HEAD", "object", None): "HeadObject",
     ("PUT", "object", None): "PutObject",
@@ -81,7 +83,6 @@ OPERATIONS: dict[tuple[str, str, str | None], str] = {
 # S3 operations this gateway does not serve, by the names AWS gives them: the
 # audit log and metrics name them even when the answer is 501 (or 405).
 UNSERVED: dict[tuple[str, str, str | None], str] = {
-    ("POST", "bucket", None): "PostObject",
     ("GET", "bucket", "session"): "CreateSession",
     ("GET", "object", "torrent"): "GetObjectTorrent",
     ("POST", "object", "restore"): "RestoreObject",

@@ -24,6 +24,7 @@ from twisted.web.http_headers import Headers
 
 from .buffered import BufferedBody
 from .errors import S3Error
+from .form_sink import FormSink
 from .upload_sink import UploadSink
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class S3HTTPRequest(server.Request):
 
     def _ended(self, result: object) -> None:
         self.gateway.active.discard(self)
-        if isinstance(self.sink, UploadSink) and not self._processing:
+        if isinstance(self.sink, UploadSink | FormSink) and not self._processing:
             # Ended before its handler ran (which releases the sink itself,
             # once it has committed or failed).
             self.sink.release()
@@ -83,7 +84,7 @@ class S3HTTPRequest(server.Request):
 
     gateway: S3Gateway
     transport: Any
-    sink: UploadSink | BufferedBody | None = None
+    sink: UploadSink | BufferedBody | FormSink | None = None
     s3_call: Any = None
     _expect: Sequence[bytes] | None = None
     _admitting: bool = False

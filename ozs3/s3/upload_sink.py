@@ -147,6 +147,11 @@ class UploadSink:
         self._waiters: list[Deferred[UploadDigests]] = []
 
     @property
+    def paused(self) -> bool:
+        """Is it holding the transport paused (over its high-water mark)?"""
+        return self._paused
+
+    @property
     def trailers(self) -> dict[str, str]:
         return self._decoder.trailers if self._decoder else {}
 

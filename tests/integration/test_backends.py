@@ -659,6 +659,25 @@ def test_upload_part_copy_ranges(
     assert part["Body"].read() == pieces[1]
 
 
+def test_browser_form_upload(s3: Any, bucket: str) -> None:
+    """POST Object: a presigned form (boto3, sent with requests) streams its
+    file into the store like a PUT."""
+    import requests
+
+    form = s3.generate_presigned_post(
+        bucket, "forms/${filename}", Fields={"x-amz-meta-via": "form"},
+        Conditions=[{"x-amz-meta-via": "form"}, ["content-length-range", 1, 1 << 22]],
+    )  # fmt: skip
+    body = bytes(range(256)) * 8192  # 2 MiB: more than one batch
+    r = requests.post(form["url"], data=form["fields"], timeout=60,
+                      files={"file": ("f.bin", body)})  # fmt: skip
+    assert r.status_code == 204, r.text
+    got = s3.get_object(Bucket=bucket, Key="forms/f.bin")
+    assert got["Body"].read() == body
+    assert got["Metadata"] == {"via": "form"}
+    assert got["ETag"] == r.headers["ETag"]
+
+
 def test_aws_cli(backend_gateway: GatewayProcess, tmp_path: Any) -> None:
     # 8 MiB parts (the CLI's default, stated): the 20 MiB file goes in three.
     aws = AwsCli(

@@ -79,7 +79,7 @@ def test_head_error_has_no_body(gateway, bucket) -> None:
     ("method", "path"),
     [("DELETE", "/{b}?ownershipControls"), ("GET", "/{b}/k?torrent"), ("PUT", "/{b}?replication"),
      ("PUT", "/{b}?versioning"), ("POST", "/{b}/k?restore"), ("PUT", "/{b}?website"),
-     ("POST", "/{b}"), ("GET", "/{b}?logging"), ("POST", "/{b}/k?select"),
+     ("POST", "/{b}?metadataTable"), ("GET", "/{b}?logging"), ("POST", "/{b}/k?select"),
      ("PUT", "/{b}?uploads"), ("DELETE", "/{b}?delete")],
 )  # fmt: skip
 def test_unknown_subresource_is_not_implemented(

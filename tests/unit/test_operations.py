@@ -225,12 +225,13 @@ def test_lookup_known_method_wrong_level_not_allowed(method, level):
     assert info.value.extra == {"Method": method, "ResourceType": level.upper()}
 
 
-@pytest.mark.parametrize("level", ["bucket", "object"])
-def test_lookup_plain_post_not_implemented(level):
-    """POST on a bucket or object without a known sub-resource is 501."""
+def test_lookup_plain_post_on_an_object_not_implemented():
+    """POST on an object without a known sub-resource is 501; on a bucket it
+    is a browser form upload."""
     with pytest.raises(S3Error) as info:
-        lookup(_req("POST", level))
+        lookup(_req("POST", "object"))
     assert info.value.code == "NotImplemented"
+    assert lookup(_req("POST", "bucket")) == "PostObject"
 
 
 def test_lookup_put_with_copy_source_is_copy_object():
@@ -342,7 +343,7 @@ def test_operation_name_is_lookups_answer_or_names_the_refused(
         ("POST", b"/bkt/k?restore", "RestoreObject"),
         ("POST", b"/bkt/k?select&select-type=2", "SelectObjectContent"),
         ("PUT", b"/bkt/k?acl&tagging", "Invalid"),
-        ("POST", b"/bkt", "PostObject"),
+        ("POST", b"/bkt?metadataTable", "CreateBucketMetadataTableConfiguration"),
         ("GET", b"/bkt/k?uploads", "Invalid"),
         ("PUT", b"/", "Invalid"),
         ("PATCH", b"/bkt/k", "Invalid"),
