@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support.browser import chromium
+from tests.support.browser import PageServer, chromium
 from tests.support.gateway import GatewayProcess
 
 # Every integration test runs against the gateway on Twisted's default
@@ -108,6 +108,14 @@ class AwsCli:
 @pytest.fixture(scope="module")
 def aws(gateway: GatewayProcess, tmp_path_factory: pytest.TempPathFactory) -> AwsCli:
     return AwsCli(gateway.endpoint, str(tmp_path_factory.mktemp("awscli")))
+
+
+@pytest.fixture
+def page_server() -> Iterator[PageServer]:
+    """A web server on another origin, for pages that call the gateway."""
+    server = PageServer()
+    yield server
+    server.close()
 
 
 @pytest.fixture

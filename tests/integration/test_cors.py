@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.test_security import client, getsecret, secure_gateway
-from tests.support.browser import wait_for
+from tests.support.browser import PageServer, wait_for
 from tests.support.gateway import GatewayProcess
 
 BUCKET = "cors-bkt"
@@ -183,38 +181,11 @@ run();
 </script>"""
 
 
-@pytest.fixture
-def page_server() -> Iterator[tuple[str, dict[str, str]]]:
-    """A web server on another origin (another port) serving PAGE."""
-    fill: dict[str, str] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = (PAGE % fill).encode()
-            self.send_response(200)
-            self.send_header("content-type", "text/html")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", fill
-    server.shutdown()
-    server.server_close()
-
-
 def test_a_page_on_another_origin_uploads_and_reads_with_fetch(
-    gw: GatewayProcess, owner: Any, driver: Any, page_server: tuple[str, dict[str, str]]
+    gw: GatewayProcess, owner: Any, driver: Any, page_server: PageServer
 ) -> None:
-    origin, fill = page_server
+    origin = page_server.origin
+    fill: dict[str, str] = {}
     key = "from-the-page.txt"
     params = {"Bucket": BUCKET, "Key": key}
     fill["put"] = owner.generate_presigned_url(
@@ -224,6 +195,7 @@ def test_a_page_on_another_origin_uploads_and_reads_with_fetch(
         "get_object", Params=params, ExpiresIn=600
     )
 
+    page_server.pages["/"] = (PAGE % fill).encode()
     # No rule for the page's origin: the browser stops the upload.
     owner.delete_bucket_cors(Bucket=BUCKET)
     driver.get(origin)

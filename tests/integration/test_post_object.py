@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,7 @@ import requests
 from botocore.config import Config
 
 from tests.integration.test_security import client, getsecret, secure_gateway
-from tests.support.browser import wait_for
+from tests.support.browser import PageServer, wait_for
 from tests.support.gateway import GatewayProcess
 
 BUCKET = "forms"
@@ -224,39 +223,17 @@ def test_a_1_gib_form_streams_in_bounded_memory(
     owner.delete_object(Bucket=BUCKET, Key="big")
 
 
-@pytest.fixture
-def page_server() -> Iterator[tuple[str, dict[str, bytes]]]:
-    pages: dict[str, bytes] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path.split("?")[0], b"done")
-            self.send_response(200)
-            self.send_header("content-type", "text/html")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", pages
-    server.shutdown()
-
-
 def test_a_browser_form_on_another_origin_uploads_and_is_redirected(
     gw: GatewayProcess,
     owner: Any,
     driver: Any,
-    page_server: Any,
+    page_server: PageServer,
     tmp_path: Any,
     forms: Any,
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    origin, pages = page_server
+    origin, pages = page_server.origin, page_server.pages
     done = f"{origin}/done"
     form = forms().generate_presigned_post(
         BUCKET, "browser/${filename}", Fields={"success_action_redirect": done},

@@ -46,3 +46,35 @@ def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError("timed out waiting")
+
+
+class PageServer:
+    """A web server on another origin (its own loopback port) serving the
+    pages a test puts in ``pages`` (path -> HTML; other paths: "done")."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        pages: dict[str, bytes] = {}
+        self.pages = pages
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path.split("?")[0], b"done")
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
