@@ -214,6 +214,8 @@ class S3Gateway:
         from .handlers import ADMIT
 
         call: Call = request.s3_call
+        # A refusal before the body is read carries the CORS headers too.
+        await self._cors_headers(call)
         if call.op == "PostObject":
             return  # the form says who signs: admitted when its file begins
         await self._authenticate(call)

@@ -163,6 +163,15 @@ def test_actual_requests_get_the_headers_of_the_rule_that_allows_them(
     status, headers, body = request(gw, "GET", f"/{BUCKET}/k", {"Origin": ORIGIN})
     assert status == 403 and b"AccessDenied" in body
     assert headers["access-control-allow-origin"] == ORIGIN
+    # So does a PUT refused before its body is read.
+    status, headers, body = request(
+        gw,
+        "PUT",
+        f"/{BUCKET}/k",
+        {"Origin": ORIGIN, "Content-Length": "3", "Expect": "100-continue"},
+    )
+    assert status == 403 and b"AccessDenied" in body
+    assert headers["access-control-allow-origin"] == ORIGIN
 
 
 PAGE = """<!doctype html><title>loading</title><script>
