@@ -69,8 +69,10 @@ async def check_bucket_access(
     principal = call.principal
     if principal is None:
         return
+    if not gw.config.security_enabled:
+        await _denies_only(gw, call, bucket, action, key)
+        return
     info = await gw.store.get_bucket(bucket)
-    security_on = gw.config.security_enabled
     owner = principal.admin or (
         not principal.anonymous and info.owner == principal.access_key
     )
@@ -85,7 +87,7 @@ async def check_bucket_access(
         ):
             policy = denials(policy)
         call.policy, call.bucket_owner = policy, owner
-        if security_on and not owner and policy is None:
+        if not owner and policy is None:
             raise S3Error("AccessDenied")
     elif action is not None or policy is not None:
         decision = None
@@ -97,22 +99,41 @@ async def check_bucket_access(
             decision = await _restricted(gw, bucket, info.id, decision)
         if decision == DENY and not (owner and call.op in POLICY_OPERATIONS):
             raise S3Error("AccessDenied")
-        if security_on and not owner:
+        if not owner:
             if decision != ALLOW:
                 raise S3Error("AccessDenied")
             if call.op in POLICY_OPERATIONS:
                 # Only a bucket's owner manages its policy (S3: 405 to others
                 # whatever a policy grants them).
                 raise S3Error("MethodNotAllowed", extra={"Method": call.s3.method})
-    elif security_on and not owner:
+    elif not owner:
         raise S3Error("AccessDenied")
-    if security_on:
-        call.bucket_ids[bucket] = info.id
-        if not owner and bucket == call.s3.bucket:
-            # What a non-owner writes here, the bucket's owner owns (S3's
-            # default, BucketOwnerEnforced): the objects and uploads a
-            # teammate or anonymous caller creates name the bucket's owner.
-            call.access_key = info.owner
+    call.bucket_ids[bucket] = info.id
+    if not owner and bucket == call.s3.bucket:
+        # What a non-owner writes here, the bucket's owner owns (S3's
+        # default, BucketOwnerEnforced): the objects and uploads a teammate
+        # or anonymous caller creates name the bucket's owner.
+        call.access_key = info.owner
+
+
+async def _denies_only(
+    gw: S3Gateway, call: Call, bucket: str, action: str | None, key: str | None
+) -> None:
+    """Security off: everyone may do everything but what the bucket policy
+    explicitly denies.  No bucket read per request (the policy is cached by
+    name: a bucket made again under a name may meet its predecessor's
+    denies for a few seconds, never its grants)."""
+    policy = await bucket_policy(gw, bucket, None)
+    if policy is None:
+        return
+    if call.op == "DeleteObjects":
+        call.policy, call.bucket_owner = policy, True
+        return
+    if action is None or call.op in POLICY_OPERATIONS:
+        return
+    decision = await _judge(gw, call, policy, bucket, action, key, None, deny_only=True)
+    if decision == DENY:
+        raise S3Error("AccessDenied")
 
 
 async def _restricted(
@@ -128,7 +149,9 @@ async def _restricted(
     return decision
 
 
-async def bucket_policy(gw: S3Gateway, bucket: str, bucket_id: int) -> Policy | None:
+async def bucket_policy(
+    gw: S3Gateway, bucket: str, bucket_id: int | None
+) -> Policy | None:
     try:
         return await gw.bucket_policies.get(bucket, bucket_id)
     except NotSupported:
@@ -142,7 +165,7 @@ async def _judge(
     bucket: str,
     action: str,
     key: str | None,
-    bucket_id: int,
+    bucket_id: int | None,
     deny_only: bool,
 ) -> str | None:
     context = RequestContext(call)
@@ -175,7 +198,7 @@ def _who(call: Call) -> str | None:
 
 
 async def _existing_tags(
-    gw: S3Gateway, bucket: str, key: str, bucket_id: int
+    gw: S3Gateway, bucket: str, key: str, bucket_id: int | None
 ) -> dict[str, str | Sequence[str]]:
     from ..storage.errors import KeyNotFound
 
