@@ -65,20 +65,44 @@ class Policy:
             for c in s.conditions
         )
 
-    # GetBucketPolicyStatus' IsPublic: some Allow reaches anyone without a
-    # condition that narrows who (AWS counts a source IP or similar fixed
-    # values as not public; any condition is enough here).
+    # GetBucketPolicyStatus' IsPublic, and what BlockPublicPolicy and
+    # RestrictPublicBuckets act on: some Allow reaches anyone (Principal
+    # "*", or any NotPrincipal) without a condition that pins who by a fixed
+    # value (AWS's rule: a source address range, a user id, ...).  A
+    # condition on anything else (a Referer, a wildcard) leaves it public.
     is_public: bool = attrs.field(init=False, eq=False, repr=False)
 
     @is_public.default
     def _is_public(self) -> bool:
         return any(
             s.effect == ALLOW
-            and not s.not_principal
-            and ANYONE in s.principals
-            and not s.conditions
+            and (s.not_principal or ANYONE in s.principals)
+            and not any(_pins_who(c) for c in s.conditions)
             for s in self.statements
         )
+
+
+# Condition keys whose fixed values name who may ask (AWS's list for
+# "public" evaluation, as far as these buckets have them).
+_WHO_KEYS = frozenset(
+    {"aws:sourceip", "aws:userid", "aws:username", "aws:principalaccount",
+     "aws:principalarn", "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner",
+     "aws:sourcevpc", "aws:sourcevpce", "aws:principalorgid"}
+)  # fmt: skip
+
+
+def _pins_who(c: Condition) -> bool:
+    if c.key not in _WHO_KEYS or c.if_exists:
+        return False
+    if c.operator == "IpAddress":
+        return all(
+            (net := _network(v)) is not None and net.prefixlen > 0 for v in c.values
+        )
+    if c.operator in ("StringEquals", "StringEqualsIgnoreCase", "ArnEquals"):
+        return True
+    if c.operator in ("StringLike", "ArnLike"):
+        return not any("*" in v or "?" in v for v in c.values)
+    return False
 
 
 def denials(policy: Policy) -> Policy:

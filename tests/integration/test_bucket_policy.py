@@ -402,6 +402,13 @@ def test_public_access_block_blocks_and_restricts_public_policies(
             Bucket=BUCKET, Policy=json.dumps({"Statement": [public]})
         )
     assert e.value.response["Error"]["Code"] == "AccessDenied"
+    # A condition that does not pin who may ask leaves it public.
+    loose = {**public, "Condition": {"StringLike": {"aws:Referer": "*"}}}
+    with pytest.raises(ClientError) as e:
+        owner.put_bucket_policy(
+            Bucket=BUCKET, Policy=json.dumps({"Statement": [loose]})
+        )
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
     assert owner.get_bucket_policy(Bucket=BUCKET)["Policy"] == text
     private = json.dumps(
         {"Statement": [allow({"AWS": "mate"}, "s3:GetObject", "/shared/*")]}

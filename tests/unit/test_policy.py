@@ -231,13 +231,30 @@ def test_condition_operators(
     assert (evaluate(p, get(**context)) == ALLOW) is expected
 
 
-def test_public_status_is_an_unconditional_allow_to_anyone() -> None:
+def test_public_is_an_allow_to_anyone_not_pinned_to_fixed_callers() -> None:
     assert policy(stmt()).is_public
     assert not policy(stmt(Principal={"AWS": "alice"})).is_public
     assert not policy(stmt(Effect="Deny")).is_public
-    assert not policy(
-        stmt(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
-    ).is_public
+    # Everyone but alice is the public too.
+    assert policy(stmt(Principal=None, NotPrincipal={"AWS": "alice"})).is_public
+    pinned = [
+        {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+        {"StringEquals": {"aws:userid": "alice"}},
+        {"StringLike": {"aws:userid": ["alice", "bob"]}},
+    ]
+    for condition in pinned:
+        assert not policy(stmt(Condition=condition)).is_public, condition
+    # Conditions that do not pin who: still public (BlockPublicPolicy and
+    # RestrictPublicBuckets must not be side-stepped by a token condition).
+    loose = [
+        {"StringLike": {"aws:Referer": "*"}},
+        {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+        {"StringLike": {"aws:userid": "*"}},
+        {"StringEqualsIfExists": {"aws:userid": "alice"}},
+        {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    ]
+    for condition in loose:
+        assert policy(stmt(Condition=condition)).is_public, condition
 
 
 def test_every_served_operation_on_a_bucket_has_an_action() -> None:
