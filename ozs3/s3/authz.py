@@ -27,6 +27,7 @@ from .context import Call
 from .errors import S3Error
 from .policy import ALLOW, DENY, Policy, Request, denials, evaluate
 from .policy_actions import OBJECT, action_of, bucket_arn, object_arn
+from .tagging import parse_tagging_header
 
 if TYPE_CHECKING:
     from .app import S3Gateway
@@ -270,6 +271,15 @@ def request_context(call: Call) -> dict[str, str | Sequence[str]]:
             value = call.s3.arg(arg)
             if value is not None:
                 context[f"s3:{arg}"] = value
+    tagging = headers.get("x-amz-tagging")
+    if tagging is not None:
+        try:
+            tags = parse_tagging_header(tagging)
+        except S3Error:
+            tags = ()  # the operation refuses them itself, after this
+        for k, v in tags:
+            context[f"s3:requestobjecttag/{k}"] = v
+        context["s3:requestobjecttagkeys"] = [k for k, _ in tags]
     if principal is not None and not principal.anonymous:
         presigned = call.s3.has("X-Amz-Signature") or call.s3.has("Signature")
         context["s3:authtype"] = "REST-QUERY-STRING" if presigned else "REST-HEADER"

@@ -59,6 +59,7 @@ CONDITION_KEYS = frozenset(
         "s3:signatureversion",
         "s3:authtype",
         "s3:signatureage",
+        "s3:requestobjecttagkeys",
     }
 )
 TAG_KEY_PREFIXES = ("s3:existingobjecttag/", "s3:requestobjecttag/")

@@ -270,3 +270,21 @@ def test_every_served_operation_on_a_bucket_has_an_action() -> None:
     }
     for op in HANDLERS:
         assert (action_of(op) is None) == (op in ungoverned), op
+
+
+def test_request_object_tags_are_condition_keys() -> None:
+    from ozs3.s3.authz import request_context
+    from ozs3.s3.context import Call, Headers
+    from ozs3.s3.routing import S3Request
+
+    call = Call("r", "PutObject", S3Request("PUT", BUCKET, "k", (), "path"),
+                Headers((("x-amz-tagging", "Team=blue&x=1"),)), "-")  # fmt: skip
+    context = request_context(call)
+    assert context["s3:requestobjecttag/Team"] == "blue"
+    assert context["s3:requestobjecttagkeys"] == ["Team", "x"]
+    p = policy(stmt(Action="s3:PutObject", Condition={
+        "StringEquals": {"s3:RequestObjectTag/Team": "blue"}}))  # fmt: skip
+    put = Request(None, "s3:PutObject", f"arn:aws:s3:::{BUCKET}/k", context)
+    assert evaluate(p, put) == ALLOW
+    other = {**context, "s3:requestobjecttag/Team": "red"}
+    assert evaluate(p, Request(None, "s3:PutObject", put.resource, other)) is None
