@@ -11,6 +11,7 @@ is a crash (atheris reports it and exits non-zero).
 
 from __future__ import annotations
 
+import base64
 import os
 import sys
 
@@ -21,7 +22,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with atheris.instrument_imports():
     from ozs3.config import ConfigError, parse_site_xml
     from ozs3.s3 import (
+        bucket_access,
+        cors_xml,
         headers,
+        policy,
+        policy_json,
+        post_form,
         routing,
         signed_request,
         sigv2,
@@ -105,6 +111,47 @@ def xml_bodies(data: bytes) -> None:
             pass
 
 
+def access_bodies(data: bytes) -> None:
+    """Bucket configurations a client puts: CORS, a bucket policy (then
+    judged against a request), the public access block, ownership."""
+    for parse in (cors_xml.parse_cors, bucket_access.parse_public_access_block,
+                  bucket_access.parse_ownership):  # fmt: skip
+        try:
+            parse(data)
+        except S3Error:
+            pass
+    try:
+        p = policy_json.parse_policy(data, "bkt")
+    except S3Error:
+        return
+    request = policy.Request(None, "s3:GetObject", "arn:aws:s3:::bkt/k",
+                             {"aws:sourceip": "127.0.0.1", "s3:prefix": "a"})  # fmt: skip
+    assert policy.evaluate(p, request) in (None, policy.ALLOW, policy.DENY)
+    assert policy_json.decode_policy(p.text) == p
+    _ = p.is_public
+
+
+def post_forms(data: bytes) -> None:
+    """A POST Object form's policy and fields."""
+    fdp = atheris.FuzzedDataProvider(data)
+    fields = {
+        fdp.ConsumeUnicodeNoSurrogates(12).lower(): fdp.ConsumeUnicodeNoSurrogates(24)
+        for _ in range(fdp.ConsumeIntInRange(0, 6))
+    }
+    document = fdp.ConsumeBytes(fdp.remaining_bytes())
+    encoded = base64.b64encode(document).decode()
+    for check in (
+        lambda: post_form.check_policy(encoded, fields, "bkt", 0.0),
+        lambda: post_form.post_auth(fields),
+        lambda: post_form.field_headers(fields),
+        lambda: post_form.object_key(fields, "f"),
+    ):
+        try:
+            check()
+        except S3Error:
+            pass
+
+
 def site_xml(data: bytes) -> None:
     try:
         parse_site_xml(data)
@@ -119,6 +166,8 @@ TARGETS = {
     "ranges": ranges,
     "xml": xml_bodies,
     "config": site_xml,
+    "access": access_bodies,
+    "post": post_forms,
 }
 
 

@@ -16,7 +16,7 @@ RUNS = int(os.environ.get("OZS3_FUZZ_RUNS", "50000"))
 
 
 @pytest.mark.parametrize("target", ["chunked", "route", "signatures", "ranges", "xml",
-                                    "config"])  # fmt: skip
+                                    "config", "access", "post"])  # fmt: skip
 def test_fuzz_target_finds_no_crash(target: str) -> None:
     """The target survives RUNS coverage-guided inputs."""
     r = subprocess.run([sys.executable, FUZZ, target, f"-atheris_runs={RUNS}"],
