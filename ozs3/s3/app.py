@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import os
-import random
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -34,7 +33,7 @@ from .authz import authorize
 from .bucket_access import decode_block
 from .bucket_settings import CachedBucketSetting
 from .buffered import BufferedBody
-from .context import Call, Headers, S3Response
+from .context import Call, S3Response
 from .errors import S3Error, to_s3_error
 from .form_sink import FormSink, form_boundary
 from .headers import is_aws_chunked, payload_sha256
@@ -42,36 +41,12 @@ from .operations import PREFLIGHT, STREAMED, lookup, operation_name
 from .payload import verify_buffered
 from .policy_json import decode_policy
 from .producer import ReaderProducer
+from .request_facts import declared_length, headers_of, request_id, resource_of
 from .routing import parse_request
 from .streaming import S3HTTPRequest
 from .unsupported import refuse_unsupported
 from .upload_sink import UploadSink
 from .xml import error_xml
-
-
-def _request_id(request: Any) -> str:
-    rid = getattr(request, "s3_request_id", None)
-    if rid is None:
-        # Unique, not secret: no getrandom() syscall per request.
-        rid = f"{random.getrandbits(64):016X}"
-        request.s3_request_id = rid
-    return str(rid)
-
-
-def _headers_of(request: IRequest) -> Headers:
-    return Headers(
-        tuple(
-            (name.decode("latin-1").lower(), value.decode("utf-8", "replace"))
-            for name, values in request.requestHeaders.getAllRawHeaders()
-            for value in values
-        )
-    )
-
-
-def _resource_of(uri: bytes) -> str:
-    from urllib.parse import unquote
-
-    return unquote(uri.split(b"?", 1)[0].decode("latin-1"))
 
 
 class S3Resource(Resource):
@@ -138,7 +113,7 @@ class S3Gateway:
     # -- classification, shared by the pre-body and the normal path ----------
 
     def new_call(self, request: IRequest, method: bytes, uri: bytes) -> Call:
-        headers = _headers_of(request)
+        headers = headers_of(request)
         s3 = parse_request(
             method.decode("latin-1"), headers.get("host"), uri, self.config.domains
         )
@@ -150,7 +125,7 @@ class S3Gateway:
         raw_path, _, raw_query = uri.partition(b"?")
         # Nobody until authentication says who: "-" is what the audit log
         # shows for a request refused before (or by) it.
-        call = Call(_request_id(request), op, s3, headers, "-", raw_path, raw_query)
+        call = Call(request_id(request), op, s3, headers, "-", raw_path, raw_query)
         call.remote = getattr(request.getClientAddress(), "host", "-")
         call.secure = bool(request.isSecure())
         return call
@@ -253,7 +228,7 @@ class S3Gateway:
             if call is None:
                 call = self.new_call(request, request.method, request.uri)
                 request.s3_call = call  # type: ignore[attr-defined]
-                call.length = _declared_length(request)
+                call.length = declared_length(request)
                 call.body = request.content.read() if request.content else b""
             await self._cors_headers(call)
             if call.principal is None:
@@ -301,7 +276,7 @@ class S3Gateway:
         self.log.failure(
             "internal error in request {request_id}",
             f,
-            request_id=_request_id(request),
+            request_id=request_id(request),
         )
         return S3Error("InternalError")
 
@@ -359,8 +334,8 @@ class S3Gateway:
         body = error_xml(
             error.code,
             error.message,
-            error.resource or _resource_of(request.uri or b"/"),
-            _request_id(request),
+            error.resource or resource_of(request.uri or b"/"),
+            request_id(request),
             error.extra,
         )
         headers["content-length"] = str(len(body))
@@ -374,7 +349,7 @@ class S3Gateway:
     ) -> None:
         """The one place a status line, headers and a small body are written."""
         request.setResponseCode(status)
-        request.setHeader(b"x-amz-request-id", _request_id(request).encode())
+        request.setHeader(b"x-amz-request-id", request_id(request).encode())
         request.setHeader(b"x-amz-id-2", base64.b64encode(os.urandom(12)).rstrip(b"="))
         request.setHeader(b"server", b"ozs3")
         for name, value in headers.items():
@@ -407,16 +382,6 @@ def _has_buffered_body(call: Call) -> bool:
     if call.upload is not None or call.op in STREAMED or call.op == "PostObject":
         return False
     return bool(call.body) or call.s3.method in ("PUT", "POST")
-
-
-def _declared_length(request: IRequest) -> int | None:
-    value = request.getHeader(b"content-length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
 
 
 def _disconnected(request: IRequest) -> bool:
