@@ -21,7 +21,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from .errors import S3Error
-from .post_form import MAX_FIELDS, MAX_PRE_DATA
+from .post_form import MAX_FIELDS, MAX_PRE_DATA, no_file
 
 if TYPE_CHECKING:
     from .context import Call
@@ -117,16 +117,8 @@ class FormSink:
             self._fail(Failure(S3Error("MalformedPOSTRequest", MALFORMED)))
             return
         if not self._file_seen:
-            self._fail(
-                Failure(
-                    S3Error(
-                        "InvalidArgument",
-                        "POST requires exactly one file upload per request.",
-                        extra={"ArgumentName": "file", "ArgumentValue": "0"},
-                    )
-                ),
-                notify_request=False,  # the handler answers it
-            )
+            # The handler answers it.
+            self._fail(Failure(no_file()), notify_request=False)
         elif not self._file_done:
             self._fail(Failure(S3Error("MalformedPOSTRequest", MALFORMED)))
 

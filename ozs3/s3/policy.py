@@ -140,7 +140,7 @@ def evaluate(policy: Policy, request: Request, deny_only: bool = False) -> str |
 def applies(s: Statement, r: Request) -> bool:
     return (
         _principal_matches(s, r.principal)
-        and _any(s.actions, r.action.lower(), s.not_action, case_sensitive=False)
+        and _any(s.actions, r.action, s.not_action, case_sensitive=False)
         and _any(s.resources, r.resource, s.not_resource, case_sensitive=True)
         and all(condition_holds(c, r.context) for c in s.conditions)
     )

@@ -92,9 +92,7 @@ def parse_policy(body: bytes, bucket: str | None) -> Policy:
         raise malformed("This policy contains invalid Json") from None
     if not isinstance(doc, dict):
         raise malformed("Policies must be valid JSON and the first byte must be '{'")
-    for name in doc:
-        if name not in _TOP:
-            raise malformed(f"Unknown field {name}")
+    _only_known(doc, _TOP)
     version = doc.get("Version")
     if version is not None and version not in VERSIONS:
         raise malformed("The policy must contain a valid version string")
@@ -105,6 +103,12 @@ def parse_policy(body: bytes, bucket: str | None) -> Policy:
     if not statements:
         raise malformed("Could not parse the policy: Statement is empty!")
     return Policy(tuple(_statement(s, bucket) for s in statements), text)
+
+
+def _only_known(fields: dict[str, Any], known: set[str]) -> None:
+    for name in fields:
+        if name not in known:
+            raise malformed(f"Unknown field {name}")
 
 
 def decode_policy(text: str) -> Policy:
@@ -122,9 +126,7 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
 def _statement(raw: Any, bucket: str | None) -> Statement:
     if not isinstance(raw, dict):
         raise malformed("This policy contains invalid Json")
-    for name in raw:
-        if name not in _STATEMENT:
-            raise malformed(f"Unknown field {name}")
+    _only_known(raw, _STATEMENT)
     effect = raw.get("Effect")
     if effect is None:
         raise malformed("Missing required field Effect")

@@ -81,15 +81,28 @@ def field_headers(fields: Mapping[str, str]) -> list[tuple[str, str]]:
     return headers
 
 
+def missing_field(name: str, **extra: str) -> S3Error:
+    """S3's refusal of a form without field ``name`` (before its file)."""
+    return S3Error(
+        "InvalidArgument",
+        f"Bucket POST must contain a field named '{name}'.  If it is "
+        "specified, please check the order of the fields.",
+        extra={"ArgumentName": name, **extra},
+    )
+
+
+def no_file() -> S3Error:
+    return S3Error(
+        "InvalidArgument",
+        "POST requires exactly one file upload per request.",
+        extra={"ArgumentName": "file", "ArgumentValue": "0"},
+    )
+
+
 def object_key(fields: Mapping[str, str], filename: str) -> str:
     key = fields.get("key")
     if key is None:
-        raise S3Error(
-            "InvalidArgument",
-            "Bucket POST must contain a field named 'key'.  If it is specified, "
-            "please check the order of the fields.",
-            extra={"ArgumentName": "key", "ArgumentValue": ""},
-        )
+        raise missing_field("key", ArgumentValue="")
     key = key.replace("${filename}", filename)
     if not key:
         raise S3Error("InvalidArgument", "User key must have a length greater than 0.")
@@ -105,12 +118,7 @@ def post_auth(fields: Mapping[str, str]) -> PostAuth | None:
                         "x-amz-signature", "policy") if n not in fields
         ]  # fmt: skip
         if missing:
-            raise S3Error(
-                "InvalidArgument",
-                f"Bucket POST must contain a field named '{missing[0]}'.  If it "
-                "is specified, please check the order of the fields.",
-                extra={"ArgumentName": missing[0]},
-            )
+            raise missing_field(missing[0])
         if fields["x-amz-algorithm"] != "AWS4-HMAC-SHA256":
             raise S3Error("InvalidArgument", "Unsupported algorithm.",
                           extra={"ArgumentName": "x-amz-algorithm"})  # fmt: skip
@@ -126,21 +134,11 @@ def post_auth(fields: Mapping[str, str]) -> PostAuth | None:
     if "signature" in fields or "awsaccesskeyid" in fields:
         for name in ("awsaccesskeyid", "signature", "policy"):
             if name not in fields:
-                raise S3Error(
-                    "InvalidArgument",
-                    f"Bucket POST must contain a field named '{name}'.  If it is "
-                    "specified, please check the order of the fields.",
-                    extra={"ArgumentName": name},
-                )
+                raise missing_field(name)
         return PostAuth(fields["awsaccesskeyid"], "v2", fields["signature"],
                         fields["policy"])  # fmt: skip
     if policy is not None:
-        raise S3Error(
-            "InvalidArgument",
-            "Bucket POST must contain a field named 'AWSAccessKeyId'.  If it is "
-            "specified, please check the order of the fields.",
-            extra={"ArgumentName": "AWSAccessKeyId"},
-        )
+        raise missing_field("AWSAccessKeyId")
     return None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...storage.errors import BucketNotFound, NotSupported
+from ...storage.errors import BucketNotFound
 from ...storage.model import BUCKET_CORS
 from ..context import Call, S3Response
 from ..cors import decode, encode, find_rule, requested_headers, response_headers
@@ -61,11 +61,10 @@ async def preflight(gw: S3Gateway, call: Call) -> S3Response:
         )
     headers = requested_headers(call.headers.get("access-control-request-headers"))
     try:
+        # (A store without bucket settings gives None: no rules.)
         rules = await gw.cors_rules.get(bucket, None)
     except BucketNotFound:
         rules = None
-    except NotSupported:
-        rules = None  # a store without bucket settings has no CORS rules
     rule = None if rules is None else find_rule(rules, origin, method, headers)
     if rule is None:
         why = "CORS is not enabled for this bucket." if rules is None else _NOT_ALLOWED

@@ -19,6 +19,7 @@ from ..post_form import (
     check_policy,
     field_headers,
     location_of,
+    no_file,
     object_key,
     post_auth,
     success,
@@ -51,7 +52,6 @@ async def admit_form(gw: S3Gateway, form: FormSink) -> tuple[Call, UploadSink]:
     if "policy" in fields:
         length_range = check_policy(fields["policy"], fields, bucket, time.time())
     await authorize(gw, put)
-    post.bucket_ids.update(put.bucket_ids)
     refuse_unsupported("PutObject", put.headers)
     algorithm, _ = checksums.requested(put.headers.get)
     upload = UploadSink(
@@ -70,11 +70,7 @@ async def admit_form(gw: S3Gateway, form: FormSink) -> tuple[Call, UploadSink]:
 async def post_object(gw: S3Gateway, call: Call) -> S3Response:
     form = call.form
     if form is None:  # no body at all
-        raise S3Error(
-            "InvalidArgument",
-            "POST requires exactly one file upload per request.",
-            extra={"ArgumentName": "file", "ArgumentValue": "0"},
-        )
+        raise no_file()
     put = await form.ready()
     upload = put.upload
     assert upload is not None and put.s3.key is not None
