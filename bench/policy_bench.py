@@ -3,7 +3,9 @@
 with security on (every request's SigV4 checked), its bucket without a
 policy and with a 20-statement one, read by the bucket's owner and by a
 teammate whom only the policy's last statement lets in (so every statement
-is evaluated for each GET).  Rounds alternate the three cases in one run;
+is evaluated for each GET), and by a teammate whom each object's ACL lets
+in (no policy: the bucket's ownership controls and the key's grants are
+read for each GET).  Rounds alternate the four cases in one run;
 medians are reported.  Prints one JSON line per measurement, then a summary.
 
     python bench/policy_bench.py --ops 3000 --concurrency 16 --rounds 3
@@ -25,6 +27,10 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 from bench import Client, Signer, emit, small_ops  # noqa: E402
 
 BUCKET = "policy-bench"
+OBJECT_WRITER = (
+    b"<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership>"
+    b"</Rule></OwnershipControls>"
+)
 
 
 def twenty_statements(bucket: str, reader: str) -> str:
@@ -76,6 +82,13 @@ def main() -> None:
         payload = os.urandom(4096)
         small_ops(gw.endpoint, owner, BUCKET, args.ops, args.concurrency, ("PUT",),
                   payload)  # fmt: skip
+        # ACLs on (ObjectWriter), and each object readable by the teammate.
+        admin.call("PUT", f"/{BUCKET}", OBJECT_WRITER, query="ownershipControls")
+        per = max(1, args.ops // args.concurrency)
+        for n in range(args.concurrency):
+            for i in range(per):
+                admin.call("PUT", f"/{BUCKET}/small/{n}/{i}", query="acl",
+                           headers={"x-amz-grant-read": "id=reader"})  # fmt: skip
         policy = twenty_statements(BUCKET, "reader")
         results: dict[str, list[float]] = {}
         for round_ in range(args.rounds):
@@ -83,6 +96,7 @@ def main() -> None:
                 ("owner, no policy", owner, False),
                 ("owner, 20 statements", owner, True),
                 ("teammate, 20 statements", reader, True),
+                ("teammate, object ACL", reader, False),
             ):
                 if with_policy:
                     admin.call("PUT", f"/{BUCKET}", policy.encode(), query="policy")

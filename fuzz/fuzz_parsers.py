@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with atheris.instrument_imports():
     from ozs3.config import ConfigError, parse_site_xml
     from ozs3.s3 import (
+        acl,
         bucket_access,
         cors_xml,
         headers,
@@ -104,7 +105,7 @@ def ranges(data: bytes) -> None:
 
 def xml_bodies(data: bytes) -> None:
     for parse in (xml_parse.parse_delete, xml_parse.parse_complete,
-                  xml_parse.parse_create_bucket, xml_parse.parse_acl_grants):  # fmt: skip
+                  xml_parse.parse_create_bucket, acl.parse_acl_xml):  # fmt: skip
         try:
             parse(data)
         except S3Error:
@@ -113,13 +114,21 @@ def xml_bodies(data: bytes) -> None:
 
 def access_bodies(data: bytes) -> None:
     """Bucket configurations a client puts: CORS, a bucket policy (then
-    judged against a request), the public access block, ownership."""
+    judged against a request), the public access block, ownership, ACL
+    grant headers (the body as a header's value)."""
     for parse in (cors_xml.parse_cors, bucket_access.parse_public_access_block,
                   bucket_access.parse_ownership):  # fmt: skip
         try:
             parse(data)
         except S3Error:
             pass
+    value = data.decode("latin-1")
+    try:
+        got = acl.requested({"x-amz-grant-read": value}.get, "o", "o", False)
+    except S3Error:
+        pass
+    else:
+        assert got is not None and all(g.permission == "READ" for g in got)
     try:
         p = policy_json.parse_policy(data, "bkt")
     except S3Error:

@@ -26,11 +26,16 @@ from ..config import Config
 from ..lifecycle.bucket_rules import BucketLifecycles
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectStore
-from ..storage.model import BUCKET_CORS, BUCKET_POLICY, BUCKET_PUBLIC_ACCESS
+from ..storage.model import (
+    BUCKET_ACL,
+    BUCKET_CORS,
+    BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS,
+)
 from . import checksums, cors
 from .authn import Principal, authenticate
 from .authz import authorize
-from .bucket_access import decode_block
+from .bucket_access import decode_block, decode_control
 from .bucket_settings import CachedBucketSetting
 from .buffered import BufferedBody
 from .context import Call, S3Response
@@ -105,6 +110,7 @@ class S3Gateway:
         self.public_access = CachedBucketSetting(
             store, clock, BUCKET_PUBLIC_ACCESS, decode_block
         )
+        self.bucket_acls = CachedBucketSetting(store, clock, BUCKET_ACL, decode_control)
 
     def resource(self) -> IResource:
         resource: IResource = S3Resource(self)  # type: ignore[assignment]

@@ -1,8 +1,10 @@
-"""May they: bucket authorization by owner and bucket policy.
+"""May they: bucket authorization by owner, bucket policy and ACLs.
 
 Security on: a bucket's owner (the access key that created it) and the
 users in ``ozone.administrators`` may do anything with it; anyone else, an
-anonymous caller included, only what its bucket policy allows.  An
+anonymous caller included, only what its bucket policy allows or, where the
+bucket's ACLs are enabled (ownership controls other than
+BucketOwnerEnforced), what the bucket's or the object's ACL grants.  An
 explicit Deny in the policy refuses everyone, owner and administrators
 included, except the calls that manage the policy itself (so an owner can
 never lock themselves out, as on S3).
@@ -22,7 +24,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..storage.errors import NotSupported
+from ..storage.errors import KeyNotFound, NotSupported
+from ..storage.model import BucketInfo
+from .acl import READ, acl_permission, decode
+from .acl import allows as acl_allows
 from .context import Call
 from .errors import S3Error
 from .policy import ALLOW, DENY, Policy, Request, denials, evaluate
@@ -87,10 +92,12 @@ async def check_bucket_access(
             and await _restricted(gw, bucket, info.id, ALLOW) is None
         ):
             policy = denials(policy)
-        call.policy, call.bucket_owner = policy, owner
-        if not owner and policy is None:
+        # WRITE on the bucket by its ACL: any key, but what the policy denies.
+        writer = owner or await _acl_grants(gw, call, info, "s3:DeleteObject", None)
+        call.policy, call.bucket_owner = policy, writer
+        if not writer and policy is None:
             raise S3Error("AccessDenied")
-    elif action is not None or policy is not None:
+    else:
         decision = None
         if policy is not None and action is not None:
             decision = await _judge(
@@ -101,20 +108,60 @@ async def check_bucket_access(
         if decision == DENY and not (owner and call.op in POLICY_OPERATIONS):
             raise S3Error("AccessDenied")
         if not owner:
-            if decision != ALLOW:
+            if decision != ALLOW and not await _acl_grants(gw, call, info, action, key):
                 raise S3Error("AccessDenied")
             if call.op in POLICY_OPERATIONS:
                 # Only a bucket's owner manages its policy (S3: 405 to others
                 # whatever a policy grants them).
                 raise S3Error("MethodNotAllowed", extra={"Method": call.s3.method})
-    elif not owner:
-        raise S3Error("AccessDenied")
     call.bucket_ids[bucket] = info.id
     if not owner and bucket == call.s3.bucket:
-        # What a non-owner writes here, the bucket's owner owns (S3's
-        # default, BucketOwnerEnforced): the objects and uploads a teammate
-        # or anonymous caller creates name the bucket's owner.
-        call.access_key = info.owner
+        call.access_key = await _object_owner(gw, call, info)
+
+
+async def _object_owner(gw: S3Gateway, call: Call, info: BucketInfo) -> str:
+    """Who owns what a caller not owning the bucket writes there: its
+    owner under BucketOwnerEnforced (S3's default), the writer under
+    ObjectWriter (or BucketOwnerPreferred without bucket-owner-full-control);
+    anonymous writers' objects are always the bucket owner's."""
+    from .handlers.acl import access_control, writer_owns
+
+    principal = call.principal
+    if principal is None or principal.anonymous:
+        return info.owner
+    control = await access_control(gw, info.name, info.id)
+    return (
+        principal.access_key if writer_owns(control, call.headers.get) else info.owner
+    )
+
+
+async def _acl_grants(
+    gw: S3Gateway, call: Call, info: BucketInfo, action: str | None, key: str | None
+) -> bool:
+    """Do the bucket's (or the object's) ACL grants let the caller do
+    ``action``?  Only where ACLs are enabled; grants to the public groups
+    count for nothing under IgnorePublicAcls.  An object's ACL is read
+    only for the reads it governs; a missing object is judged by the
+    bucket's READ (its reader learns it is missing: 404, as S3)."""
+    from .handlers.acl import access_control
+
+    needed = acl_permission(action)
+    if needed is None:
+        return False
+    control = await access_control(gw, info.name, info.id)
+    if not control.acls_enabled:
+        return False
+    block = await gw.public_access.get(info.name, info.id)
+    ignore = block is not None and block.ignore_public_acls
+    who = _who(call)
+    permission, on_object = needed
+    if on_object and key is not None:
+        try:
+            found = await gw.store.lookup_key(info.name, key, info.id, head=True)
+        except KeyNotFound:
+            return acl_allows(control.grants, info.owner, who, READ, ignore)
+        return acl_allows(decode(found.meta.acl), found.owner, who, permission, ignore)
+    return acl_allows(control.grants, info.owner, who, permission, ignore)
 
 
 async def _denies_only(
@@ -201,8 +248,6 @@ def _who(call: Call) -> str | None:
 async def _existing_tags(
     gw: S3Gateway, bucket: str, key: str, bucket_id: int | None
 ) -> dict[str, str | Sequence[str]]:
-    from ..storage.errors import KeyNotFound
-
     try:
         info = await gw.store.lookup_key(bucket, key, bucket_id, head=True)
     except KeyNotFound:

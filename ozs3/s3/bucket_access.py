@@ -1,18 +1,20 @@
 """Two bucket settings about who may reach a bucket, with their XML: the
-public access block and the object ownership controls.  Pure (lxml only).
+public access block and the bucket's access control (its object ownership
+controls with its ACL).  Pure (lxml only).
 
 PublicAccessBlock (Put/Get/DeletePublicAccessBlock): four flags, absent ones
 false.  BlockPublicPolicy refuses a PutBucketPolicy whose policy is public;
 RestrictPublicBuckets makes a public policy grant nobody but the owner (what
-it denies still binds).  BlockPublicAcls and IgnorePublicAcls are kept and
-returned: ACLs here never grant anyone but the owner (public canned ACLs and
-grants are AccessControlListNotSupported), so there is nothing for them to
-block yet.
+it denies still binds).  BlockPublicAcls refuses public ACLs (grants to
+AllUsers or AuthenticatedUsers) on writes; IgnorePublicAcls makes those
+grants let nobody in.
 
-Ownership controls: BucketOwnerEnforced, S3's default for new buckets and
-the only one these buckets have (ACLs disabled, the bucket owner owns every
-object).  ObjectWriter and BucketOwnerPreferred would enable ACLs; they are
-refused with 501 rather than stored and not acted on.
+Ownership controls: BucketOwnerEnforced (S3's default for new buckets, and
+every bucket's here until told otherwise) disables ACLs: the bucket owner
+owns every object, only ACLs that say so are accepted.  ObjectWriter (also
+what a bucket without controls does) and BucketOwnerPreferred enable them.
+Both live in one bucket setting (``BUCKET_ACL``), read per request only for
+callers who do not own the bucket.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import attrs
 from lxml import etree
 
+from .acl import ACL, decode
 from .errors import S3Error
 from .xml import NS
 from .xml_parse import parse_document
@@ -34,7 +37,35 @@ FLAGS = (
     "RestrictPublicBuckets",
 )
 ENFORCED = "BucketOwnerEnforced"
-OWNERSHIPS = (ENFORCED, "BucketOwnerPreferred", "ObjectWriter")
+PREFERRED = "BucketOwnerPreferred"
+WRITER = "ObjectWriter"
+OWNERSHIPS = (ENFORCED, PREFERRED, WRITER)
+NO_CONTROLS = ""  # DeleteBucketOwnershipControls: acts as ObjectWriter
+
+
+@attrs.frozen
+class BucketAccessControl:
+    """A bucket's ownership controls and its ACL grants (``()``: the owner's
+    FULL_CONTROL alone)."""
+
+    ownership: str = ENFORCED
+    grants: ACL = ()
+
+    @property
+    def acls_enabled(self) -> bool:
+        return self.ownership != ENFORCED
+
+
+DEFAULT_CONTROL = BucketAccessControl()
+
+
+def encode_control(control: BucketAccessControl) -> str:
+    return json.dumps({"o": control.ownership, "g": control.grants})
+
+
+def decode_control(text: str) -> BucketAccessControl:
+    d = json.loads(text)
+    return BucketAccessControl(str(d["o"]), decode(d["g"]))
 
 
 @attrs.frozen
@@ -106,19 +137,13 @@ def parse_ownership(body: bytes) -> str:
     return value
 
 
-def check_ownership(value: str, where: str) -> None:
-    """Only BucketOwnerEnforced is had here; the others would enable ACLs."""
+def check_ownership(value: str) -> None:
+    """An ``x-amz-object-ownership`` header's value."""
     if value not in OWNERSHIPS:
         raise S3Error(
             "InvalidArgument",
             "Invalid x-amz-object-ownership header",
             extra={"ArgumentName": "x-amz-object-ownership", "ArgumentValue": value},
-        )
-    if value != ENFORCED:
-        raise S3Error(
-            "NotImplemented",
-            f"{where} {value}: ACLs are not kept here, only BucketOwnerEnforced "
-            "(the bucket owner owns every object)",
         )
 
 

@@ -25,6 +25,24 @@ CODES: Mapping[str, S3ErrorCode] = _table(
     ("AccessDenied", 403, "Access Denied"),
     ("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed."),
     ("AccessControlListNotSupported", 400, "The bucket does not allow ACLs"),
+    (
+        "InvalidBucketAclWithObjectOwnership",
+        400,
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced "
+        "setting",
+    ),
+    (
+        "MalformedACLError",
+        400,
+        "The XML you provided was not well-formed or did not validate against our "
+        "published schema",
+    ),
+    ("UnexpectedContent", 400, "This request does not support content"),
+    (
+        "UnresolvableGrantByEmailAddress",
+        400,
+        "The e-mail address you provided does not match any account on record.",
+    ),
     ("InvalidStorageClass", 400, "The storage class you specified is not valid"),
     ("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),
     ("MalformedPolicy", 400, "This policy contains invalid Json"),

@@ -229,19 +229,13 @@ def is_aws_chunked(get: Callable[[str], str | None]) -> bool:
     return "aws-chunked" in encodings or sha.startswith("STREAMING-")
 
 
-# These buckets enforce bucket-owner ownership: the owner has FULL_CONTROL
-# and no other grant exists.  Canned ACLs that say just that are accepted.
-ACCEPTED_ACLS = frozenset({"private", "bucket-owner-full-control"})
+def check_write_headers(get: Callable[[str], str | None]) -> None:
+    """x-amz-acl / x-amz-grant-* and x-amz-storage-class on a write: well
+    formed (what the bucket lets the ACL do is judged after authorisation,
+    ``handlers/acl.py``)."""
+    from .acl import check_syntax
 
-
-def check_canned_acl(get: Callable[[str], str | None], names: Iterable[str]) -> None:
-    """x-amz-acl / x-amz-grant-* and x-amz-storage-class on a write: only
-    what these buckets are may be asked for.  ``names``: the header names."""
-    acl = get("x-amz-acl")
-    if (acl is not None and acl not in ACCEPTED_ACLS) or any(
-        n.startswith("x-amz-grant-") for n in names
-    ):
-        raise S3Error("AccessControlListNotSupported")
+    check_syntax(get)
     storage_class = get("x-amz-storage-class")
     if storage_class:  # empty: the default, as Ozone's gateway takes it
         parse_storage_class(storage_class)

@@ -304,18 +304,6 @@ def versioning_xml() -> bytes:
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-def acl_xml(owner: str) -> bytes:
-    root = etree.Element("AccessControlPolicy", nsmap={None: NS, "xsi": _XSI})
-    _owner(root, owner)
-    grant = _sub(_sub(root, "AccessControlList"), "Grant")
-    grantee = _sub(grant, "Grantee")
-    grantee.set(f"{{{_XSI}}}type", "CanonicalUser")
-    _sub(grantee, "ID", owner)
-    _sub(grantee, "DisplayName", owner)
-    _sub(grant, "Permission", "FULL_CONTROL")
-    return _dump(root)
-
-
 def list_versions_xml(
     bucket: str,
     listing: KeyListing,

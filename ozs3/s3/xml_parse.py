@@ -110,16 +110,3 @@ def parse_complete(body: bytes) -> list[tuple[int, str]]:
     if len(parts) > MAX_PARTS:
         raise S3Error("MalformedXML", "More than 10000 parts were listed.")
     return parts
-
-
-def parse_acl_grants(body: bytes) -> list[tuple[str, str]]:
-    """(grantee ID or URI, permission) of an AccessControlPolicy body."""
-    root = parse_document(body, "AccessControlPolicy")
-    grants = []
-    for acl in _children(root, "AccessControlList"):
-        for grant in _children(acl, "Grant"):
-            who = ""
-            for grantee in _children(grant, "Grantee"):
-                who = _text(grantee, "ID") or _text(grantee, "URI") or ""
-            grants.append((who, (_text(grant, "Permission") or "").strip()))
-    return grants

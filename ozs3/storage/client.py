@@ -357,6 +357,15 @@ class EmbeddedObjectStore(BlockReclaimer):
     ) -> Deferred[None]:
         return self.om.set_key_tags(bucket, key, tags, bucket_id)
 
+    def set_key_acl(
+        self,
+        bucket: str,
+        key: str,
+        acl: Sequence[tuple[str, str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        return self.om.set_key_acl(bucket, key, acl, bucket_id)
+
     def get_bucket_setting(
         self, bucket: str, name: str, bucket_id: int | None = None
     ) -> Deferred[str | None]:

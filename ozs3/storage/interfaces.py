@@ -225,6 +225,17 @@ class ObjectStore(Protocol):
     ) -> Deferred[None]:
         """Replace the current version's tags; its ETag and time stay."""
 
+    def set_key_acl(
+        self,
+        bucket: str,
+        key: str,
+        acl: Sequence[tuple[str, str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        """Replace the current version's S3 ACL grants (``()``: the owner's
+        FULL_CONTROL alone); its ETag and time stay.  ``NotSupported``
+        where a store keeps no S3 ACLs."""
+
     def get_bucket_setting(
         self, bucket: str, name: str, bucket_id: int | None = None
     ) -> Deferred[str | None]:

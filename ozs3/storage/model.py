@@ -92,6 +92,9 @@ class ObjectMeta:
     # Ozone's replication config name ("RATIS/ONE", "EC/rs-3-2-1024k"); ""
     # is the default (STANDARD, RATIS/THREE).  S3 storage classes map to it.
     replication: str = ""
+    # S3 grants beyond the default (the owner's FULL_CONTROL): (kind, grantee,
+    # permission) triples, kept only where the bucket's ACLs are enabled.
+    acl: tuple[tuple[str, str, str], ...] = ()
 
 
 @attrs.frozen
@@ -105,11 +108,13 @@ class CopyMeta:
     tags: tuple[tuple[str, str], ...] | None = None
     # The copy's own (S3: the request's storage class, else STANDARD).
     replication: str = ""
+    # The copy's own too (S3 never copies an ACL: the request's, else private).
+    acl: tuple[tuple[str, str, str], ...] = ()
 
     def apply(self, source: ObjectMeta) -> ObjectMeta:
         base = source if self.meta is None else self.meta
         tags = source.tags if self.tags is None else self.tags
-        return attrs.evolve(base, tags=tags, replication=self.replication)
+        return attrs.evolve(base, tags=tags, replication=self.replication, acl=self.acl)
 
 
 @attrs.frozen
@@ -144,6 +149,7 @@ BUCKET_LIFECYCLE = "lifecycle"
 BUCKET_CORS = "cors"
 BUCKET_POLICY = "policy"
 BUCKET_PUBLIC_ACCESS = "public-access-block"
+BUCKET_ACL = "acl"  # its ownership controls and its ACL grants
 
 
 @attrs.frozen

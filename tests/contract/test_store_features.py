@@ -124,6 +124,33 @@ async def test_key_tags_change_without_a_new_version(backend: Backend) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_key_acl_changes_without_a_new_version(backend: Backend) -> None:
+    store = backend.store
+    name = await new_bucket(backend)
+    await put(backend, name, "k", b"granted")
+    acl = (("id", "bob", "READ"), ("uri", "http://g/AllUsers", "READ"))
+    if await unsupported_on_cluster(backend, lambda: store.set_key_acl(name, "k", acl)):
+        # Nor can a write carry grants there (refused, never dropped).
+        with pytest.raises(NotSupported):
+            await store.open_key(name, "g", ObjectMeta(acl=acl), 1)
+        return
+    before = await store.lookup_key(name, "k")
+    await store.set_key_acl(name, "k", acl)
+    after = await store.lookup_key(name, "k")
+    assert after.meta.acl == acl
+    assert attrs.evolve(after, meta=before.meta) == before  # same version
+    await store.set_key_acl(name, "k", ())
+    assert (await store.lookup_key(name, "k")).meta.acl == ()
+    with pytest.raises(KeyNotFound):
+        await store.set_key_acl(name, "missing", acl)
+    # A write carries its grants.
+    writer = await store.open_key(name, "g", ObjectMeta(acl=acl), 1)
+    await writer.write(b"g", last=True)
+    await writer.commit("etag-g")
+    assert (await store.lookup_key(name, "g")).meta.acl == acl
+
+
+@pytest_twisted.ensureDeferred
 async def test_bucket_settings(backend: Backend) -> None:
     store = backend.store
     name = await new_bucket(backend)

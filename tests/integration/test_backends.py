@@ -840,6 +840,13 @@ def test_issue_14_features_work_or_are_refused_plainly(
             Bucket=bucket,
             PublicAccessBlockConfiguration={"BlockPublicPolicy": True},
         ),
+        "ownership": lambda: s3.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]},
+        ),
+        "bucket with ACLs": lambda: s3.create_bucket(
+            Bucket=bucket + "-acl", ACL="public-read"
+        ),
         "STANDARD_IA": lambda: s3.put_object(
             Bucket=bucket, Key="ia", Body=b"i", StorageClass="STANDARD_IA"
         ),
@@ -853,9 +860,20 @@ def test_issue_14_features_work_or_are_refused_plainly(
             Bucket=bucket, Key="ia-mp", StorageClass="STANDARD_IA"
         ),
     }
-    # Every bucket is BucketOwnerEnforced, on either store.
+    # Every bucket starts BucketOwnerEnforced, on either store: ACLs that
+    # say anything else are refused as S3 refuses them there.
     owned = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
-    assert owned == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert owned == enforced
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=enforced)
+    for refused_acl in (
+        lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"),
+        lambda: s3.put_object_acl(Bucket=bucket, Key="k", GrantRead="id=someone"),
+    ):
+        with pytest.raises(ClientError) as e:
+            refused_acl()
+        assert error_of(e) == ("AccessControlListNotSupported", 400)
+    assert len(s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]) == 1
     if backend_gateway.backend == "embedded":  # type: ignore[attr-defined]
         for call in calls.values():
             call()
@@ -869,6 +887,13 @@ def test_issue_14_features_work_or_are_refused_plainly(
         s3.delete_bucket_cors(Bucket=bucket)
         s3.delete_bucket_policy(Bucket=bucket)
         s3.delete_public_access_block(Bucket=bucket)
+        # ACLs on, then off again (test_acl.py tries them in depth).
+        s3.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
+        assert len(s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]) == 2
+        s3.put_object_acl(Bucket=bucket, Key="k", ACL="private")
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=enforced)
+        s3.head_bucket(Bucket=bucket + "-acl")
+        s3.delete_bucket(Bucket=bucket + "-acl")
         return
     # This cluster has three datanodes; EC rs-3-2 needs five
     # (tests/cluster/faults/test_ec.py grows it to five and writes them): the
@@ -890,6 +915,9 @@ def test_issue_14_features_work_or_are_refused_plainly(
             assert "cluster of 3 datanodes (it needs 5)" in message, what
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["c", "k", "rr", "rr-mp", "std", "tagged"]
+    with pytest.raises(ClientError) as e:  # the refused create left no bucket
+        s3.head_bucket(Bucket=bucket + "-acl")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
     for read in (
         s3.get_bucket_lifecycle_configuration,

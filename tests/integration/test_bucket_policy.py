@@ -419,28 +419,3 @@ def test_public_access_block_blocks_and_restricts_public_policies(
     assert refused(owner.get_public_access_block, Bucket=BUCKET)[1] == 404
     # Only the owner (or whom the policy lets) manages the block.
     assert refused(mate.delete_public_access_block, Bucket=BUCKET)[1] == 403
-
-
-def test_ownership_is_bucket_owner_enforced_and_nothing_else_is_pretended(
-    owner: Any, gw: GatewayProcess
-) -> None:
-    got = owner.get_bucket_ownership_controls(Bucket=BUCKET)["OwnershipControls"]
-    assert got == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    owner.put_bucket_ownership_controls(
-        Bucket=BUCKET,
-        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-    )
-    for ownership in ("ObjectWriter", "BucketOwnerPreferred"):
-        assert refused(
-            owner.put_bucket_ownership_controls, Bucket=BUCKET,
-            OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]},
-        ) == ("NotImplemented", 501)  # fmt: skip
-        assert refused(
-            owner.create_bucket, Bucket="owned-by-writer", ObjectOwnership=ownership
-        ) == ("NotImplemented", 501)
-    assert refused(owner.delete_bucket_ownership_controls, Bucket=BUCKET) == (
-        "NotImplemented", 501,
-    )  # fmt: skip
-    assert refused(owner.head_bucket, Bucket="owned-by-writer")[1] == 404
-    owner.create_bucket(Bucket="owned-by-owner", ObjectOwnership="BucketOwnerEnforced")
-    owner.delete_bucket(Bucket="owned-by-owner")

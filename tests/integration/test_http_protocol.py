@@ -77,7 +77,7 @@ def test_head_error_has_no_body(gateway, bucket) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("DELETE", "/{b}?ownershipControls"), ("GET", "/{b}/k?torrent"), ("PUT", "/{b}?replication"),
+    [("PUT", "/{b}?accelerate"), ("GET", "/{b}/k?torrent"), ("PUT", "/{b}?replication"),
      ("PUT", "/{b}?versioning"), ("POST", "/{b}/k?restore"), ("PUT", "/{b}?website"),
      ("POST", "/{b}?metadataTable"), ("GET", "/{b}?logging"), ("POST", "/{b}/k?select"),
      ("PUT", "/{b}?uploads"), ("DELETE", "/{b}?delete")],

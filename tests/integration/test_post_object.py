@@ -166,6 +166,34 @@ def test_anonymous_forms_only_where_the_bucket_policy_allows(
         owner.delete_bucket_policy(Bucket=BUCKET)
 
 
+def test_a_form_acl_and_anonymous_forms_by_acl(
+    gw: GatewayProcess, owner: Any, forms: Any
+) -> None:
+    owner.create_bucket(Bucket="form-acl", ACL="public-read-write")
+    form = forms().generate_presigned_post(
+        "form-acl", "pub", Fields={"acl": "public-read"},
+        Conditions=[{"acl": "public-read"}],
+    )  # fmt: skip
+    assert post(form["url"], form["fields"]).status_code == 204
+    got = requests.get(f"{gw.endpoint}/form-acl/pub", timeout=30)  # anonymous
+    assert (got.status_code, got.content) == (200, b"hello form")
+    # The bucket's WRITE grant to AllUsers admits an unsigned form; an ACL the
+    # bucket refuses is refused for a form as for a PUT.
+    url = f"{gw.endpoint}/form-acl"
+    assert post(url, {"key": "anon"}).status_code == 204
+    owner.put_bucket_acl(Bucket="form-acl", ACL="private")
+    assert error(post(url, {"key": "anon2"})) == (403, "AccessDenied")
+    enforced = forms().generate_presigned_post(
+        BUCKET,
+        "acl",
+        Fields={"acl": "public-read"},
+        Conditions=[{"acl": "public-read"}],
+    )
+    assert error(post(enforced["url"], enforced["fields"])) == (
+        400, "AccessControlListNotSupported",
+    )  # fmt: skip
+
+
 def test_fields_after_the_file_are_ignored(
     gw: GatewayProcess, owner: Any, forms: Any
 ) -> None:

@@ -13,7 +13,7 @@ from ..authz import may
 from ..bucket_access import check_ownership
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import check_canned_acl, content_md5
+from ..headers import check_write_headers, content_md5
 from ..names import check_bucket_name
 from ..numbers import int32_argument
 from ..xml import (
@@ -40,11 +40,15 @@ def bucket_of(call: Call) -> str:
 async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
     name = bucket_of(call)
     check_bucket_name(name)
-    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    check_write_headers(call.headers.get)
     ownership = call.headers.get("x-amz-object-ownership")
     if ownership is not None:
-        check_ownership(ownership.strip(), "x-amz-object-ownership")
+        ownership = ownership.strip()
+        check_ownership(ownership)
     parse_create_bucket(call.body)  # validates; every location is this one
+    from .acl import create_bucket_control, keep_created_control  # (cycle)
+
+    control = await create_bucket_control(gw, call, ownership)
     try:
         await gw.store.create_bucket(name, call.access_key)
     except BucketAlreadyExists as e:
@@ -54,6 +58,7 @@ async def create_bucket(gw: S3Gateway, call: Call) -> S3Response:
             else "BucketAlreadyExists"
         )
         raise S3Error(code, resource=name, extra={"BucketName": name}) from None
+    await keep_created_control(gw, call, control)
     return S3Response(200, {"location": f"/{name}"})
 
 

@@ -2,10 +2,7 @@
 gives them for a bucket without that feature — what s3cmd, rclone, fsspec,
 s3fs-fuse and the SDKs ask before they get on with their work.
 
-Versioning is never enabled; ACLs are "bucket owner enforced" (the owner has
-FULL_CONTROL, canned ``private`` is accepted, any other grant is refused with
-AccessControlListNotSupported); there are no policies, CORS rules or
-default encryption.
+Versioning is never enabled; there is no default encryption.
 """
 
 from __future__ import annotations
@@ -16,8 +13,7 @@ from typing import TYPE_CHECKING
 from ...storage.model import ListQuery
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import check_canned_acl
-from ..xml import acl_xml, list_versions_xml, versioning_xml
+from ..xml import list_versions_xml, versioning_xml
 from .bucket import XML, encoding_is_url, int_arg
 
 if TYPE_CHECKING:
@@ -36,26 +32,6 @@ async def _owner(gw: S3Gateway, call: Call) -> str:
 async def get_bucket_versioning(gw: S3Gateway, call: Call) -> S3Response:
     await _owner(gw, call)
     return S3Response(200, dict(XML), versioning_xml())
-
-
-async def get_acl(gw: S3Gateway, call: Call) -> S3Response:
-    """GetBucketAcl and GetObjectAcl: the owner has FULL_CONTROL."""
-    return S3Response(200, dict(XML), acl_xml(await _owner(gw, call)))
-
-
-async def put_acl(gw: S3Gateway, call: Call) -> S3Response:
-    """PutBucketAcl and PutObjectAcl: only what is already true is accepted."""
-    owner = await _owner(gw, call)
-    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
-    if call.body.strip():
-        from ..xml_parse import parse_acl_grants
-
-        grants = parse_acl_grants(call.body)
-        if grants != [(owner, "FULL_CONTROL")]:
-            raise S3Error(
-                "AccessControlListNotSupported", "The bucket does not allow ACLs"
-            )
-    return S3Response(200)
 
 
 def _missing(code: str) -> Callable[[S3Gateway, Call], Awaitable[S3Response]]:

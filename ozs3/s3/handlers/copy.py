@@ -16,11 +16,12 @@ from ...storage.interfaces import CopyWriter
 from ...storage.model import CopyMeta, KeyInfo
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import check_canned_acl, evaluate_conditionals, write_precondition
+from ..headers import check_write_headers, evaluate_conditionals, write_precondition
 from ..names import check_key
 from ..numbers import MAX_DIGITS
 from ..producer import STEP
 from ..xml import copy_result_xml
+from .acl import object_acl_for_write
 from .bucket import XML
 from .multipart import MAX_PART_SIZE, part_target
 from .obj import (
@@ -89,13 +90,14 @@ def check_copy_conditions(call: Call, source: KeyInfo) -> None:
 async def copy_object(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     check_key(key)
-    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    check_write_headers(call.headers.get)
     src_bucket, src_key = copy_source(call)
     directive = _directive(call, "metadata")
     meta = CopyMeta(
         object_meta(call) if directive == "REPLACE" else None,
         _copy_tags(call),
         request_replication(call),
+        await object_acl_for_write(gw, call, bucket),
     )
     writer = await gw.store.open_copy(
         bucket, key, meta, None, src_bucket, src_key, None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
+
 from ...storage.interfaces import KeyWriter
 from ...storage.model import PartTarget, UploadQuery
 from .. import checksums
 from ..context import Call, S3Response
 from ..errors import S3Error
-from ..headers import check_canned_acl, write_precondition
+from ..headers import check_write_headers, write_precondition
 from ..names import check_key
 from ..numbers import decimal
 from ..xml import (
@@ -19,6 +21,7 @@ from ..xml import (
     list_uploads_xml,
 )
 from ..xml_parse import parse_complete
+from .acl import object_acl_for_write
 from .bucket import XML, encoding_is_url, int_arg
 from .obj import (
     add_expiration,
@@ -58,10 +61,13 @@ def part_target(call: Call) -> PartTarget:
 async def create_multipart_upload(gw: S3Gateway, call: Call) -> S3Response:
     bucket, key = where(call)
     check_key(key)
-    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    check_write_headers(call.headers.get)
     asked = checksums.upload_checksum(call.headers.get)
+    meta = attrs.evolve(
+        object_meta(call), acl=await object_acl_for_write(gw, call, bucket)
+    )
     upload = await gw.store.create_upload(
-        bucket, key, object_meta(call), call.access_key, call.bucket_id(bucket)
+        bucket, key, meta, call.access_key, call.bucket_id(bucket)
     )
     headers = dict(XML)
     headers.update(

@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import attrs
+
 from ...digests import Checksum, decode_stored, encode_stored
 from ...storage.interfaces import KeyWriter
 from ...storage.model import KeyInfo, ObjectMeta, PartInfo
@@ -14,7 +16,7 @@ from ..context import Call, S3Response
 from ..errors import S3Error
 from ..headers import (
     STORED_HEADERS,
-    check_canned_acl,
+    check_write_headers,
     content_md5,
     is_aws_chunked,
     payload_sha256,
@@ -26,6 +28,7 @@ from ..names import check_key
 from ..numbers import decimal
 from ..storage_class import replication_of
 from ..tagging import OBJECT_TAG_LIMIT, check_tags, parse_tagging_header
+from .acl import object_acl_for_write
 
 if TYPE_CHECKING:
     from ..app import S3Gateway
@@ -105,8 +108,11 @@ async def admit_put_object(gw: S3Gateway, call: Call) -> KeyWriter:
     """Everything PutObject can check before its body: then open the key."""
     bucket, key = where(call)
     size = check_body_headers(gw, call)
+    meta = attrs.evolve(
+        object_meta(call), acl=await object_acl_for_write(gw, call, bucket)
+    )
     return await gw.store.open_key(
-        bucket, key, object_meta(call), size,
+        bucket, key, meta, size,
         bucket_id=call.bucket_id(bucket), owner=call.access_key,
         precondition=write_precondition(call.headers.get),
     )  # fmt: skip
@@ -121,7 +127,7 @@ def check_body_headers(
     declare none up front)."""
     assert call.s3.key is not None
     check_key(call.s3.key)
-    check_canned_acl(call.headers.get, (k for k, _ in call.headers.pairs))
+    check_write_headers(call.headers.get)
     content_md5(call.headers.get("content-md5"))
     checksums.requested(call.headers.get)
     size = _declared_size(call)

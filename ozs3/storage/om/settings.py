@@ -15,13 +15,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import attrs
 from twisted.internet.defer import Deferred
 
 from ..errors import KeyNotFound
-from ..model import BucketInfo, KeyInfo
+from ..model import BucketInfo, KeyInfo, ObjectMeta
 from .tables import decode_blocks, decode_meta_owner, encode_meta, release
 
 
@@ -94,7 +95,7 @@ class SettingsTables:
             )
         ]
 
-    # -- key tags --------------------------------------------------------------
+    # -- key tags and ACLs ----------------------------------------------------
 
     def set_key_tags(
         self,
@@ -104,14 +105,26 @@ class SettingsTables:
         bucket_id: int | None = None,
     ) -> Deferred[None]:
         """Replace the current version's tags (``()``: remove them)."""
-        return self._run(self._set_key_tags, bucket, key, tuple(tags), bucket_id)
+        change = partial(attrs.evolve, tags=tuple(tags))
+        return self._run(self._set_key_meta, bucket, key, change, bucket_id)
 
-    def _set_key_tags(
+    def set_key_acl(
+        self,
+        bucket: str,
+        key: str,
+        acl: Sequence[tuple[str, str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        """Replace the current version's ACL grants (``()``: the default)."""
+        change = partial(attrs.evolve, acl=tuple(acl))
+        return self._run(self._set_key_meta, bucket, key, change, bucket_id)
+
+    def _set_key_meta(
         self,
         conn: sqlite3.Connection,
         bucket: str,
         key: str,
-        tags: tuple[tuple[str, str], ...],
+        change: Callable[[ObjectMeta], ObjectMeta],
         bucket_id: int | None,
     ) -> None:
         bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
@@ -125,7 +138,7 @@ class SettingsTables:
         conn.execute(
             "UPDATE keys SET meta=? WHERE bucket_id=? AND key=?",
             (
-                encode_meta(attrs.evolve(meta, tags=tags), owner),
+                encode_meta(change(meta), owner),
                 bucket_id,
                 key.encode(),
             ),

@@ -90,7 +90,8 @@ BLOCKS_PER_CONTAINER = 1024
 
 def encode_meta(meta: ObjectMeta, owner: str = "") -> str:
     """A key's (or upload's) metadata column.  The key's owner rides along
-    as ``"o"``, its tags as ``"t"`` and its replication as ``"r"`` (each
+    as ``"o"``, its tags as ``"t"``, its replication as ``"r"`` and its ACL
+    grants as ``"a"`` (each
     only when set): older databases and older readers need no new column
     (an older ozs3 ignores them; a key without an owner belongs to its
     bucket's owner)."""
@@ -101,6 +102,8 @@ def encode_meta(meta: ObjectMeta, owner: str = "") -> str:
         d["t"] = meta.tags
     if meta.replication:
         d["r"] = meta.replication
+    if meta.acl:
+        d["a"] = meta.acl
     return json.dumps(d, separators=(",", ":"))
 
 
@@ -122,6 +125,7 @@ def decode_meta_owner(text: str) -> tuple[ObjectMeta, str]:
         user=tuple((k, v) for k, v in d["u"]),
         tags=tuple((k, v) for k, v in d.get("t", ())),
         replication=str(d.get("r", "")),
+        acl=tuple((k, g, p) for k, g, p in d.get("a", ())),
     )
     return meta, str(d.get("o", ""))
 

@@ -1,7 +1,8 @@
 """What the cluster backend cannot do yet: bucket settings (tags,
-lifecycle) and the leases of the lifecycle service, conditions the OM
-cannot check, EC keys.  Refused with ``NotSupported`` (S3's 501, naming it)
-before anything is stored, never accepted and dropped."""
+lifecycle, ACLs), object ACLs and the leases of the lifecycle service,
+conditions the OM cannot check, EC keys.  Refused with ``NotSupported``
+(S3's 501, naming it) before anything is stored, never accepted and
+dropped."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ class NotYetOnCluster:
         self, bucket: str, name: str, value: str | None, bucket_id: int | None = None
     ) -> Deferred[None]:
         return fail(NotSupported(f"bucket {name}"))
+
+    def set_key_acl(
+        self,
+        bucket: str,
+        key: str,
+        acl: Sequence[tuple[str, str, str]],
+        bucket_id: int | None = None,
+    ) -> Deferred[None]:
+        # The OM's ACLs are Ozone's (user/group rights shared with ofs), not
+        # S3 grants: buckets here stay BucketOwnerEnforced.
+        return fail(NotSupported("S3 object ACLs"))
 
     def buckets_with_setting(self, name: str) -> Deferred[list[tuple[BucketInfo, str]]]:
         return fail(NotSupported(f"bucket {name}"))
@@ -66,4 +78,6 @@ def refuse_unsupported(
     ):
         raise NotSupported("this conditional write or delete")
     if meta is not None:
-        replication_args(meta.replication)  # NotSupported for unknown schemes
+        replication_args(meta.replication)
+        if meta.acl:
+            raise NotSupported("S3 object ACLs")  # NotSupported for unknown schemes
