@@ -124,3 +124,36 @@ def driver(tmp_path: Path) -> Iterator[Any]:
     d = chromium(tmp_path)
     yield d
     d.quit()
+
+
+# Security-on modules (policies, ACLs): users of a module's ``gw`` gateway.
+
+
+def user(gw: GatewayProcess, name: str) -> Any:
+    """A boto3 client signing as ``name`` (its secret made on first ask)."""
+    from tests.integration.test_security import client, getsecret
+
+    return client(gw, name, getsecret(gw.data_dir, name))
+
+
+@pytest.fixture(scope="module")
+def mate(gw: GatewayProcess) -> Any:
+    return user(gw, "mate")
+
+
+@pytest.fixture(scope="module")
+def eve(gw: GatewayProcess) -> Any:
+    return user(gw, "eve")
+
+
+@pytest.fixture(scope="module")
+def anonymous(gw: GatewayProcess) -> Any:
+    """Unsigned boto3: an anonymous caller."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=gw.endpoint, region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )  # fmt: skip

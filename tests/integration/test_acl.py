@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 
+from tests.integration.conftest import user
 from tests.integration.test_bucket_policy import refused
-from tests.integration.test_security import client, getsecret, secure_gateway
+from tests.integration.test_security import secure_gateway
 from tests.support.gateway import GatewayProcess
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -29,31 +27,9 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     yield from secure_gateway(tmp_path_factory, "acl")
 
 
-def user(gw: GatewayProcess, name: str) -> Any:
-    return client(gw, name, getsecret(gw.data_dir, name))
-
-
 @pytest.fixture(scope="module")
 def owner(gw: GatewayProcess) -> Any:
     return user(gw, "aowner")
-
-
-@pytest.fixture(scope="module")
-def mate(gw: GatewayProcess) -> Any:
-    return user(gw, "amate")
-
-
-@pytest.fixture(scope="module")
-def eve(gw: GatewayProcess) -> Any:
-    return user(gw, "aeve")
-
-
-@pytest.fixture(scope="module")
-def anonymous(gw: GatewayProcess) -> Any:
-    return boto3.client(
-        "s3", endpoint_url=gw.endpoint, region_name="us-east-1",
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )  # fmt: skip
 
 
 def user_grant(who: str, permission: str) -> dict[str, Any]:
@@ -124,10 +100,10 @@ def test_public_read_bucket_and_objects(owner: Any, mate: Any, anonymous: Any) -
 def test_grants_by_header_to_a_teammate(owner: Any, mate: Any, eve: Any) -> None:
     owner.create_bucket(Bucket="acl-team", ObjectOwnership="ObjectWriter")
     owner.put_object(Bucket="acl-team", Key="doc", Body=b"doc")
-    owner.put_bucket_acl(Bucket="acl-team", GrantRead="id=amate")
+    owner.put_bucket_acl(Bucket="acl-team", GrantRead="id=mate")
     # Exactly the grants put: the owner is not added back.
     assert grants(owner.get_bucket_acl(Bucket="acl-team")) == [
-        user_grant("amate", "READ")
+        user_grant("mate", "READ")
     ]
     assert [o["Key"] for o in mate.list_objects_v2(Bucket="acl-team")["Contents"]] == [
         "doc"
@@ -136,23 +112,23 @@ def test_grants_by_header_to_a_teammate(owner: Any, mate: Any, eve: Any) -> None
     assert refused(mate.put_object, Bucket="acl-team", Key="m", Body=b"m")[1] == 403
     # Bucket READ does not read objects: their own ACL does.
     assert refused(mate.get_object, Bucket="acl-team", Key="doc")[1] == 403
-    owner.put_object_acl(Bucket="acl-team", Key="doc", GrantRead='id="amate"')
+    owner.put_object_acl(Bucket="acl-team", Key="doc", GrantRead='id="mate"')
     assert read(mate, "acl-team", "doc") == b"doc"
     assert refused(eve.get_object, Bucket="acl-team", Key="doc")[1] == 403
     # WRITE: the teammate writes, and owns what it writes (ObjectWriter).
     owner.put_bucket_acl(
-        Bucket="acl-team", GrantRead="id=amate", GrantWrite="id=amate",
-        GrantReadACP="id=amate",
+        Bucket="acl-team", GrantRead="id=mate", GrantWrite="id=mate",
+        GrantReadACP="id=mate",
     )  # fmt: skip
     mate.put_object(Bucket="acl-team", Key="mine", Body=b"mine")
     listed = {
         o["Key"]: o["Owner"]["ID"]
         for o in owner.list_objects_v2(Bucket="acl-team", FetchOwner=True)["Contents"]
     }
-    assert listed == {"doc": "aowner", "mine": "amate"}
+    assert listed == {"doc": "aowner", "mine": "mate"}
     mine_acl = mate.get_object_acl(Bucket="acl-team", Key="mine")
-    assert mine_acl["Owner"]["ID"] == "amate"
-    assert grants(mine_acl) == [user_grant("amate", "FULL_CONTROL")]
+    assert mine_acl["Owner"]["ID"] == "mate"
+    assert grants(mine_acl) == [user_grant("mate", "FULL_CONTROL")]
     assert read(owner, "acl-team", "mine") == b"mine"  # the bucket's owner may
     assert refused(eve.get_object, Bucket="acl-team", Key="mine")[1] == 403
     # READ_ACP, not WRITE_ACP.
@@ -181,7 +157,7 @@ def test_bad_grants_are_refused_and_change_nothing(owner: Any) -> None:
         ),
         ({"GrantRead": "id=nobody-at-all"}, "InvalidArgument"),
         ({"GrantRead": 'uri="http://example.com/everyone"'}, "InvalidArgument"),
-        ({"ACL": "public-read", "GrantRead": "id=amate"}, "InvalidRequest"),
+        ({"ACL": "public-read", "GrantRead": "id=mate"}, "InvalidRequest"),
     ]
     for args, code in cases:
         assert refused(owner.put_object_acl, Bucket="acl-bad", Key="k", **args) == (
@@ -196,13 +172,13 @@ def test_bad_grants_are_refused_and_change_nothing(owner: Any) -> None:
     ]
     # An AccessControlPolicy must not give the object away or be malformed.
     policy = {
-        "Owner": {"ID": "amate"},
-        "Grants": [user_grant("amate", "FULL_CONTROL")],
+        "Owner": {"ID": "mate"},
+        "Grants": [user_grant("mate", "FULL_CONTROL")],
     }
     assert refused(
         owner.put_object_acl, Bucket="acl-bad", Key="k", AccessControlPolicy=policy
     ) == ("AccessDenied", 403)  # fmt: skip
-    bad = {"Owner": {"ID": "aowner"}, "Grants": [user_grant("amate", "EVERYTHING")]}
+    bad = {"Owner": {"ID": "aowner"}, "Grants": [user_grant("mate", "EVERYTHING")]}
     assert refused(
         owner.put_object_acl, Bucket="acl-bad", Key="k", AccessControlPolicy=bad
     ) == ("MalformedACLError", 400)  # fmt: skip
@@ -217,7 +193,7 @@ def test_access_control_policy_bodies(owner: Any, mate: Any, anonymous: Any) -> 
     owner.put_object(Bucket="acl-xml", Key="k", Body=b"k")
     wanted = [
         user_grant("aowner", "FULL_CONTROL"),
-        user_grant("amate", "READ"),
+        user_grant("mate", "READ"),
         group_grant(AUTHENTICATED, "READ"),
     ]
     owner.put_object_acl(
@@ -229,7 +205,7 @@ def test_access_control_policy_bodies(owner: Any, mate: Any, anonymous: Any) -> 
     assert refused(anonymous.get_object, Bucket="acl-xml", Key="k")[1] == 403
     # BucketOwnerPreferred: the bucket owner owns what is written with
     # bucket-owner-full-control, the writer what is written without.
-    owner.put_bucket_acl(Bucket="acl-xml", GrantWrite="id=amate")
+    owner.put_bucket_acl(Bucket="acl-xml", GrantWrite="id=mate")
     mate.put_object(
         Bucket="acl-xml", Key="given", Body=b"g", ACL="bucket-owner-full-control"
     )
@@ -238,7 +214,7 @@ def test_access_control_policy_bodies(owner: Any, mate: Any, anonymous: Any) -> 
         o["Key"]: o["Owner"]["ID"]
         for o in owner.list_objects_v2(Bucket="acl-xml", FetchOwner=True)["Contents"]
     }
-    assert owners == {"given": "aowner", "k": "aowner", "kept": "amate"}
+    assert owners == {"given": "aowner", "k": "aowner", "kept": "mate"}
 
 
 def test_bucket_owner_enforced_disables_acls(
@@ -257,7 +233,7 @@ def test_bucket_owner_enforced_disables_acls(
     for call, args in (
         (owner.put_object, {"Key": "c", "Body": b"c", "ACL": "public-read"}),
         (owner.put_object_acl, {"Key": "a", "ACL": "public-read"}),
-        (owner.put_object_acl, {"Key": "a", "GrantRead": "id=amate"}),
+        (owner.put_object_acl, {"Key": "a", "GrantRead": "id=mate"}),
         (owner.put_bucket_acl, {"ACL": "public-read"}),
         (owner.create_multipart_upload, {"Key": "m", "ACL": "authenticated-read"}),
         (owner.copy_object, {"Key": "c", "CopySource": "acl-enforced/a",
@@ -328,7 +304,7 @@ def test_public_access_block_acl_flags(owner: Any, anonymous: Any) -> None:
         refused(owner.put_bucket_acl, Bucket="acl-blocked", ACL="public-read")[1] == 403
     )
     assert refused(owner.head_object, Bucket="acl-blocked", Key="q")[1] == 404
-    owner.put_object(Bucket="acl-blocked", Key="q", Body=b"q", GrantRead="id=amate")
+    owner.put_object(Bucket="acl-blocked", Key="q", Body=b"q", GrantRead="id=mate")
 
 
 def test_multipart_and_copy_take_the_requests_acl(owner: Any, anonymous: Any) -> None:

@@ -12,14 +12,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import make_client
-from tests.integration.test_security import client, getsecret, secure_gateway
+from tests.integration.conftest import make_client, user
+from tests.integration.test_security import secure_gateway
 from tests.support.gateway import GatewayProcess
 
 BUCKET = "policy-bkt"
@@ -30,10 +27,6 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     yield from secure_gateway(tmp_path_factory, "policy")
 
 
-def user(gw: GatewayProcess, name: str) -> Any:
-    return client(gw, name, getsecret(gw.data_dir, name))
-
-
 @pytest.fixture(scope="module")
 def owner(gw: GatewayProcess) -> Any:
     s3 = user(gw, "powner")
@@ -41,24 +34,6 @@ def owner(gw: GatewayProcess) -> Any:
     for key in ("public/a", "private/a", "shared/a", "secret/a", "keep/a", "tmp/a"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
     return s3
-
-
-@pytest.fixture(scope="module")
-def mate(gw: GatewayProcess) -> Any:
-    return user(gw, "mate")
-
-
-@pytest.fixture(scope="module")
-def eve(gw: GatewayProcess) -> Any:
-    return user(gw, "eve")
-
-
-@pytest.fixture(scope="module")
-def anonymous(gw: GatewayProcess) -> Any:
-    return boto3.client(
-        "s3", endpoint_url=gw.endpoint, region_name="us-east-1",
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )  # fmt: skip
 
 
 @pytest.fixture

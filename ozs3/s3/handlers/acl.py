@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ...storage.errors import NotSupported
-from ...storage.model import BUCKET_ACL
+from ...storage.model import BUCKET_ACL, BucketInfo, KeyInfo
 from ..acl import (
     ACL,
     acl_xml,
@@ -164,28 +164,32 @@ async def put_bucket_acl(gw: S3Gateway, call: Call) -> S3Response:
     return S3Response(200)
 
 
-async def get_object_acl(gw: S3Gateway, call: Call) -> S3Response:
+async def _object_acl_facts(
+    gw: S3Gateway, call: Call
+) -> tuple[BucketInfo, KeyInfo, BucketAccessControl]:
+    """The request's bucket, its key (NoSuchKey if none) and the bucket's
+    ownership controls and ACL."""
     bucket = bucket_of(call)
     assert call.s3.key is not None
     info = await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     key = await gw.store.lookup_key(bucket, call.s3.key, info.id, head=True)
-    control = await access_control(gw, bucket, info.id)
+    return info, key, await access_control(gw, bucket, info.id)
+
+
+async def get_object_acl(gw: S3Gateway, call: Call) -> S3Response:
+    info, key, control = await _object_acl_facts(gw, call)
     if not control.acls_enabled:
         return S3Response(200, dict(XML), acl_xml(info.owner, ()))
     return S3Response(200, dict(XML), acl_xml(key.owner, decode(key.meta.acl)))
 
 
 async def put_object_acl(gw: S3Gateway, call: Call) -> S3Response:
-    bucket = bucket_of(call)
-    assert call.s3.key is not None
-    info = await gw.store.get_bucket(bucket, call.bucket_id(bucket))
-    key = await gw.store.lookup_key(bucket, call.s3.key, info.id, head=True)
-    control = await access_control(gw, bucket, info.id)
+    info, key, control = await _object_acl_facts(gw, call)
     owner = key.owner if control.acls_enabled else info.owner
     acl = _asked(call, owner, info.owner, False)
     grants = await _checked(gw, call, acl, control, owner, info.owner)
     if control.acls_enabled:
-        await gw.store.set_key_acl(bucket, call.s3.key, grants, info.id)
+        await gw.store.set_key_acl(info.name, key.key, grants, info.id)
     return S3Response(200)
 
 
