@@ -6,6 +6,8 @@ import base64
 import binascii
 import datetime
 import email.utils
+import functools
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -98,8 +100,21 @@ def http_date(ts: float) -> str:
 
 
 def iso8601(ts: float) -> str:
-    dt = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """``2026-12-04T17:00:01.234Z``: the whole seconds formatted once per
+    distinct second (a listing page's keys share few), the milliseconds
+    from integers."""
+    fraction, whole = math.modf(ts)  # rounded as datetime rounds it
+    seconds, micro = int(whole), round(fraction * 1_000_000)
+    if micro >= 1_000_000:
+        seconds, micro = seconds + 1, micro - 1_000_000
+    elif micro < 0:
+        seconds, micro = seconds - 1, micro + 1_000_000
+    return f"{_iso_seconds(seconds)}.{micro // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def parse_http_date(value: str | None) -> float | None:

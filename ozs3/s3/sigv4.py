@@ -27,6 +27,7 @@ when signing) text they signed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -109,7 +110,12 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=1024)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """Derived once per (secret, day, region, service) and remembered: four
+    HMACs per request otherwise.  Keyed by the secret itself, so a changed
+    secret derives anew; a revoked one is refused before this (its lookup
+    finds nothing)."""
     key = _hmac(("AWS4" + secret).encode("utf-8"), date)
     return _hmac(_hmac(_hmac(key, region), service), "aws4_request")
 

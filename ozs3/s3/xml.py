@@ -107,21 +107,70 @@ def _enc(value: str, url: bool) -> str:
     return quote(value, safe="/") if url else value
 
 
-def _contents(
-    root: etree._Element, listing: KeyListing, url: bool, owners: bool
-) -> None:
+def text(value: str) -> str:
+    """``value`` as XML character data, written as lxml writes it: the
+    characters XML cannot carry percent-encoded (``xml_safe``), ``&``,
+    ``<``, ``>`` and CR escaped (a bare CR would reach the client as LF).
+    Most values need none of it: one search says so."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
+    value = xml_safe(value)
+    for char, entity in _ENTITIES:
+        if char in value:
+            value = value.replace(char, entity)
+    return value
+
+
+_NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+
+
+def _element(out: list[str], tag: str, value: str) -> None:
+    out.append(f"<{tag}>{text(value)}</{tag}>")
+
+
+def _contents(out: list[str], listing: KeyListing, url: bool, owners: bool) -> None:
+    """The page's Contents and CommonPrefixes, written in one pass (a
+    1,000-key page took ~15 ms as an element tree, most of it building and
+    serialising 6,000 elements)."""
+    storage_classes: dict[str, str] = {}
     for k in listing.keys:
-        el = _sub(root, "Contents")
-        _sub(el, "Key", _enc(k.key, url))
-        _sub(el, "LastModified", iso8601(k.modified))
-        if k.etag:  # none for keys written by `ozone sh` (as Ozone's s3g)
-            _sub(el, "ETag", quote_etag(k.etag))
-        _sub(el, "Size", str(k.size))
+        replication = k.meta.replication
+        storage_class = storage_classes.get(replication)
+        if storage_class is None:
+            storage_class = storage_classes[replication] = storage_class_of(replication)
+        etag = f'<ETag>"{text(k.etag)}"</ETag>' if k.etag else ""
+        owner = ""
         if owners:
-            _owner(el, k.owner)
-        _sub(el, "StorageClass", storage_class_of(k.meta.replication))
+            who = text(k.owner)
+            owner = f"<Owner><ID>{who}</ID><DisplayName>{who}</DisplayName></Owner>"
+        out.append(
+            f"<Contents><Key>{text(_enc(k.key, url))}</Key>"
+            f"<LastModified>{iso8601(k.modified)}</LastModified>{etag}"
+            f"<Size>{k.size}</Size>{owner}"
+            f"<StorageClass>{storage_class}</StorageClass></Contents>"
+        )
     for p in listing.common_prefixes:
-        _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))
+        out.append(
+            f"<CommonPrefixes><Prefix>{text(_enc(p, url))}</Prefix></CommonPrefixes>"
+        )
+
+
+def _listing_xml(head: list[tuple[str, str | None]], listing: KeyListing,
+                 url: bool, owners: bool) -> bytes:  # fmt: skip
+    """A ListBucketResult: ``head``'s elements in order (None: left out),
+    then the page."""
+    out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{NS}">']
+    for tag, value in head:
+        if value is not None:
+            _element(out, tag, value)
+    _contents(out, listing, url, owners)
+    out.append("</ListBucketResult>")
+    return "".join(out).encode("utf-8")
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def list_objects_v1_xml(
@@ -134,20 +183,20 @@ def list_objects_v1_xml(
     url: bool,
 ) -> bytes:
     """V1: each key's owner always (as S3)."""
-    root = _root("ListBucketResult")
-    _sub(root, "Name", bucket)
-    _sub(root, "Prefix", _enc(prefix, url))
-    _sub(root, "Marker", _enc(marker, url))
+    next_marker = None
     if listing.truncated and delimiter and listing.next_marker is not None:
-        _sub(root, "NextMarker", _enc(listing.next_marker, url))
-    _sub(root, "MaxKeys", str(max_keys))
-    if delimiter:
-        _sub(root, "Delimiter", _enc(delimiter, url))
-    if url:
-        _sub(root, "EncodingType", "url")
-    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
-    _contents(root, listing, url, True)
-    return _dump(root)
+        next_marker = _enc(listing.next_marker, url)
+    head = [
+        ("Name", bucket),
+        ("Prefix", _enc(prefix, url)),
+        ("Marker", _enc(marker, url)),
+        ("NextMarker", next_marker),
+        ("MaxKeys", str(max_keys)),
+        ("Delimiter", _enc(delimiter, url) if delimiter else None),
+        ("EncodingType", "url" if url else None),
+        ("IsTruncated", _bool(listing.truncated)),
+    ]
+    return _listing_xml(head, listing, url, True)
 
 
 def list_objects_v2_xml(
@@ -162,24 +211,19 @@ def list_objects_v2_xml(
     start_after: str | None,
     fetch_owner: bool,
 ) -> bytes:
-    root = _root("ListBucketResult")
-    _sub(root, "Name", bucket)
-    _sub(root, "Prefix", _enc(prefix, url))
-    if delimiter:
-        _sub(root, "Delimiter", _enc(delimiter, url))
-    _sub(root, "MaxKeys", str(max_keys))
-    if url:
-        _sub(root, "EncodingType", "url")
-    _sub(root, "KeyCount", str(len(listing.keys) + len(listing.common_prefixes)))
-    if continuation_token is not None:
-        _sub(root, "ContinuationToken", continuation_token)
-    if next_token is not None:
-        _sub(root, "NextContinuationToken", next_token)
-    if start_after is not None:
-        _sub(root, "StartAfter", _enc(start_after, url))
-    _sub(root, "IsTruncated", "true" if listing.truncated else "false")
-    _contents(root, listing, url, fetch_owner)
-    return _dump(root)
+    head = [
+        ("Name", bucket),
+        ("Prefix", _enc(prefix, url)),
+        ("Delimiter", _enc(delimiter, url) if delimiter else None),
+        ("MaxKeys", str(max_keys)),
+        ("EncodingType", "url" if url else None),
+        ("KeyCount", str(len(listing.keys) + len(listing.common_prefixes))),
+        ("ContinuationToken", continuation_token),
+        ("NextContinuationToken", next_token),
+        ("StartAfter", _enc(start_after, url) if start_after is not None else None),
+        ("IsTruncated", _bool(listing.truncated)),
+    ]
+    return _listing_xml(head, listing, url, fetch_owner)
 
 
 def delete_result_xml(

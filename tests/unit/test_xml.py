@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from urllib.parse import unquote_plus
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ozs3.s3.errors import S3Error
+from ozs3.s3.headers import iso8601
 from ozs3.s3.names import check_key
 from ozs3.s3.xml import (
     NS,
@@ -19,6 +21,8 @@ from ozs3.s3.xml import (
     list_objects_v1_xml,
     list_objects_v2_xml,
     location_xml,
+    text,
+    xml_safe,
 )
 from ozs3.s3.xml_parse import MAX_DELETE_KEYS, parse_create_bucket, parse_delete
 from ozs3.storage.model import KeyInfo, KeyListing, ObjectMeta
@@ -375,3 +379,28 @@ def test_a_key_without_an_etag_is_listed_without_one():
         contents = root.findall(Q + "Contents")
         assert contents[0].findtext(Q + "ETag")
         assert contents[1].find(Q + "ETag") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=30)
+    | st.text(st.sampled_from(list("&<>\r\n\t\"'\x00\x1f a")), max_size=30)
+)
+def test_listing_text_is_written_as_lxml_writes_it(value):
+    """The one-pass listing writer escapes character data exactly as the
+    element tree did (so pages stay byte-identical): CR, &, <, > and the
+    characters XML cannot carry."""
+    el = etree.Element("K")
+    el.text = xml_safe(value)
+    assert etree.tostring(el, encoding="unicode") == f"<K>{text(value)}</K>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(min_value=0, max_value=4e9, allow_nan=False)
+    | st.integers(0, 4_000_000_000).map(lambda s: s + 0.9999995)
+)
+def test_iso8601_is_datetimes_rendering(ts):
+    dt = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
+    expected = dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    assert iso8601(ts) == expected
