@@ -489,3 +489,37 @@ def test_start_with_nothing_to_do_writes_nothing(tmp_path) -> None:
     after_crash = make_store(str(tmp_path))
     assert after_crash.om.groups == 1
     assert read(after_crash, "b", "k") == b"data"
+
+
+def test_point_reads_never_write_and_never_wait(tmp_path) -> None:
+    """Lookups (bucket, key, secret, setting) run on the caller's thread —
+    the reactor's — on a connection of their own that cannot write; they
+    see every commit made before them, and a database that answers busy
+    sends them to the read pool instead of blocking the caller."""
+    import sqlite3
+
+    store = make_store(str(tmp_path))
+    result_of(store.create_bucket("b", "owner"))
+    put(store, "b", "k", b"v1")
+    om = store.om
+
+    def probe(conn: sqlite3.Connection) -> int:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("DELETE FROM keys")
+        return int(conn.execute("SELECT count(*) FROM keys").fetchone()[0])
+
+    assert result_of(om._read_now(probe)) == 1
+    put(store, "b", "k2", b"v2")
+    assert result_of(store.lookup_key("b", "k2")).size == 2
+    # Busy: the pool (here a synchronous executor) does the read.
+    pooled: list[str] = []
+
+    def busy(conn: sqlite3.Connection) -> str:
+        if not pooled:
+            pooled.append("now")
+            raise sqlite3.OperationalError("database is locked")
+        pooled.append("pool")
+        return "read"
+
+    assert result_of(om._read_now(busy)) == "read"
+    assert pooled == ["now", "pool"]

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.python.failure import Failure
 
 from ..._executor import Executor
@@ -249,18 +249,47 @@ class GroupCommit:
         return self._reads.run(self._read_txn, f, *args)
 
     def _read_txn(self, f: Callable[..., T], *args: Any) -> T:
-        conn = self._conn()
+        return self._in_read_txn(self._conn(), f, *args)
+
+    @staticmethod
+    def _in_read_txn(conn: sqlite3.Connection, f: Callable[..., T], *args: Any) -> T:
         conn.execute("BEGIN")
         try:
             return f(conn, *args)
         finally:
             conn.execute("COMMIT")
 
+    def _read_now(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+        """A point read (a row or two by primary key) on the calling thread,
+        the reactor's: tens of microseconds, where a hop to the read pool
+        and back costs far more (two thread hand-offs, GIL contention).  A
+        WAL reader does not wait for writers; should SQLite still answer
+        busy (another process recovering the WAL), the read goes to the
+        pool rather than blocking the reactor."""
+        conn: sqlite3.Connection | None = getattr(self._local, "now_conn", None)
+        if conn is None:
+            # Its own connection: never waits (timeout 0), never writes.
+            private_db(self.path)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+            conn.execute("PRAGMA query_only=1")
+            self._local.now_conn = conn
+        try:
+            return succeed(self._in_read_txn(conn, f, *args))
+        except sqlite3.OperationalError as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if "locked" in str(e) or "busy" in str(e):
+                return self._read(f, *args)
+            return fail()
+        except Exception:
+            return fail()
+
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        for attr in ("conn", "now_conn"):
+            conn = getattr(self._local, attr, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, attr, None)
         for name in ("lock_fd", "wal_fd"):
             fd = getattr(self._local, name, None)
             if fd is not None:

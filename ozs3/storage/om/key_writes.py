@@ -50,6 +50,7 @@ class KeyWrites:
     _run: Callable[..., Deferred[Any]]
     _run_volatile: Callable[..., Deferred[Any]]
     _read: Callable[..., Deferred[Any]]
+    _read_now: Callable[..., Deferred[Any]]
     _bucket_row: Callable[..., tuple[Any, ...]]
     _key_row: Callable[..., tuple[int, KeyInfo]]
     _put_key: Callable[..., None]
@@ -67,7 +68,7 @@ class KeyWrites:
         """Whether a write to (bucket, key[, part]) may start: the bucket
         (that one, with ``bucket_id``) and the upload exist, and the key
         meets ``precondition``.  Checked again by the commit."""
-        return self._read(
+        return self._read_now(
             self._check_target, bucket, key, part, bucket_id, precondition
         )
 

@@ -211,7 +211,7 @@ class OzoneManager(
     def get_bucket(
         self, name: str, bucket_id: int | None = None
     ) -> Deferred[BucketInfo]:
-        return self._read(self._get_bucket, name, bucket_id)
+        return self._read_now(self._get_bucket, name, bucket_id)
 
     def _get_bucket(
         self, conn: sqlite3.Connection, name: str, bucket_id: int | None
@@ -253,7 +253,9 @@ class OzoneManager(
     def lookup_key(
         self, bucket: str, key: str, bucket_id: int | None = None
     ) -> Deferred[KeyInfo]:
-        return self._read(lambda conn: self._key_row(conn, bucket, key, bucket_id)[1])
+        return self._read_now(
+            lambda conn: self._key_row(conn, bucket, key, bucket_id)[1]
+        )
 
     def delete_key(
         self,
@@ -362,4 +364,4 @@ class OzoneManager(
     # -- S3 secrets (Ozone's S3SecretTable) ------------------------------------
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
-        return self._read(lambda conn: get_secret(conn, access_key))
+        return self._read_now(lambda conn: get_secret(conn, access_key))

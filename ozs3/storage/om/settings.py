@@ -32,6 +32,7 @@ class SettingsTables:
     volume: str
     _run: Callable[..., Deferred[Any]]
     _read: Callable[..., Deferred[Any]]
+    _read_now: Callable[..., Deferred[Any]]
     _bucket_row: Callable[..., tuple[Any, ...]]
 
     # -- bucket settings -------------------------------------------------------
@@ -40,7 +41,7 @@ class SettingsTables:
         self, bucket: str, name: str, bucket_id: int | None = None
     ) -> Deferred[str | None]:
         """The setting's text, or None; ``BucketNotFound`` if no bucket."""
-        return self._read(self._get_setting, bucket, name, bucket_id)
+        return self._read_now(self._get_setting, bucket, name, bucket_id)
 
     def _get_setting(
         self, conn: sqlite3.Connection, bucket: str, name: str, bucket_id: int | None
