@@ -134,6 +134,13 @@ def _grant(kind: str, grantee: str, permission: str) -> Grant:
     raise S3Error("InvalidArgument", "Invalid id" if kind == "id" else "Invalid URI")
 
 
+def asks_for_acl(get: Callable[[str], str | None]) -> bool:
+    """Does a request send ``x-amz-acl`` or any ``x-amz-grant-*``?"""
+    return get("x-amz-acl") is not None or any(
+        get(header) is not None for header in GRANT_HEADERS
+    )
+
+
 def requested(
     get: Callable[[str], str | None],
     owner: str,

@@ -20,6 +20,7 @@ from ...storage.model import BUCKET_ACL, BucketInfo, KeyInfo
 from ..acl import (
     ACL,
     acl_xml,
+    asks_for_acl,
     decode,
     is_public,
     normalise,
@@ -105,7 +106,7 @@ async def object_acl_for_write(gw: S3Gateway, call: Call, bucket: str) -> ACL:
     form asks for its new object (owned by ``call.access_key``), checked;
     ``()`` if none.  Costs nothing unless ACL headers are sent."""
     get = call.headers.get
-    if requested(get, "", "", False) is None:
+    if not asks_for_acl(get):
         return ()
     info = await gw.store.get_bucket(bucket, call.bucket_id(bucket))
     control = await access_control(gw, bucket, info.id)
@@ -236,11 +237,10 @@ async def create_bucket_control(
     acl = requested(call.headers.get, me, me, True) or ()
     if ownership is None:
         ownership = ENFORCED if owner_only(acl, me) else "ObjectWriter"
-    control = BucketAccessControl(ownership, ())
-    if ownership == ENFORCED and not owner_only(acl, me):
+    elif ownership == ENFORCED and not owner_only(acl, me):
         raise S3Error("InvalidBucketAclWithObjectOwnership")
     await _check_grantees(gw, acl, (me,))
-    return attrs.evolve(control, grants=normalise(acl, me) if acl else ())
+    return BucketAccessControl(ownership, normalise(acl, me))
 
 
 async def keep_created_control(
