@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -53,7 +53,8 @@ class Signer:
         signed = ";".join(names)
         cq = "&".join(
             sorted(
-                f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                # The query arrives encoded: canonical form encodes it once.
+                f"{quote(unquote(k), safe='-_.~')}={quote(unquote(v), safe='-_.~')}"
                 for k, _, v in (p.partition("=") for p in query.split("&") if p)
             )
         )
