@@ -84,11 +84,12 @@ class Target:
         return Client(self.endpoint, self.signer)
 
 
-def fill(target: Target, bucket: str, keys: int, concurrency: int) -> None:
-    """``keys`` empty keys (small/<conn>/<i>) through the S3 API itself."""
+def fill(target: Target, bucket: str, keys: int, concurrency: int,
+         payload: bytes | None = None) -> None:  # fmt: skip
+    """``keys`` 4 KiB keys (small/<conn>/<i>) through the S3 API itself."""
     target.client().call("PUT", f"/{bucket}")
     small_ops(target.endpoint, target.signer, bucket, keys, concurrency, ("PUT",),
-              b"")  # fmt: skip
+              payload)  # fmt: skip
 
 
 def one_round(target: Target, args: argparse.Namespace, payload: bytes,

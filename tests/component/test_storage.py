@@ -523,3 +523,93 @@ def test_point_reads_never_write_and_never_wait(tmp_path) -> None:
 
     assert result_of(om._read_now(busy)) == "read"
     assert pooled == ["now", "pool"]
+
+
+class CountingExecutor(SyncExecutor):
+    """Runs calls inline, counting the trips a thread pool would have made."""
+
+    def __init__(self) -> None:
+        self.trips = 0
+
+    def run(self, f: Any, *args: Any) -> Deferred[Any]:
+        self.trips += 1
+        return super().run(f, *args)
+
+
+def test_small_reads_try_the_page_cache_before_the_pool(store, monkeypatch) -> None:
+    """A small read whose bytes are cached makes no trip to the I/O pool; one
+    that would wait for the disk (RWF_NOWAIT refuses), or a large one, goes
+    to the pool; all read the same verified bytes, and a flipped bit is
+    caught on either path."""
+    import ozs3.storage.client as client_module
+
+    data = os.urandom(12 * KiB)  # one chunk (16 KiB here, 4 MiB by default)
+    info = put(store, "b", "s", data, pieces=1)
+    pool = store.io = CountingExecutor()
+
+    def whole(prefetch: int) -> bytes:
+        r = result_of(store.open_reader(info, 0, len(data), prefetch=prefetch))
+        out = b""
+        try:
+            while chunk := result_of(r.read(prefetch)):
+                out += chunk
+        finally:
+            r.close()
+        return out
+
+    assert whole(64 * KiB) == data
+    assert pool.trips == 0
+    monkeypatch.setattr(client_module, "INLINE_READ", 8 * KiB)
+    assert whole(64 * KiB) == data  # larger than INLINE_READ: the pool
+    assert pool.trips == 1
+    monkeypatch.undo()
+
+    refused = []
+
+    def not_cached(fd: int, buffers: Any, offset: int, flags: int = 0) -> int:
+        refused.append(flags)
+        raise BlockingIOError
+
+    monkeypatch.setattr(os, "preadv", not_cached)
+    assert whole(64 * KiB) == data
+    assert pool.trips == 2 and refused == [os.RWF_NOWAIT]
+    monkeypatch.undo()
+
+    if store.datanode.checksum_type != "NONE":
+        path = store.datanode.block_path(info.blocks[0].block_id)
+        with open(path, "r+b") as f:
+            f.seek(100)
+            byte = f.read(1)
+            f.seek(100)
+            f.write(bytes([byte[0] ^ 0x01]))
+        with pytest.raises(ChecksumMismatch):
+            whole(64 * KiB)
+        monkeypatch.setattr(os, "preadv", not_cached)
+        with pytest.raises(ChecksumMismatch):
+            whole(64 * KiB)
+
+
+def test_a_file_system_without_nowait_reads_goes_to_the_pool(
+    store, monkeypatch
+) -> None:
+    """Where RWF_NOWAIT is not supported (tmpfs on some kernels answers
+    EOPNOTSUPP), small reads go to the pool, and stop trying inline."""
+    import errno
+
+    data = os.urandom(3 * KiB)
+    info = put(store, "b", "t", data, pieces=1)
+    pool = store.io = CountingExecutor()
+    calls = []
+
+    def unsupported(fd: int, buffers: Any, offset: int, flags: int = 0) -> int:
+        calls.append(flags)
+        raise OSError(errno.EOPNOTSUPP, "not on this file system")
+
+    monkeypatch.setattr(os, "preadv", unsupported)
+    for trips in (1, 2):
+        r = result_of(store.open_reader(info, 0, len(data), prefetch=64 * KiB))
+        assert result_of(r.read(64 * KiB)) == data
+        r.close()
+        assert pool.trips == trips
+    assert calls == [os.RWF_NOWAIT]  # asked once
+    assert not store.nowait_reads

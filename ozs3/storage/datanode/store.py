@@ -150,7 +150,8 @@ class LocalBlockStore:
             raise _io_error(e, f"create block {block_id}") from e
         return LocalBlockWriter(self, block_id, path, fd)
 
-    def open_block(self, block_id: BlockID) -> LocalBlockReader:
+    def open_block(self, block_id: BlockID, nowait: bool = False) -> LocalBlockReader:
+        """A verified reader of the block; ``nowait``: see LocalBlockReader."""
         path = self.block_path(block_id)
         try:
             fd = os.open(path, os.O_RDONLY)
@@ -159,7 +160,7 @@ class LocalBlockStore:
         except OSError as e:
             raise _io_error(e, f"open block {block_id}") from e
         try:
-            return LocalBlockReader(block_id, fd)
+            return LocalBlockReader(block_id, fd, nowait)
         except BaseException:
             os.close(fd)
             raise
@@ -303,19 +304,51 @@ class _Chunk(NamedTuple):
     checksums: bytes
 
 
+class NoWaitUnsupported(BlockingIOError):
+    """This file system cannot say whether a read would wait (RWF_NOWAIT)."""
+
+
+def _pread(fd: int, n: int, offset: int, nowait: bool) -> bytes:
+    """``os.pread``; with ``nowait``, only bytes the page cache holds: a read
+    that would wait for the disk raises BlockingIOError (RWF_NOWAIT)."""
+    if not nowait:
+        return os.pread(fd, n, offset)
+    buf = bytearray(n)
+    try:
+        got = os.preadv(fd, [buf], offset, os.RWF_NOWAIT)
+    except OSError as e:
+        if e.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # tmpfs, some kernels
+            raise NoWaitUnsupported from e
+        raise
+    if got < n:
+        # Partly cached, or the file is short: a blocking read will say.
+        raise BlockingIOError
+    return bytes(buf)
+
+
 class LocalBlockReader:
-    def __init__(self, block_id: BlockID, fd: int) -> None:
+    """Reads a block file, verifying every checksum window it touches.
+
+    ``nowait`` (while set): every read takes only what the page cache holds
+    and raises BlockingIOError rather than wait for the disk, so a caller on
+    the reactor thread can try a small read there and go to the I/O pool
+    only when it would block."""
+
+    def __init__(self, block_id: BlockID, fd: int, nowait: bool = False) -> None:
         self.block_id = block_id
         self._fd: int | None = fd
+        self.nowait = nowait
         size = os.fstat(fd).st_size
-        tail = os.pread(fd, _FOOTER.size, size - _FOOTER.size) if size >= 16 else b""
+        tail = b""
+        if size >= _FOOTER.size:
+            tail = _pread(fd, _FOOTER.size, size - _FOOTER.size, nowait)
         if len(tail) != _FOOTER.size or tail[8:] != _MAGIC:
             raise ChecksumMismatch(f"block {block_id} has no valid footer")
         (flen,) = struct.unpack(">Q", tail[:8])
         if flen > size - _FOOTER.size:
             raise ChecksumMismatch(f"block {block_id} footer is corrupt")
         try:
-            meta = json.loads(os.pread(fd, flen, size - _FOOTER.size - flen))
+            meta = json.loads(_pread(fd, flen, size - _FOOTER.size - flen, nowait))
             # (offset, length, type, bytes per checksum, packed checksums):
             # kept packed, as read, since a reader may touch one window only.
             self.chunks = [
@@ -374,7 +407,9 @@ class LocalBlockReader:
         else:
             first, a_lo, a_hi = 0, lo, hi
         try:
-            data = os.pread(self._fd, a_hi - a_lo, a_lo)
+            data = _pread(self._fd, a_hi - a_lo, a_lo, self.nowait)
+        except BlockingIOError:
+            raise
         except OSError as e:
             raise _io_error(e, f"read block {self.block_id}") from e
         if len(data) != a_hi - a_lo:
