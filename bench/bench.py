@@ -21,6 +21,7 @@ import hmac
 import http.client
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -219,26 +220,75 @@ def limit_loopback(size: int) -> dict[str, object]:
     return {"workload": "limit_loopback_tcp", "MBps": round(got / dt / 1e6, 1)}
 
 
-def limit_disk(path: str, size: int) -> list[dict[str, object]]:
-    block = os.urandom(4 * MiB)
-    name = os.path.join(path, "disk-probe")
+GATEWAY_BLOCK = 256 * MiB  # ozone.scm.block.size, the gateway's default
+GATEWAY_WRITE = 1 * MiB  # the upload sink's batch: one os.write each
+
+
+def _write_like_the_gateway(directory: str, size: int, recycle: bool) -> float:
+    """MB/s of writing ``size`` bytes the way the embedded store writes a
+    body: new block files of GATEWAY_BLOCK in one directory, GATEWAY_WRITE
+    per write, each block fsync'd and then its directory.  ``recycle``
+    drops each block's pages once durable (the gateway keeps them cached)."""
+    piece = os.urandom(GATEWAY_WRITE)
+    os.mkdir(directory)
     t = time.perf_counter()
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    for _ in range(size // len(block)):
-        os.write(fd, block)
-    os.fsync(fd)
-    os.close(fd)
-    w = size / (time.perf_counter() - t) / 1e6
-    t = time.perf_counter()
-    with open(name, "rb", buffering=0) as f:
-        while f.read(4 * MiB):
-            pass
-    r = size / (time.perf_counter() - t) / 1e6
-    os.unlink(name)
+    left, n = size, 0
+    while left:
+        fd = os.open(os.path.join(directory, f"{n}.block"),
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # fmt: skip
+        in_block = min(left, GATEWAY_BLOCK)
+        for _ in range(in_block // GATEWAY_WRITE):
+            os.write(fd, piece)
+        os.fsync(fd)
+        if recycle:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+        dfd = os.open(directory, os.O_RDONLY)
+        os.fsync(dfd)
+        os.close(dfd)
+        left -= in_block
+        n += 1
+    return size / (time.perf_counter() - t) / 1e6
+
+
+def limit_disk(path: str, size: int, runs: int = 3) -> list[dict[str, object]]:
+    """The disk's limits as the gateway meets them.
+
+    Write: ``runs`` passes of ``size`` bytes written as the gateway writes
+    (see _write_like_the_gateway), each into new files kept until all passes
+    are done, as stored objects are; the median.  On a VM whose free memory
+    goes back to the host (virtio-balloon free page reporting), a page the
+    page cache takes fresh costs a host fault: writing into new pages runs
+    ~300 MB/s here (3 s of system time per GiB) where the same writes with
+    each block's pages dropped once durable (so the kernel hands them
+    straight back) run ~1,000+ MB/s; fio and a loop overwriting one file
+    measure the latter.  Both are reported; the first is the limit a stored
+    body meets, and the ratio uses it.
+
+    Read: one file read twice in 4 MiB reads; the second (cached) pass."""
+    writes, recycled = [], []
+    with tempfile.TemporaryDirectory(dir=path, prefix="disk-probe-") as probe:
+        for i in range(runs):
+            writes.append(_write_like_the_gateway(f"{probe}/kept{i}", size, False))
+        for i in range(runs):
+            recycled.append(_write_like_the_gateway(f"{probe}/dropped{i}", size, True))
+        name = os.path.join(probe, "kept0", "0.block")
+        reads = []
+        for _ in range(2):
+            t = time.perf_counter()
+            n = 0
+            with open(name, "rb", buffering=0) as f:
+                while chunk := f.read(4 * MiB):
+                    n += len(chunk)
+            reads.append(n / (time.perf_counter() - t) / 1e6)
     return [
-        {"workload": "limit_disk_write_fsync", "MBps": round(w, 1)},
-        {"workload": "limit_disk_read_cached", "MBps": round(r, 1)},
-    ]
+        {"workload": "limit_disk_write_fsync", "MBps": round(statistics.median(writes), 1),
+         "runs": [round(w) for w in writes]},
+        {"workload": "limit_disk_write_fsync_recycled",
+         "MBps": round(statistics.median(recycled), 1),
+         "runs": [round(w) for w in recycled]},
+        {"workload": "limit_disk_read_cached", "MBps": round(reads[-1], 1)},
+    ]  # fmt: skip
 
 
 # -- workloads ----------------------------------------------------------------
@@ -612,11 +662,11 @@ def main() -> None:
     emit({"workload": "env", "endpoint": endpoint, "cpus": os.cpu_count(),
           "ours": gw is not None, "workers": args.workers,
           "fsync": "every commit (durable)"})  # fmt: skip
-    limits = {r["workload"]: float(r["MBps"]) for r in
-              [limit_hash(512 * MiB), limit_loopback(1024 * MiB),
-               *limit_disk(work, 1024 * MiB)]}  # fmt: skip
-    for name, rate in limits.items():
-        emit({"workload": name, "MBps": rate})
+    limit_records = [limit_hash(512 * MiB), limit_loopback(1024 * MiB),
+                     *limit_disk(work, 1024 * MiB)]  # fmt: skip
+    limits = {str(r["workload"]): float(str(r["MBps"])) for r in limit_records}
+    for record in limit_records:
+        emit(record)
     put_limit = min(
         limits["limit_md5_crc32c_one_core"], limits["limit_disk_write_fsync"]
     )
