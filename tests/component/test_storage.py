@@ -26,6 +26,7 @@ from ozs3.storage.errors import (
 )
 from ozs3.storage.model import BlockID, ListQuery, ObjectMeta
 from ozs3.storage.om.manager import OzoneManager
+from tests.support.storecheck import flip_bits
 
 KiB = 1024
 
@@ -142,11 +143,7 @@ def test_flipped_bit_fails_the_read(store) -> None:
     data = os.urandom(40 * KiB)
     info = put(store, "b", "c", data, pieces=1)
     path = store.datanode.block_path(info.blocks[0].block_id)
-    with open(path, "r+b") as f:
-        f.seek(20 * KiB + 5)
-        byte = f.read(1)
-        f.seek(20 * KiB + 5)
-        f.write(bytes([byte[0] ^ 0x01]))
+    flip_bits(path, 20 * KiB + 5, 0x01)
     with pytest.raises(ChecksumMismatch):
         read(store, "b", "c")
     assert read(store, "b", "c", 0, 16 * KiB) == data[: 16 * KiB]
@@ -163,11 +160,7 @@ def test_blocks_keep_the_checksum_type_they_were_written_with(tmp_path) -> None:
     new = make_store(str(tmp_path), checksum_type="CRC32C")
     assert read(new, "b", "k") == data
     path = new.datanode.block_path(info.blocks[0].block_id)
-    with open(path, "r+b") as f:
-        f.seek(3)
-        byte = f.read(1)
-        f.seek(3)
-        f.write(bytes([byte[0] ^ 0x80]))
+    flip_bits(path, 3, 0x80)
     with pytest.raises(ChecksumMismatch):
         read(new, "b", "k")
 
@@ -577,11 +570,7 @@ def test_small_reads_try_the_page_cache_before_the_pool(store, monkeypatch) -> N
 
     if store.datanode.checksum_type != "NONE":
         path = store.datanode.block_path(info.blocks[0].block_id)
-        with open(path, "r+b") as f:
-            f.seek(100)
-            byte = f.read(1)
-            f.seek(100)
-            f.write(bytes([byte[0] ^ 0x01]))
+        flip_bits(path, 100, 0x01)
         with pytest.raises(ChecksumMismatch):
             whole(64 * KiB)
         monkeypatch.setattr(os, "preadv", not_cached)

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
-from tests.support.storecheck import assert_clean, block_files
+from tests.support.storecheck import assert_clean, block_files, flip_bits
 
 MiB = 1024 * 1024
 
@@ -100,11 +100,7 @@ def test_flipped_bit_fails_the_get(tmp_path) -> None:
 
         path = LocalBlockStore(os.path.join(data, "hdds"), 4 * MiB, 16384,
                                "CRC32").block_path(victim)  # fmt: skip
-        with open(path, "r+b") as f:
-            f.seek(100_000)
-            byte = f.read(1)
-            f.seek(100_000)
-            f.write(bytes([byte[0] ^ 0x10]))
+        flip_bits(path, 100_000, 0x10)
         with pytest.raises(ClientError) as e:
             s3.get_object(Bucket="rot", Key="victim")["Body"].read()
         assert e.value.response["Error"]["Code"] == "InternalError"

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from tests.integration.conftest import make_client
 from tests.integration.test_security import client, getsecret, secure_gateway
 from tests.support.gateway import GatewayProcess
-from tests.support.storecheck import block_files, wait_quiet
+from tests.support.storecheck import block_files, flip_bits, wait_quiet
 
 MiB = 1024 * 1024
 
@@ -86,11 +86,7 @@ def _flip_a_byte(data_dir: str, block, at: int) -> None:  # type: ignore[no-unty
 
     path = LocalBlockStore(os.path.join(data_dir, "hdds"), 4 * MiB, 16384,
                            "CRC32").block_path(block)  # fmt: skip
-    with open(path, "r+b") as f:
-        f.seek(at)
-        byte = f.read(1)
-        f.seek(at)
-        f.write(bytes([byte[0] ^ 0x10]))
+    flip_bits(path, at, 0x10)
 
 
 def test_copy_of_a_corrupted_source_fails_and_leaves_the_destination(tmp_path) -> None:

@@ -13,6 +13,15 @@ from ozs3.storage.datanode.store import LocalBlockStore
 from ozs3.storage.model import BlockID
 
 
+def flip_bits(path: str, offset: int, mask: int) -> None:
+    """Corrupt one byte of a file in place: XOR it with ``mask``."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ mask]))
+
+
 def block_files(data_dir: str) -> set[BlockID]:
     store = LocalBlockStore(os.path.join(data_dir, "hdds"), 4 << 20, 16384, "CRC32")
     return set(store.block_files())
