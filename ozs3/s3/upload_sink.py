@@ -2,8 +2,9 @@
 
 It decodes (aws-chunked), hashes and checks chunk signatures, and feeds the
 body in ~1 MiB batches to storage and to the hashers, one batch in flight,
-pausing the transport above a high-water mark: memory per upload stays
-bounded whatever the client sends.  ``S3HTTPRequest`` (streaming.py) feeds it.
+pausing the transport before its next read could take the queue past a
+high-water mark: memory per upload stays bounded whatever the client sends.
+``S3HTTPRequest`` (streaming.py) feeds it.
 """
 
 from __future__ import annotations
@@ -196,7 +197,11 @@ class UploadSink:
             if p:
                 self._queue.append(p)
                 self._queued += len(p)
-        if self._queued >= HIGH_WATER or (
+        # Paused before the transport's next read (as large as its
+        # bufferSize: 1 MiB for a stored body, see streaming.py) could take
+        # the queue past HIGH_WATER, whatever the read size.
+        next_read = getattr(self._request.transport, "bufferSize", 0)
+        if self._queued + next_read > HIGH_WATER or (
             self.writer is None and self._queued >= UNADMITTED_WATER
         ):
             self._pause()
