@@ -44,7 +44,7 @@ from ..storage.errors import BucketNotFound, NotSupported, UploadNotFound
 from ..storage.model import (
     BUCKET_LIFECYCLE,
     BucketInfo,
-    KeyInfo,
+    ListedKey,
     ListQuery,
     UploadQuery,
 )
@@ -74,7 +74,7 @@ class LifecycleService(Service):
         interval: float,
         day_seconds: float = DAY,
         holder: str = "",
-        on_expired: Callable[[str, KeyInfo, str], None] | None = None,
+        on_expired: Callable[[str, ListedKey, str], None] | None = None,
         on_aborted: Callable[[str, str, str, str], None] | None = None,
         on_run: Callable[[RunReport, float], None] | None = None,
         now: Callable[[], float] = time.time,

@@ -42,6 +42,7 @@ from .model import (
     DeleteResult,
     KeyInfo,
     KeyListing,
+    ListedKey,
     ListQuery,
     ObjectMeta,
     PartListing,
@@ -408,8 +409,8 @@ class EmbeddedObjectStore(BlockReclaimer):
 
     @async_to_deferred
     async def expire_keys(
-        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
-    ) -> list[KeyInfo]:
+        self, bucket: str, versions: Sequence[ListedKey], bucket_id: int | None = None
+    ) -> list[ListedKey]:
         deleted = await self.om.expire_keys(bucket, versions, bucket_id)
         self.kick_reclaim()
         return deleted

@@ -21,6 +21,7 @@ from .model import (
     DeleteResult,
     KeyInfo,
     KeyListing,
+    ListedKey,
     ListQuery,
     ObjectMeta,
     PartInfo,
@@ -251,8 +252,8 @@ class ObjectStore(Protocol):
     ) -> Deferred[list[tuple[BucketInfo, str]]]: ...
 
     def expire_keys(
-        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
-    ) -> Deferred[list[KeyInfo]]:
+        self, bucket: str, versions: Sequence[ListedKey], bucket_id: int | None = None
+    ) -> Deferred[list[ListedKey]]:
         """Delete each key that is still the version given; returns those
         deleted."""
 

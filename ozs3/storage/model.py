@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import attrs
 
@@ -198,9 +198,26 @@ class ListQuery:
     with_meta: bool = False
 
 
+class ListedKey(NamedTuple):
+    """A key as a listing returns it: what ListObjects shows, and the version
+    a lifecycle rule judges (``expire_keys`` deletes it only if it is still
+    that version).  A named tuple: a page holds a thousand, and one costs
+    ~0.2 µs to build where a frozen attrs ``KeyInfo`` (an
+    ``object.__setattr__`` per field) cost ~1.5 µs."""
+
+    key: str
+    size: int
+    etag: str
+    modified: float
+    # Only its replication (its StorageClass) unless the query asked
+    # ``with_meta``.
+    meta: ObjectMeta
+    owner: str = ""
+
+
 @attrs.frozen
 class KeyListing:
-    keys: tuple[KeyInfo, ...]
+    keys: tuple[ListedKey, ...]
     common_prefixes: tuple[str, ...]
     truncated: bool
     # The last key or common prefix returned: where the next page starts.

@@ -25,7 +25,7 @@ from ozs3.s3.xml import (
     xml_safe,
 )
 from ozs3.s3.xml_parse import MAX_DELETE_KEYS, parse_create_bucket, parse_delete
-from ozs3.storage.model import KeyInfo, KeyListing, ObjectMeta
+from ozs3.storage.model import KeyListing, ListedKey, ObjectMeta
 
 Q = f"{{{NS}}}"
 
@@ -234,11 +234,10 @@ def test_error_xml_control_characters_in_resource_rendered():
 # ---------------------------------------------------------------- listings
 
 
-def _key(name: str, size: int = 3, owner: str = "alice") -> KeyInfo:
-    return KeyInfo(
-        "bkt", name, size, "0123456789abcdef0123456789abcdef", 1.5, ObjectMeta(),
-        owner=owner,
-    )  # fmt: skip
+def _key(name: str, size: int = 3, owner: str = "alice") -> ListedKey:
+    return ListedKey(
+        name, size, "0123456789abcdef0123456789abcdef", 1.5, ObjectMeta(), owner
+    )
 
 
 any_text = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
@@ -369,7 +368,7 @@ def test_a_key_without_an_etag_is_listed_without_one():
     """Keys written by `ozone sh` carry no ETag: listings show none (as Ozone's
     s3g), never an empty '""'."""
     listing = KeyListing(
-        (_key("a", 7), KeyInfo("b", "plain", 3, "", 0.0, ObjectMeta())), (), False, None
+        (_key("a", 7), ListedKey("plain", 3, "", 0.0, ObjectMeta())), (), False, None
     )
     for body in (
         list_objects_v2_xml("b", listing, "", "", 1000, False, None, None, None, False),

@@ -10,6 +10,7 @@ rolling up into one common prefix costs one seek, not one row per key.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Iterable
+from itertools import takewhile
 from typing import Generic, TypeVar
 
 import attrs
@@ -119,6 +120,8 @@ def page_steps(
         lower, inclusive = prefix, True
     upper = successor(prefix) if prefix else None
     want = max_keys + 1
+    if not delimiter:
+        return (yield from _undelimited(prefix, lower, inclusive, upper, max_keys))
     exhausted = False
     while len(order) < want and not exhausted:
         limit = want - len(order)
@@ -168,3 +171,23 @@ def page_steps(
         truncated,
         order[-1] if truncated and order else None,
     )
+
+
+def _undelimited(
+    prefix: bytes, lower: bytes, inclusive: bool, upper: bytes | None, max_keys: int
+) -> PageSteps[V]:
+    """A page without a delimiter: one scan, every row a listed key (no
+    per-row steps: a 1,000-key page is most listings' common case)."""
+    want = max_keys + 1
+    rows = yield ScanRequest(lower, inclusive, upper, want, None)
+    got = rows if isinstance(rows, list) else list(rows)
+    if len(got) > want:
+        del got[want:]
+    if got and not got[-1][0].startswith(prefix):
+        # A scan that ignored ``upper``: the keys with the prefix are the
+        # run at its start (rows are in order, from ``lower`` >= prefix).
+        got = list(takewhile(lambda row: row[0].startswith(prefix), got))
+    truncated = len(got) > max_keys
+    if truncated:
+        del got[max_keys:]
+    return Page(tuple(got), (), truncated, got[-1][0] if truncated else None)

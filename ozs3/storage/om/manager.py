@@ -29,6 +29,7 @@ from ..model import (
     DeleteResult,
     KeyInfo,
     KeyListing,
+    ListedKey,
     ListQuery,
     ObjectMeta,
     Precondition,
@@ -328,7 +329,8 @@ class OzoneManager(
                 args.append(upper)
             sql += " ORDER BY key LIMIT ?"
             args.append(limit)
-            return ((r[0], r[1:]) for r in conn.execute(sql, args))
+            # Lazy: a delimiter page abandons a scan at its first common prefix.
+            return ((r[0], r) for r in conn.execute(sql, args))
 
         page = list_page(
             scan,
@@ -340,10 +342,8 @@ class OzoneManager(
         meta_of = decode_meta if query.with_meta else _replicated
         return KeyListing(
             keys=tuple(
-                KeyInfo(
-                    bucket, k.decode(), size, etag, modified, meta_of(meta), owner=owner
-                )
-                for k, (size, etag, modified, owner, meta) in page.keys
+                ListedKey(k.decode(), size, etag, modified, meta_of(meta), owner)
+                for k, (_, size, etag, modified, owner, meta) in page.keys
             ),
             common_prefixes=tuple(p.decode() for p in page.common_prefixes),
             truncated=page.truncated,

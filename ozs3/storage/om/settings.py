@@ -22,7 +22,7 @@ import attrs
 from twisted.internet.defer import Deferred
 
 from ..errors import KeyNotFound
-from ..model import BucketInfo, KeyInfo, ObjectMeta
+from ..model import BucketInfo, ListedKey, ObjectMeta
 from .tables import decode_blocks, decode_meta_owner, encode_meta, release
 
 
@@ -148,8 +148,8 @@ class SettingsTables:
     # -- lifecycle -------------------------------------------------------------
 
     def expire_keys(
-        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
-    ) -> Deferred[list[KeyInfo]]:
+        self, bucket: str, versions: Sequence[ListedKey], bucket_id: int | None = None
+    ) -> Deferred[list[ListedKey]]:
         """Delete each key if it is still the version given (its ETag, size
         and time): one written since is not the one judged expired.
         Returns those deleted."""
@@ -159,9 +159,9 @@ class SettingsTables:
         self,
         conn: sqlite3.Connection,
         bucket: str,
-        versions: Sequence[KeyInfo],
+        versions: Sequence[ListedKey],
         bucket_id: int | None,
-    ) -> list[KeyInfo]:
+    ) -> list[ListedKey]:
         bucket_id = self._bucket_row(conn, bucket, bucket_id)[0]
         deleted = []
         for info in versions:

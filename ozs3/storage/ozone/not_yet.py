@@ -13,7 +13,7 @@ from twisted.internet.defer import Deferred, fail
 from ..errors import NotSupported
 from ..model import (
     BucketInfo,
-    KeyInfo,
+    ListedKey,
     ObjectMeta,
     Precondition,
 )
@@ -50,8 +50,8 @@ class NotYetOnCluster:
         return fail(NotSupported(f"bucket {name}"))
 
     def expire_keys(
-        self, bucket: str, versions: Sequence[KeyInfo], bucket_id: int | None = None
-    ) -> Deferred[list[KeyInfo]]:
+        self, bucket: str, versions: Sequence[ListedKey], bucket_id: int | None = None
+    ) -> Deferred[list[ListedKey]]:
         return fail(NotSupported("lifecycle"))
 
     def claim_lease(

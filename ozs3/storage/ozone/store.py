@@ -19,7 +19,6 @@ cluster".
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any
 
 import attrs
@@ -35,6 +34,7 @@ from ..model import (
     DeleteResult,
     KeyInfo,
     KeyListing,
+    ListedKey,
     ListQuery,
     ObjectMeta,
     PartLayout,
@@ -105,11 +105,16 @@ def key_info(k: OzoneKey) -> ClusterKeyInfo:
     )
 
 
-def listed_key(bucket: str, k: KeySummary) -> KeyInfo:
+def listed_key(k: KeySummary) -> ListedKey:
     meta = ObjectMeta(
         replication=replication_name(k.replication_type, k.replication_factor, k.ec)
     )
-    return KeyInfo(bucket, k.name, k.size, k.etag, k.modified, meta, owner=k.owner)
+    return ListedKey(k.name, k.size, k.etag, k.modified, meta, k.owner)
+
+
+def listed_key_with_meta(k: OzoneKey) -> ListedKey:
+    i = key_info(k)
+    return ListedKey(i.key, i.size, i.etag, i.modified, i.meta, i.owner)
 
 
 def seek_of(request: ScanRequest, prefix: str) -> tuple[str, str | None]:
@@ -254,7 +259,7 @@ class ClusterObjectStore(ClusterMultipart, NotYetOnCluster):
             query.start_after.encode(),
             query.max_keys,
         )
-        listed = key_info if query.with_meta else partial(listed_key, bucket)
+        listed = listed_key_with_meta if query.with_meta else listed_key
         return KeyListing(
             keys=tuple(listed(k) for _, k in page.keys),
             common_prefixes=tuple(p.decode() for p in page.common_prefixes),
