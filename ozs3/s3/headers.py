@@ -7,7 +7,6 @@ import binascii
 import datetime
 import email.utils
 import functools
-import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -103,8 +102,8 @@ def iso8601(ts: float) -> str:
     """``2026-12-04T17:00:01.234Z``: the whole seconds formatted once per
     distinct second (a listing page's keys share few), the milliseconds
     from integers."""
-    fraction, whole = math.modf(ts)  # rounded as datetime rounds it
-    seconds, micro = int(whole), round(fraction * 1_000_000)
+    seconds = int(ts)  # toward zero, as math.modf; ts - seconds is exact
+    micro = round((ts - seconds) * 1_000_000)  # rounded as datetime rounds it
     if micro >= 1_000_000:
         seconds, micro = seconds + 1, micro - 1_000_000
     elif micro < 0:

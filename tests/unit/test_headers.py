@@ -280,6 +280,17 @@ def test_iso8601_format_and_value(ts):
     assert abs(parsed.timestamp() - ts) < 0.0011
 
 
+@settings(max_examples=500, deadline=None)
+@given(ts=st.floats(min_value=0, max_value=253402300798.0, allow_nan=False))
+def test_iso8601_is_what_datetime_writes(ts):
+    """The listing's timestamps are datetime's (its rounding to microseconds,
+    then milliseconds cut), computed from integers."""
+    dt = datetime.datetime.fromtimestamp(ts, datetime.UTC)
+    assert iso8601(ts) == dt.strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{dt.microsecond // 1000:03d}Z"
+    )
+
+
 @pytest.mark.parametrize(
     ("ts", "text"),
     [
