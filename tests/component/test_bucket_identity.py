@@ -71,6 +71,8 @@ def test_calls_pinned_to_a_replaced_bucket_fail_and_change_nothing(store) -> Non
     # Pinned to the bucket that is there, the same calls work.
     # (written without an owner: it is the bucket owner's)
     assert result_of(store.lookup_key("b", "a", new)).owner == "alice"
+    listed_keys = result_of(store.list_keys("b", ListQuery(), new)).keys
+    assert [(k.key, k.owner) for k in listed_keys] == [("a", "alice")]
     w = result_of(store.open_key("b", "k", ObjectMeta(), 3, bucket_id=new))
     result_of(w.write(b"new"))
     assert result_of(w.commit("etag")).key == "k"
