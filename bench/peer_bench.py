@@ -14,8 +14,8 @@ keep-alive connections (bench/loadgen.py, one thread), then pages a bucket of
 Server CPU per request is read from /proc: the gateway's process tree, or
 every Ceph daemon for RGW.  Prints one JSON line per measurement, then a
 summary of medians with ours / peer ratios.
-
     python bench/peer_bench.py --rgw --ops 4000 --concurrency 16 --rounds 3
+    python bench/peer_bench.py --rgw --list-only --rounds 5   (listing alone)
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def one_round(target: Target, args: argparse.Namespace, payload: bytes,
     out = []
     bucket = f"peer-bench-{round_}"
     target.client().call("PUT", f"/{bucket}")
-    for method in METHODS:
+    for method in () if args.list_only else METHODS:
         pids = target.pids()
         cpu = cpu_seconds(pids)
         [rec] = small_ops(target.endpoint, target.signer, bucket, args.ops,
@@ -130,6 +130,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--list-keys", type=int, default=20_000)
+    ap.add_argument("--list-only", action="store_true",
+                    help="only the listing, not the 4 KiB requests")  # fmt: skip
     ap.add_argument("--workers", default="1,2",
                     help="ozs3 targets: comma list of --workers values")  # fmt: skip
     ap.add_argument("--insecure", action="store_true",
