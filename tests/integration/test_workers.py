@@ -36,6 +36,25 @@ def _audit(gw: GatewayProcess) -> list[dict[str, object]]:
         return [json.loads(line) for line in f]
 
 
+def _wait_ready(gw: GatewayProcess, slot: int, deadline: float) -> None:
+    """Until worker ``slot`` answers /health (admin port + slot) ready."""
+    import http.client
+
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", gw.admin_port + slot, timeout=5)
+        try:
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass  # not listening yet
+        finally:
+            conn.close()
+        if time.monotonic() > deadline:
+            pytest.fail(f"worker {slot} did not become ready")
+        time.sleep(0.1)
+
+
 def _start(tmp_path, n: int = 2) -> GatewayProcess:
     return GatewayProcess(str(tmp_path / "data"), args=["--workers", str(n)]).start()
 
@@ -127,6 +146,10 @@ def test_a_killed_worker_is_replaced_and_its_upload_cleaned(tmp_path) -> None:
             time.sleep(0.1)
         else:
             pytest.fail("the killed worker was not replaced")
+        # Replaced is not yet started: the new worker deletes its
+        # predecessor's unfinished blocks as it opens the store, before its
+        # /health says ready; a stop before that leaves them behind.
+        _wait_ready(gw, victim_slot, deadline=time.monotonic() + 60)
         for sock in socks:
             sock.close()
         time.sleep(1.0)
