@@ -522,10 +522,16 @@ def populate_keys(data_dir: str, bucket: str, count: int) -> None:
     ).fetchone()
     now = time.time()
     meta = json.dumps({"ct": "binary/octet-stream", "h": [], "u": []})
+    # As the gateway writes a key: its owner and replication columns filled
+    # ('': the bucket owner's, the default), where the schema has them.
+    columns = {row[1] for row in db.execute("PRAGMA table_info(keys)")}
+    extra = ", owner, replication" if "owner" in columns else ""
+    values = ", '', ''" if extra else ""
     with db:
         db.executemany(
-            "INSERT INTO keys(bucket_id, key, size, etag, modified, meta, blocks) "
-            "VALUES(?, ?, 0, 'd41d8cd98f00b204e9800998ecf8427e', ?, ?, '[]')",
+            f"INSERT INTO keys(bucket_id, key, size, etag, modified, meta, blocks"
+            f"{extra}) VALUES(?, ?, 0, 'd41d8cd98f00b204e9800998ecf8427e', ?, ?,"
+            f" '[]'{values})",
             ((bucket_id, f"dir{i % 100:02d}/key-{i:08d}".encode(), now, meta)
              for i in range(count)),
         )  # fmt: skip

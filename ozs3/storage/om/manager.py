@@ -43,8 +43,10 @@ from .preconditions import precondition_error
 from .secrets import get_secret
 from .settings import SettingsTables
 from .tables import (
-    OWNER_SQL,
-    REPLICATION_SQL,
+    KEY_OWNER_SQL,
+    KEY_REPLICATION_SQL,
+    OWNER_FROM_META_SQL,
+    REPLICATION_FROM_META_SQL,
     decode_blocks,
     decode_meta,
     decode_meta_owner,
@@ -134,18 +136,21 @@ class OzoneManager(
         if old is not None:
             release(conn, decode_blocks(old[0]))
         conn.execute(
-            "INSERT OR REPLACE INTO keys VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                bucket_id,
-                key,
-                size,
-                etag,
-                modified,
-                meta,
-                encode_blocks(blocks),
-                parts,
-                checksum,
-            ),
+            "INSERT OR REPLACE INTO keys(bucket_id, key, size, etag, modified, meta,"
+            " blocks, parts, checksum, owner, replication) VALUES(:bucket_id, :key,"
+            " :size, :etag, :modified, :meta, :blocks, :parts, :checksum,"
+            f" {OWNER_FROM_META_SQL}, {REPLICATION_FROM_META_SQL})",
+            {
+                "bucket_id": bucket_id,
+                "key": key,
+                "size": size,
+                "etag": etag,
+                "modified": modified,
+                "meta": meta,
+                "blocks": encode_blocks(blocks),
+                "parts": parts,
+                "checksum": checksum,
+            },
         )
 
     # -- volumes and buckets -------------------------------------------------
@@ -313,15 +318,15 @@ class OzoneManager(
         bucket_id: int | None,
     ) -> KeyListing:
         bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
-        meta_sql = "meta" if query.with_meta else REPLICATION_SQL
+        meta_sql = "meta" if query.with_meta else KEY_REPLICATION_SQL
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
         ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
             op = ">=" if inclusive else ">"
             sql = (
-                f"SELECT key, size, etag, modified, {OWNER_SQL}, {meta_sql} FROM keys "
-                f"WHERE bucket_id=? AND key {op} ?"
+                f"SELECT key, size, etag, modified, {KEY_OWNER_SQL}, {meta_sql}"
+                f" FROM keys WHERE bucket_id=? AND key {op} ?"
             )
             args: list[Any] = [bucket_owner, bucket_id, lower]
             if upper is not None:

@@ -23,7 +23,14 @@ from twisted.internet.defer import Deferred
 
 from ..errors import KeyNotFound
 from ..model import BucketInfo, ListedKey, ObjectMeta
-from .tables import decode_blocks, decode_meta_owner, encode_meta, release
+from .tables import (
+    OWNER_FROM_META_SQL,
+    REPLICATION_FROM_META_SQL,
+    decode_blocks,
+    decode_meta_owner,
+    encode_meta,
+    release,
+)
 
 
 class SettingsTables:
@@ -137,12 +144,14 @@ class SettingsTables:
             raise KeyNotFound(key)
         meta, owner = decode_meta_owner(row[0])
         conn.execute(
-            "UPDATE keys SET meta=? WHERE bucket_id=? AND key=?",
-            (
-                encode_meta(change(meta), owner),
-                bucket_id,
-                key.encode(),
-            ),
+            f"UPDATE keys SET meta=:meta, owner={OWNER_FROM_META_SQL},"
+            f" replication={REPLICATION_FROM_META_SQL}"
+            " WHERE bucket_id=:bucket_id AND key=:key",
+            {
+                "meta": encode_meta(change(meta), owner),
+                "bucket_id": bucket_id,
+                "key": key.encode(),
+            },
         )
 
     # -- lifecycle -------------------------------------------------------------

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS keys(
     etag TEXT NOT NULL, modified REAL NOT NULL, meta TEXT NOT NULL,
     blocks TEXT NOT NULL, parts TEXT NOT NULL DEFAULT '[]',
     checksum TEXT NOT NULL DEFAULT '',
+    owner TEXT, replication TEXT,
     PRIMARY KEY(bucket_id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS open_keys(
     client_id INTEGER PRIMARY KEY, bucket_id INTEGER NOT NULL, key BLOB NOT NULL,
@@ -69,16 +70,22 @@ CREATE TABLE IF NOT EXISTS s3_secrets(
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring a database made by an older ozs3 up to this schema."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(open_keys)")}
-    for name, definition in (
-        ("worker", "INTEGER NOT NULL DEFAULT 0"),
+    for table, name, definition in (
+        ("open_keys", "worker", "INTEGER NOT NULL DEFAULT 0"),
         # A whole copy of a multipart key keeps its part layout.
-        ("parts", "TEXT NOT NULL DEFAULT '[]'"),
+        ("open_keys", "parts", "TEXT NOT NULL DEFAULT '[]'"),
+        # A key's owner and replication as columns of their own, so that a
+        # listing reads them without parsing each row's metadata JSON twice.
+        # Rows written before have NULL here and are read through the JSON
+        # (KEY_OWNER_SQL, KEY_REPLICATION_SQL): no table rewrite on upgrade.
+        ("keys", "owner", "TEXT"),
+        ("keys", "replication", "TEXT"),
     ):
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if name in columns:
             continue
         try:
-            conn.execute(f"ALTER TABLE open_keys ADD COLUMN {name} {definition}")
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
         except sqlite3.OperationalError as e:  # another process just did it
             if "duplicate column" not in str(e):
                 raise
@@ -107,9 +114,13 @@ def encode_meta(meta: ObjectMeta, owner: str = "") -> str:
     return json.dumps(d, separators=(",", ":"))
 
 
-# SQL for a key's owner, from its metadata column, else its bucket's owner
-# (the one parameter).
-OWNER_SQL = "coalesce(json_extract(meta, '$.o'), ?)"
+# SQL for a key's owner: its owner column ('' for none), else (a row
+# written before that column) its metadata's, else its bucket's owner (the
+# one parameter).  coalesce() evaluates lazily: the JSON is parsed only for
+# the older rows.
+KEY_OWNER_SQL = (
+    "coalesce(nullif(coalesce(owner, json_extract(meta, '$.o'), ''), ''), ?)"
+)
 
 
 def decode_meta(text: str) -> ObjectMeta:
@@ -130,8 +141,15 @@ def decode_meta_owner(text: str) -> tuple[ObjectMeta, str]:
     return meta, str(d.get("o", ""))
 
 
-# SQL for a key's (or upload's) replication, from its metadata column.
+# SQL for an upload's replication, from its metadata column.
 REPLICATION_SQL = "coalesce(json_extract(meta, '$.r'), '')"
+# ... and for a key's: its column, else (older rows) as an upload's.
+KEY_REPLICATION_SQL = f"coalesce(replication, {REPLICATION_SQL})"
+# What a key row's owner and replication columns hold, taken from the
+# metadata text being written (the parameter, named ``:meta``): the JSON
+# stays the record (older ozs3 versions read it), the columns are its index.
+OWNER_FROM_META_SQL = "coalesce(json_extract(:meta, '$.o'), '')"
+REPLICATION_FROM_META_SQL = "coalesce(json_extract(:meta, '$.r'), '')"
 
 
 def encode_parts(parts: Sequence[PartLayout]) -> str:
