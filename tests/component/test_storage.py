@@ -518,6 +518,34 @@ def test_point_reads_never_write_and_never_wait(tmp_path) -> None:
     assert pooled == ["now", "pool"]
 
 
+def test_one_statement_reads_hold_no_snapshot_after_them(tmp_path) -> None:
+    """Bucket, key and secret lookups run one SELECT without BEGIN/COMMIT:
+    nothing of them stays open, so a checkpoint can empty the WAL right
+    after, and the next lookup sees the next commit."""
+    import sqlite3
+
+    store = make_store(str(tmp_path))
+    result_of(store.create_bucket("b", "owner"))
+    put(store, "b", "k", b"v1")
+    om = store.om
+    assert result_of(store.lookup_key("b", "k")).size == 2
+    assert result_of(store.get_bucket("b")).owner == "owner"
+    assert result_of(om.get_s3_secret("nobody")) is None
+    with pytest.raises(KeyNotFound):
+        result_of(store.lookup_key("b", "missing"))
+    with pytest.raises(BucketNotFound):
+        result_of(store.lookup_key("missing", "k"))
+    assert not om._local.now_conn.in_transaction
+    db = sqlite3.connect(os.path.join(str(tmp_path), "om", "om.db"))
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.close()
+    assert busy == 0
+    put(store, "b", "k", b"v2--")
+    assert result_of(store.lookup_key("b", "k")).size == 4
+
+
 class CountingExecutor(SyncExecutor):
     """Runs calls inline, counting the trips a thread pool would have made."""
 

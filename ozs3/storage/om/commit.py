@@ -259,13 +259,19 @@ class GroupCommit:
         finally:
             conn.execute("COMMIT")
 
-    def _read_now(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+    def _read_now(
+        self, f: Callable[..., T], *args: Any, one_statement: bool = False
+    ) -> Deferred[T]:
         """A point read (a row or two by primary key) on the calling thread,
         the reactor's: tens of microseconds, where a hop to the read pool
         and back costs far more (two thread hand-offs, GIL contention).  A
         WAL reader does not wait for writers; should SQLite still answer
         busy (another process recovering the WAL), the read goes to the
-        pool rather than blocking the reactor."""
+        pool rather than blocking the reactor.
+
+        ``one_statement``: ``f`` runs a single SELECT, which is a snapshot
+        by itself, so no BEGIN and COMMIT around it (those two cost more
+        than a primary-key SELECT)."""
         conn: sqlite3.Connection | None = getattr(self._local, "now_conn", None)
         if conn is None:
             # Its own connection: never waits (timeout 0), never writes.
@@ -274,6 +280,8 @@ class GroupCommit:
             conn.execute("PRAGMA query_only=1")
             self._local.now_conn = conn
         try:
+            if one_statement:
+                return succeed(f(conn, *args))
             return succeed(self._in_read_txn(conn, f, *args))
         except sqlite3.OperationalError as e:
             if conn.in_transaction:

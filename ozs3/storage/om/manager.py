@@ -100,13 +100,19 @@ class OzoneManager(
         self, conn: sqlite3.Connection, bucket: str, key: str,
         bucket_id: int | None = None,
     ) -> tuple[int, KeyInfo]:  # fmt: skip
-        bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
+        """The key's bucket id and KeyInfo, in one statement (the bucket's
+        row joined with the key's): a point read needs no transaction."""
         row = conn.execute(
-            "SELECT size, etag, modified, meta, blocks, checksum, parts FROM keys "
-            "WHERE bucket_id=? AND key=?",
-            (bucket_id, key.encode()),
+            "SELECT b.id, b.owner, k.size, k.etag, k.modified, k.meta, k.blocks,"
+            " k.checksum, k.parts FROM buckets b"
+            " LEFT JOIN keys k ON k.bucket_id = b.id AND k.key = ?"
+            " WHERE b.volume = ? AND b.name = ?",
+            (key.encode(), self.volume, bucket),
         ).fetchone()
-        if row is None:
+        if row is None or (bucket_id is not None and row[0] != bucket_id):
+            raise BucketNotFound(bucket)
+        bucket_id, bucket_owner, *row = row
+        if row[0] is None:  # no key row (size is NOT NULL)
             raise KeyNotFound(key)
         size, etag, modified, meta_text, blocks, checksum, parts = row
         meta, owner = decode_meta_owner(meta_text)
@@ -217,7 +223,7 @@ class OzoneManager(
     def get_bucket(
         self, name: str, bucket_id: int | None = None
     ) -> Deferred[BucketInfo]:
-        return self._read_now(self._get_bucket, name, bucket_id)
+        return self._read_now(self._get_bucket, name, bucket_id, one_statement=True)
 
     def _get_bucket(
         self, conn: sqlite3.Connection, name: str, bucket_id: int | None
@@ -260,7 +266,8 @@ class OzoneManager(
         self, bucket: str, key: str, bucket_id: int | None = None
     ) -> Deferred[KeyInfo]:
         return self._read_now(
-            lambda conn: self._key_row(conn, bucket, key, bucket_id)[1]
+            lambda conn: self._key_row(conn, bucket, key, bucket_id)[1],
+            one_statement=True,
         )
 
     def delete_key(
@@ -369,4 +376,6 @@ class OzoneManager(
     # -- S3 secrets (Ozone's S3SecretTable) ------------------------------------
 
     def get_s3_secret(self, access_key: str) -> Deferred[str | None]:
-        return self._read_now(lambda conn: get_secret(conn, access_key))
+        return self._read_now(
+            lambda conn: get_secret(conn, access_key), one_statement=True
+        )
