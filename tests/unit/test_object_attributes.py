@@ -4,6 +4,7 @@ ozs3.s3.storage_class."""
 from __future__ import annotations
 
 import base64
+import functools
 
 import botocore.parsers
 import botocore.session
@@ -60,9 +61,16 @@ def key_info(**kw) -> KeyInfo:
     return KeyInfo(**fields)
 
 
-def _sdk_parse(body: bytes) -> dict:
+@functools.cache
+def _output_shape():  # type: ignore[no-untyped-def]
+    # Loading botocore's S3 model takes tens of milliseconds: once per run,
+    # not once per hypothesis example.
     model = botocore.session.get_session().get_service_model("s3")
-    shape = model.operation_model("GetObjectAttributes").output_shape
+    return model.operation_model("GetObjectAttributes").output_shape
+
+
+def _sdk_parse(body: bytes) -> dict:
+    shape = _output_shape()
     parser = botocore.parsers.create_parser("rest-xml")
     return parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)
 
