@@ -58,7 +58,7 @@ def package_of(frame: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workload", choices=["PUT", "GET", "HEAD", "LIST"], default="GET")
-    ap.add_argument("--ops", type=int, default=20000)
+    ap.add_argument("--ops", type=int, default=20000, help="requests (LIST: pages)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--secure", action="store_true", help="security on")
     ap.add_argument("--keys", type=int, default=4000, help="keys GET/HEAD/LIST use")
@@ -75,6 +75,7 @@ def main() -> None:
         pid = gw.proc.pid  # type: ignore[union-attr]
         target = Target("ozs3", gw.endpoint, signer, lambda: tree_pids(pid))
         keys = args.keys - args.keys % args.concurrency
+        pages = -(-keys // 1000)
         payload = os.urandom(4096)
         fill(target, "profile", keys, args.concurrency, payload)
         out = os.path.join(os.path.dirname(data), "samples.txt")
@@ -87,8 +88,10 @@ def main() -> None:
         t = time.perf_counter()
         while done < args.ops:
             if args.workload == "LIST":
+                # --ops counts pages here (a listing of --keys is
+                # ceil(keys / 1000) of them), not whole listings.
                 list_all(Client(gw.endpoint, signer), "profile", keys)
-                done += 1
+                done += pages
             else:
                 # PUT: fresh keys each pass; GET and HEAD: the filled ones.
                 bucket = "profile"
@@ -105,11 +108,11 @@ def main() -> None:
     finally:
         gw.stop()
     unit = "page" if args.workload == "LIST" else "request"
-    per = done * (keys // 1000 if args.workload == "LIST" else 1)
+    per = done * keys / pages if args.workload == "LIST" else done  # keys listed
     emit({"workload": args.workload, "secure": args.secure, "requests": done,
           "wall_s": round(wall, 2), f"cpu_ms_per_{unit}": round(used * 1000 / done, 3),
           "per_1000_keys" if args.workload == "LIST" else "ops_per_s":
-              round(used * 1000 / per, 3) if args.workload == "LIST"
+              round(used * 1e6 / per, 3) if args.workload == "LIST"
               else round(done / wall, 1)})  # fmt: skip
     by_package: collections.Counter[str] = collections.Counter()
     by_frame: collections.Counter[str] = collections.Counter()
