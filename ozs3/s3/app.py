@@ -11,7 +11,7 @@ end in ``_emit`` too, as S3 XML with a request id.
 from __future__ import annotations
 
 import base64
-import os
+import random
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -356,7 +356,9 @@ class S3Gateway:
         """The one place a status line, headers and a small body are written."""
         request.setResponseCode(status)
         request.setHeader(b"x-amz-request-id", request_id(request).encode())
-        request.setHeader(b"x-amz-id-2", base64.b64encode(os.urandom(12)).rstrip(b"="))
+        # Unique, not secret (as the request id): no getrandom() per response.
+        id2 = random.getrandbits(96).to_bytes(12, "big")
+        request.setHeader(b"x-amz-id-2", base64.b64encode(id2))
         request.setHeader(b"server", b"ozs3")
         for name, value in headers.items():
             request.setHeader(name.encode("latin-1"), value.encode("utf-8"))

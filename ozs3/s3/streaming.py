@@ -25,6 +25,7 @@ from twisted.web.http_headers import Headers
 from .buffered import BufferedBody
 from .errors import S3Error
 from .form_sink import FormSink
+from .headers import http_date_bytes
 from .upload_sink import UploadSink
 
 if TYPE_CHECKING:
@@ -216,11 +217,30 @@ class S3HTTPRequest(server.Request):
         self._processing = True
         super().requestReceived(*self._body_done)
 
+    def process(self) -> None:
+        """twisted.web's ``Request.process`` without what this gateway never
+        uses, on the path of every request: its one resource is a leaf that
+        parses the raw URI itself (no traversal, no ``postpath`` of unquoted
+        segments, no content encoders), its Server header is set where
+        responses are written (``S3Gateway._emit``), and the Date header is
+        formatted once per second, not once per response."""
+        self.site = self.channel.site  # type: ignore[attr-defined]
+        self.setHeader(b"Date", http_date_bytes(int(time.time())))
+        self.prepath = []
+        self.postpath = []
+        if self.path == b"*":
+            self._handleStar()
+            return
+        try:
+            self.render(self.site.resource)
+        except BaseException:
+            self.processingFailed(Failure())
+
     def _handleStar(self) -> None:
         # "OPTIONS *" (or any method on "*"): S3's answer, not Twisted's
         # empty 200 / 405.
         assert self.site is not None  # process() has set it
-        self.render(self.site.getResourceFor(self))
+        self.render(self.site.resource)
 
     def processingFailed(self, reason: Failure) -> None:
         """A bug outside the handlers' error path: S3 XML, not Twisted's

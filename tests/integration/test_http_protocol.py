@@ -51,11 +51,25 @@ _read_response_head = read_response_head
 
 
 def test_every_response_has_request_id(gateway, s3, bucket) -> None:
-    """Success and error responses both carry x-amz-request-id."""
+    """Success and error responses (one to ``OPTIONS *`` too) carry
+    x-amz-request-id, a fresh x-amz-id-2, ``Server: ozs3`` and a Date of
+    now in HTTP's format (formatted once a second, so never stale by more)."""
+    from email.utils import parsedate_to_datetime
+
+    id2s = set()
     for method, path in [("GET", "/"), ("GET", f"/{bucket}/missing"),
-                         ("HEAD", f"/{bucket}/missing")]:  # fmt: skip
+                         ("HEAD", f"/{bucket}/missing"), ("OPTIONS", "*")] * 2:  # fmt: skip
+        before = time.time()
         status, headers, _ = _request(gateway, method, path)
+        after = time.time()
         assert len(headers["x-amz-request-id"]) == 16, (method, path, status)
+        assert len(headers["x-amz-id-2"]) == 16, headers
+        id2s.add(headers["x-amz-id-2"])
+        assert headers["server"] == "ozs3"
+        assert headers["date"].endswith(" GMT"), headers["date"]
+        date = parsedate_to_datetime(headers["date"]).timestamp()
+        assert int(before) <= date <= after, (headers["date"], before, after)
+    assert len(id2s) == 8
 
 
 def test_error_document_shape(gateway, bucket) -> None:
