@@ -21,18 +21,20 @@ class Headers:
     """Request headers: lower-cased names, first value wins for ``get``."""
 
     pairs: tuple[tuple[str, str], ...]
+    # name -> its first value, made once: a request asks ~30 times.
+    _first: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        first: dict[str, str] = {}
+        for k, v in self.pairs:
+            first.setdefault(k, v)
+        object.__setattr__(self, "_first", first)
 
     def get(self, name: str) -> str | None:
-        for k, v in self.pairs:
-            if k == name:
-                return v
-        return None
+        return self._first.get(name)
 
     def as_dict(self) -> dict[str, str]:
-        d: dict[str, str] = {}
-        for k, v in self.pairs:
-            d.setdefault(k, v)
-        return d
+        return dict(self._first)
 
 
 @attrs.define

@@ -4,6 +4,7 @@ decoding), and the small pure helpers SigV2 and SigV4 share."""
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from email.utils import mktime_tz, parsedate_tz
 from urllib.parse import unquote_to_bytes
@@ -58,8 +59,11 @@ def text(raw: bytes | None) -> str:
     return (raw or b"").decode("utf-8", "replace")
 
 
+@functools.lru_cache(maxsize=256)
 def amz_timestamp(amz_date: str) -> float | None:
-    """Seconds since the epoch of a ``YYYYMMDDTHHMMSSZ`` string, None if bad."""
+    """Seconds since the epoch of a ``YYYYMMDDTHHMMSSZ`` string, None if bad.
+    Remembered: every signed request converts its date twice, and requests
+    of the same second share it."""
     if not _AMZ_DATE.fullmatch(amz_date):
         return None
     try:

@@ -24,7 +24,8 @@ _OBJECT_LOCK = ("x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
                 "x-amz-object-lock-legal-hold")  # fmt: skip
 NO_LOCK_CONFIGURATION = "Bucket is missing ObjectLockConfiguration"
 
-# header -> the operations on which it asks for something not done here.
+# header -> the operations on which it asks for something not done here
+# (all x-amz-*: refuse_unsupported skips the rest unread).
 _NOT_IMPLEMENTED: dict[str, frozenset[str]] = {
     # Encryption at rest: SSE-S3 / SSE-KMS / DSSE-KMS, and SSE-C.
     "x-amz-server-side-encryption": _OBJECT_WRITES,
@@ -54,7 +55,14 @@ def refuse_unsupported(op: str, headers: Headers) -> None:
         if enabled is not None and enabled.strip().lower() != "false":
             raise _not_implemented("x-amz-bucket-object-lock-enabled")
     for name, _ in headers.pairs:
-        family = next((p for p in (_SSE_C, _COPY_SSE_C) if name.startswith(p)), name)
+        if not name.startswith("x-amz-"):  # every header of the table is one
+            continue
+        if name.startswith(_SSE_C):
+            family = _SSE_C
+        elif name.startswith(_COPY_SSE_C):
+            family = _COPY_SSE_C
+        else:
+            family = name
         ops = _NOT_IMPLEMENTED.get(family)
         if ops is not None and op in ops:
             raise _not_implemented(name)
