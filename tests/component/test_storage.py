@@ -187,6 +187,38 @@ def test_truncated_block_fails_the_read(store) -> None:
         read(store, "b", "t")
 
 
+def _footer_length(path: str) -> int:
+    with open(path, "rb") as f:
+        f.seek(-16, os.SEEK_END)
+        return int.from_bytes(f.read(8), "big")
+
+
+@pytest.mark.parametrize("size", [1, 100, 5000, 200 * KiB, 2048 * KiB])
+def test_blocks_read_back_whatever_their_metadata_length(tmp_path, size) -> None:
+    """A reader finds the footer and the chunk metadata in one read off the
+    block's end when they fit in it (small objects: the whole file), and
+    reads the metadata again when it is longer (many chunks); both read back
+    byte for byte, and a corrupt metadata text is refused either way."""
+    from ozs3.storage.datanode.store import _END_READ
+
+    store = make_store(str(tmp_path), block_size=4096 * KiB)
+    result_of(store.create_bucket("b", "owner"))
+    data = os.urandom(size)
+    info = put(store, "b", "k", data, pieces=1)
+    path = store.datanode.block_path(info.blocks[0].block_id)
+    flen = _footer_length(path)
+    # The parameters cover both ways (16 KiB chunks: ~60 bytes of metadata each).
+    assert (flen + 16 > _END_READ) == (size == 2048 * KiB), flen
+    assert read(store, "b", "k") == data
+    with open(path, "r+b") as f:  # the metadata's first byte, "{", made "["
+        f.seek(os.path.getsize(path) - 16 - flen)
+        assert f.read(1) == b"{"
+        f.seek(-1, os.SEEK_CUR)
+        f.write(b"[")
+    with pytest.raises(ChecksumMismatch):
+        read(store, "b", "k")
+
+
 def test_restart_reclaims_open_keys(tmp_path) -> None:
     """Open keys left by a crash are reclaimed at start-up."""
     s = make_store(str(tmp_path))

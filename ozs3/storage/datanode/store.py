@@ -29,6 +29,8 @@ from ..model import BlockID, BlockLocation, ChecksumData, ChunkInfo
 
 _FOOTER = struct.Struct(">Q8s")
 _MAGIC = b"OZS3BLK1"
+# What a reader reads off a block's end to find its footer and metadata.
+_END_READ = 4096
 
 
 # Ozone's ChecksumTypes, each a 4-byte big-endian sum per window as Ozone's
@@ -339,16 +341,23 @@ class LocalBlockReader:
         self._fd: int | None = fd
         self.nowait = nowait
         size = os.fstat(fd).st_size
-        tail = b""
+        # One read for the footer and, as a rule, the metadata before it (a
+        # small object's is ~200 bytes): a second only for a longer one.
+        end = b""
         if size >= _FOOTER.size:
-            tail = _pread(fd, _FOOTER.size, size - _FOOTER.size, nowait)
+            end = _pread(fd, min(size, _END_READ), size - min(size, _END_READ), nowait)
+        tail = end[-_FOOTER.size :]
         if len(tail) != _FOOTER.size or tail[8:] != _MAGIC:
             raise ChecksumMismatch(f"block {block_id} has no valid footer")
         (flen,) = struct.unpack(">Q", tail[:8])
         if flen > size - _FOOTER.size:
             raise ChecksumMismatch(f"block {block_id} footer is corrupt")
+        if flen + _FOOTER.size <= len(end):
+            text = end[len(end) - _FOOTER.size - flen : len(end) - _FOOTER.size]
+        else:
+            text = _pread(fd, flen, size - _FOOTER.size - flen, nowait)
         try:
-            meta = json.loads(_pread(fd, flen, size - _FOOTER.size - flen, nowait))
+            meta = json.loads(text)
             # (offset, length, type, bytes per checksum, packed checksums):
             # kept packed, as read, since a reader may touch one window only.
             self.chunks = [
