@@ -32,15 +32,24 @@ class HttpRequest:
     raw_query: bytes  # exactly as sent after "?", b"" if none
     # (lower-case name, value as received) for every header line, in order
     headers: tuple[tuple[str, str], ...]
+    # name -> its values in order, made once: a signature check asks ~8 times.
+    _values: dict[str, list[str]] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        values: dict[str, list[str]] = {}
+        for n, v in self.headers:
+            if n in values:
+                values[n].append(v)
+            else:
+                values[n] = [v]
+        object.__setattr__(self, "_values", values)
 
     def header_values(self, name: str) -> list[str]:
-        return [v for n, v in self.headers if n == name]
+        return list(self._values.get(name, ()))
 
     def header(self, name: str) -> str | None:
-        for n, v in self.headers:
-            if n == name:
-                return v
-        return None
+        found = self._values.get(name)
+        return None if found is None else found[0]
 
 
 def query_items(raw_query: bytes) -> list[tuple[bytes, bytes | None]]:

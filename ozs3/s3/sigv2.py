@@ -23,7 +23,6 @@ such header came with the request.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 
 import attrs
@@ -237,7 +236,7 @@ def _check_time(req: HttpRequest, auth: SigV2Auth, now: float, skew: float) -> N
 
 
 def _matches(secret: str, data: bytes, provided: bytes) -> bool:
-    mac = hmac.new(secret.encode("utf-8"), data, hashlib.sha1).digest()
+    mac = hmac.digest(secret.encode("utf-8"), data, "sha1")
     return hmac.compare_digest(base64.b64encode(mac), provided)
 
 

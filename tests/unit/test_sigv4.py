@@ -819,3 +819,17 @@ def test_aws_streaming_trailer_example() -> None:
     assert trailer_signature(ctx, previous, b"x-amz-checksum-crc32c:sOO8/Q==\n") == (
         "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
     )
+
+
+@given(st.lists(st.tuples(st.sampled_from(["host", "x-amz-date", "a", "b"]),
+                          st.text(max_size=4)), max_size=8))  # fmt: skip
+def test_request_headers_read_as_a_plain_scan_would(pairs) -> None:
+    """HttpRequest's name -> values table (made once) answers as reading the
+    header lines in order does: every value of a repeated header, in order."""
+    req = HttpRequest("GET", b"/", b"", tuple(pairs))
+    for name in ("host", "x-amz-date", "a", "b", "c"):
+        values = [v for n, v in pairs if n == name]
+        assert req.header_values(name) == values
+        assert req.header(name) == (values[0] if values else None)
+    req.header_values("a").append("x")  # a copy: the request is unchanged
+    assert req.header_values("a") == [v for n, v in pairs if n == "a"]
