@@ -196,6 +196,10 @@ class ListQuery:
     # Each key's whole metadata (tags included: what lifecycle filters
     # need); otherwise only its replication (the listing's StorageClass).
     with_meta: bool = False
+    # Each key's owner (ListObjects v1, versions, v2 with fetch-owner); a
+    # store may leave it "" otherwise (the embedded OM does: working it out
+    # was a quarter of a page's SQL).
+    with_owner: bool = True
 
 
 class ListedKey(NamedTuple):
@@ -212,7 +216,7 @@ class ListedKey(NamedTuple):
     # Only its replication (its StorageClass) unless the query asked
     # ``with_meta``.
     meta: ObjectMeta
-    owner: str = ""
+    owner: str = ""  # may be "" unless the query asked ``with_owner``
 
 
 @attrs.frozen

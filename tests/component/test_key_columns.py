@@ -103,3 +103,29 @@ def test_rows_from_before_the_columns_list_their_owners(tmp_path) -> None:  # ty
         ("old-nobody", "alice", ""),
     ]
     assert result_of(store.lookup_key("b", "old-bob")).owner == "bob"
+
+
+def test_a_listing_not_asking_for_owners_skips_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ListObjectsV2 without fetch-owner shows no owners: the page is the
+    same, but the OM works no owner out (the SQL has no owner expression)."""
+    store = make_store(str(tmp_path))
+    result_of(store.create_bucket("b", "alice"))
+    write(store, "b", "by-bob", "bob", "RATIS/ONE")
+    write(store, "b", "by-nobody", "")
+    statements: list[str] = []
+
+    def page(**kw):  # type: ignore[no-untyped-def]
+        statements.clear()
+        store.om._local.conn.set_trace_callback(statements.append)
+        try:
+            return result_of(store.list_keys("b", ListQuery(**kw)))
+        finally:
+            store.om._local.conn.set_trace_callback(None)
+
+    with_owners, without = page(), page(with_owner=False)
+    assert "json_extract(meta, '$.o')" not in " ".join(statements), statements
+    assert [k.owner for k in without.keys] == ["", ""]
+    assert [k.owner for k in with_owners.keys] == ["bob", "alice"]
+    assert [k._replace(owner="") for k in with_owners.keys] == list(without.keys)
+    page()
+    assert "json_extract(meta, '$.o')" in " ".join(statements), statements

@@ -132,17 +132,16 @@ async def list_objects(gw: S3Gateway, call: Call) -> S3Response:
         position = decode_token(token) if token else (start_after or "")
     else:
         position = s3.arg("marker") or ""
-    listing = await gw.store.list_keys(
-        bucket, ListQuery(prefix, delimiter, position, max_keys),
-        call.bucket_id(bucket),
-    )  # fmt: skip
+    # V2 shows owners only when asked (V1 always does).
+    fetch_owner = not v2 or (s3.arg("fetch-owner") or "").lower() == "true"
+    query = ListQuery(prefix, delimiter, position, max_keys, with_owner=fetch_owner)
+    listing = await gw.store.list_keys(bucket, query, call.bucket_id(bucket))
     if v2:
         next_token = (
             encode_token(listing.next_marker)
             if listing.truncated and listing.next_marker is not None
             else None
         )
-        fetch_owner = (s3.arg("fetch-owner") or "").lower() == "true"
         body = list_objects_v2_xml(
             bucket,
             listing,

@@ -331,11 +331,13 @@ class OzoneManager(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
         ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
             op = ">=" if inclusive else ">"
+            owner_sql = KEY_OWNER_SQL if query.with_owner else "''"
             sql = (
-                f"SELECT key, size, etag, modified, {KEY_OWNER_SQL}, {meta_sql}"
+                f"SELECT key, size, etag, modified, {owner_sql}, {meta_sql}"
                 f" FROM keys WHERE bucket_id=? AND key {op} ?"
             )
-            args: list[Any] = [bucket_owner, bucket_id, lower]
+            args: list[Any] = [bucket_owner] if query.with_owner else []
+            args += [bucket_id, lower]
             if upper is not None:
                 sql += " AND key < ?"
                 args.append(upper)
