@@ -19,7 +19,7 @@ from ..storage.model import (
     UploadListing,
     UploadQuery,
 )
-from .headers import iso8601, quote_etag
+from .headers import iso8601, iso8601_stamps, quote_etag
 from .storage_class import storage_class_of
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -157,6 +157,7 @@ def _contents(out: list[str], listing: KeyListing, url: bool, owners: bool) -> N
         names = _texts(names)
     etags = _texts([k.etag for k in keys])
     who = _texts([k.owner for k in keys]) if owners else None
+    stamps = iso8601_stamps([k.modified for k in keys])
     storage_classes: dict[str, str] = {}
     for i, k in enumerate(keys):
         replication = k.meta.replication
@@ -171,7 +172,7 @@ def _contents(out: list[str], listing: KeyListing, url: bool, owners: bool) -> N
         )
         out.append(
             f"<Contents><Key>{names[i]}</Key>"
-            f"<LastModified>{iso8601(k.modified)}</LastModified>{etag}"
+            f"<LastModified>{stamps[i]}</LastModified>{etag}"
             f"<Size>{k.size}</Size>{owner}"
             f"<StorageClass>{storage_class}</StorageClass></Contents>"
         )

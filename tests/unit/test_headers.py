@@ -20,6 +20,7 @@ from ozs3.s3.headers import (
     http_date,
     is_aws_chunked,
     iso8601,
+    iso8601_stamps,
     parse_http_date,
     parse_range,
     payload_sha256,
@@ -289,6 +290,24 @@ def test_iso8601_is_what_datetime_writes(ts):
     assert iso8601(ts) == dt.strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{dt.microsecond // 1000:03d}Z"
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stamps=st.lists(
+        st.one_of(
+            st.floats(min_value=0, max_value=253402300798.0, allow_nan=False),
+            # Runs within a second, and values rounding into the next one.
+            st.integers(1_700_000_000, 1_700_000_003).map(lambda s: s + 0.9999996),
+            st.integers(1_700_000_000, 1_700_000_003).map(lambda s: s + 0.5),
+        ),
+        max_size=30,
+    )
+)
+def test_a_page_of_stamps_is_each_stamp(stamps):
+    """iso8601_stamps (a listing page's, at once) writes what iso8601 writes
+    for each, in order."""
+    assert iso8601_stamps(stamps) == [iso8601(ts) for ts in stamps]
 
 
 @pytest.mark.parametrize(
