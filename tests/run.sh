@@ -34,12 +34,33 @@ pip install -q '.[test]'
 (cd tests/js && npm install --no-audit --no-fund --loglevel=error)
 # A real Apache Ozone cluster (SCM, OM, three datanodes so keys are RATIS/THREE,
 # Ozone's S3 gateway: JVMs from Maven Central artifacts) for tests/cluster,
-# unless one is named already.
+# unless one is named already.  It starts in the background (resolving the
+# jars on a fresh machine, then ~2 minutes of JVM start-up): the tests that
+# need no cluster run first (tests/conftest.py), the others wait for it
+# (tests/cluster/conftest.py), and its status lands in $cluster_dir/started.
 if [ -z "${OZS3_CLUSTER_INFO:-}" ]; then
     cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/ozs3-test-cluster.XXXXXX")
-    trap 'compose/ozone-local/cluster stop "$cluster_dir" >/dev/null 2>&1 || true; rm -rf "$cluster_dir"' EXIT
-    compose/ozone-local/cluster start "$cluster_dir" --datanodes 3 >"$cluster_dir/info"
+    starter=""
+    end_cluster() {
+        # A start still under way is let finish, so that stop finds every
+        # daemon it started.
+        [ -z "$starter" ] || wait "$starter" 2>/dev/null || true
+        [ ! -f "$cluster_dir/start.log" ] || sed 's/^/  /' "$cluster_dir/start.log" >&2
+        compose/ozone-local/cluster stop "$cluster_dir" >/dev/null 2>&1 || true
+        rm -rf "$cluster_dir"
+    }
+    trap end_cluster EXIT
+    (
+        status=0
+        compose/ozone-local/cluster start "$cluster_dir" --datanodes 3 \
+            >"$cluster_dir/info.part" 2>"$cluster_dir/start.log" || status=$?
+        if [ "$status" = 0 ]; then mv "$cluster_dir/info.part" "$cluster_dir/info"; fi
+        echo "$status" >"$cluster_dir/started.part"
+        mv "$cluster_dir/started.part" "$cluster_dir/started"
+    ) &
+    starter=$!
     export OZS3_CLUSTER_INFO="$cluster_dir/info"
+    export OZS3_CLUSTER_STARTED="$cluster_dir/started"
 fi
 
 python -m pytest -q "$@"

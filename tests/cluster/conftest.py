@@ -14,6 +14,7 @@ import os
 import shlex
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +27,14 @@ from ozs3.storage.ozone.om_client import OMClient
 from tests.support.gateway import GatewayProcess
 
 CLUSTER_INFO = Path(os.environ.get("OZS3_CLUSTER_INFO") or "/nonexistent/ozs3-cluster")
+# Set by tests/run.sh, which starts the cluster in the background while the
+# tests that need none run first: a file that appears, holding the exit
+# status of `cluster start`, once it has ended (its output is beside it, in
+# start.log).
+CLUSTER_STARTED = os.environ.get("OZS3_CLUSTER_STARTED")
+# Resolving Ozone's jars from Maven on a fresh machine, then starting SCM,
+# OM, three datanodes and s3g on two busy cores.
+START_TIMEOUT = 1800.0
 
 
 class Cluster:
@@ -59,8 +68,25 @@ def _read_info(path: Path) -> dict[str, str]:
     return info
 
 
+def _wait_for_start(started: Path) -> None:
+    """Until the background ``cluster start`` has ended; a failure to start
+    fails the cluster's tests with what it said."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not started.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the Ozone cluster has not started in {START_TIMEOUT:.0f} s")
+        time.sleep(1)
+    status = started.read_text().strip()
+    if status != "0":
+        log = started.with_name("start.log")
+        said = log.read_text()[-3000:] if log.exists() else ""
+        pytest.fail(f"`cluster start` exited {status}:\n{said}")
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Cluster:
+    if CLUSTER_STARTED:
+        _wait_for_start(Path(CLUSTER_STARTED))
     if not CLUSTER_INFO.exists():
         pytest.skip(
             "no Ozone cluster: OZS3_CLUSTER_INFO names no file (run "
