@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class GatewayMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
         r = self.registry
         self.requests = Counter(
             "ozs3_requests", "S3 requests by operation and HTTP status",
@@ -66,10 +69,21 @@ class GatewayMetrics:
     def observe(
         self, operation: str, status: int, seconds: float, got: int, sent: int
     ) -> None:
-        self.requests.labels(operation, str(status)).inc()
-        self.latency.labels(operation).observe(seconds)
-        self.bytes_in.inc(got)
-        self.bytes_out.inc(sent)
+        children = self._children.get((operation, status))
+        if children is None:
+            # labels() looks the child up under a lock each time (~10 µs a
+            # request for the two): looked up once per operation and status.
+            children = (
+                self.requests.labels(operation, str(status)),
+                self.latency.labels(operation),
+            )
+            self._children[operation, status] = children
+        children[0].inc()
+        children[1].observe(seconds)
+        if got:
+            self.bytes_in.inc(got)
+        if sent:
+            self.bytes_out.inc(sent)
 
     def set_store(self, keys: int, size: int, uploads: int) -> None:
         self.store_keys.set(keys)
