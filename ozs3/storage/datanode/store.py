@@ -345,7 +345,8 @@ class LocalBlockReader:
         # small object's is ~200 bytes): a second only for a longer one.
         end = b""
         if size >= _FOOTER.size:
-            end = _pread(fd, min(size, _END_READ), size - min(size, _END_READ), nowait)
+            want = min(size, _END_READ)
+            end = _pread(fd, want, size - want, nowait)
         tail = end[-_FOOTER.size :]
         if len(tail) != _FOOTER.size or tail[8:] != _MAGIC:
             raise ChecksumMismatch(f"block {block_id} has no valid footer")
@@ -353,7 +354,7 @@ class LocalBlockReader:
         if flen > size - _FOOTER.size:
             raise ChecksumMismatch(f"block {block_id} footer is corrupt")
         if flen + _FOOTER.size <= len(end):
-            text = end[len(end) - _FOOTER.size - flen : len(end) - _FOOTER.size]
+            text = end[-_FOOTER.size - flen : -_FOOTER.size]
         else:
             text = _pread(fd, flen, size - _FOOTER.size - flen, nowait)
         try:
