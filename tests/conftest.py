@@ -26,11 +26,30 @@ def _needs_cluster(item: pytest.Item) -> bool:
     )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--part",
+        choices=("all", "local", "cluster"),
+        default="all",
+        help="run only the tests that need no Ozone cluster (local), only those "
+        "that do (cluster), or all of them (tests/run.sh runs the two parts "
+        "side by side)",
+    )
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests of the real Ozone cluster last, in their order (the fault
-    tests last of them: tests/cluster/faults/conftest.py): tests/run.sh
-    starts the cluster in the background, and the rest run meanwhile."""
-    items[:] = [i for i in items if not _needs_cluster(i)] + [
-        i for i in items if _needs_cluster(i)
-    ]
+    tests last of them: tests/cluster/faults/conftest.py): when the cluster
+    starts in the background, the rest run meanwhile.  With ``--part``, one of
+    the two sets only, the other deselected."""
+    local = [i for i in items if not _needs_cluster(i)]
+    cluster = [i for i in items if _needs_cluster(i)]
+    part = config.getoption("part")
+    if part == "all":
+        items[:] = local + cluster
+        return
+    keep, drop = (local, cluster) if part == "local" else (cluster, local)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep

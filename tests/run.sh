@@ -32,24 +32,37 @@ fi
 
 pip install -q '.[test]'
 (cd tests/js && npm install --no-audit --no-fund --loglevel=error)
-# A real Apache Ozone cluster (SCM, OM, three datanodes so keys are RATIS/THREE,
-# Ozone's S3 gateway: JVMs from Maven Central artifacts) for tests/cluster,
-# unless one is named already.  It starts in the background (resolving the
-# jars on a fresh machine, then ~2 minutes of JVM start-up): the tests that
-# need no cluster run first (tests/conftest.py), the others wait for it
-# (tests/cluster/conftest.py), and its status lands in $cluster_dir/started.
-if [ -z "${OZS3_CLUSTER_INFO:-}" ]; then
-    cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/ozs3-test-cluster.XXXXXX")
-    starter=""
-    end_cluster() {
+# Everything started below is stopped on the way out, whatever happened.
+cluster_dir=""
+starter=""
+cluster_tests=""
+cluster_log=""
+clean_up() {
+    # pytest tears its fixtures (gateway processes) down on SIGINT.
+    if [ -n "$cluster_tests" ]; then
+        kill -INT "$cluster_tests" 2>/dev/null || true
+        wait "$cluster_tests" 2>/dev/null || true
+    fi
+    [ -z "$cluster_log" ] || rm -f "$cluster_log"
+    if [ -n "$cluster_dir" ]; then
         # A start still under way is let finish, so that stop finds every
         # daemon it started.
         [ -z "$starter" ] || wait "$starter" 2>/dev/null || true
         [ ! -f "$cluster_dir/start.log" ] || sed 's/^/  /' "$cluster_dir/start.log" >&2
         compose/ozone-local/cluster stop "$cluster_dir" >/dev/null 2>&1 || true
         rm -rf "$cluster_dir"
-    }
-    trap end_cluster EXIT
+    fi
+}
+trap clean_up EXIT
+
+# A real Apache Ozone cluster (SCM, OM, three datanodes so keys are RATIS/THREE,
+# Ozone's S3 gateway: JVMs from Maven Central artifacts) for tests/cluster,
+# unless one is named already.  It starts in the background (resolving the
+# jars on a fresh machine, then ~2 minutes of JVM start-up); the cluster's
+# tests wait for it (tests/cluster/conftest.py), and its status lands in
+# $cluster_dir/started.
+if [ -z "${OZS3_CLUSTER_INFO:-}" ]; then
+    cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/ozs3-test-cluster.XXXXXX")
     (
         status=0
         compose/ozone-local/cluster start "$cluster_dir" --datanodes 3 \
@@ -63,4 +76,25 @@ if [ -z "${OZS3_CLUSTER_INFO:-}" ]; then
     export OZS3_CLUSTER_STARTED="$cluster_dir/started"
 fi
 
-python -m pytest -q "$@"
+# Two pytest processes side by side: the tests that need no cluster, and the
+# cluster's.  Much of the cluster tests' time is waiting (the cluster's start,
+# Raft elections, daemons paused on purpose), so on two cores the pair takes
+# about as long as the longer part alone.  Each part picks its gateways' ports
+# from its own half of the range (tests/support/gateway.py); the cluster
+# part's output follows the other's.  A part that selects no test (pytest's
+# status 5, as in `tests/run.sh tests/unit`) is no failure unless both select
+# none.
+cluster_log=$(mktemp "${TMPDIR:-/tmp}/ozs3-cluster-tests.XXXXXX")
+OZS3_TEST_PORT_SHARE=1/2 python -m pytest -q --part cluster "$@" >"$cluster_log" 2>&1 &
+cluster_tests=$!
+local_status=0
+OZS3_TEST_PORT_SHARE=0/2 python -m pytest -q --part local "$@" || local_status=$?
+cluster_status=0
+wait "$cluster_tests" || cluster_status=$?
+cluster_tests=""
+echo "--- the tests of the Ozone cluster, run alongside ---"
+cat "$cluster_log"
+if [ "$local_status" = 5 ] && [ "$cluster_status" = 5 ]; then exit 5; fi
+[ "$local_status" != 5 ] || local_status=0
+[ "$cluster_status" != 5 ] || cluster_status=0
+[ "$local_status" = 0 ] && [ "$cluster_status" = 0 ]

@@ -49,7 +49,25 @@ def _ephemeral_start() -> int:
 # given one, so a port found free here stays free until the gateway binds
 # it.  A port the kernel hands out (bind to 0) can be taken meanwhile by
 # any connect(): a worker's admin port was, once, on a loaded machine.
-_PORT_RANGE = (10000, min(_ephemeral_start(), 65536) - 16)
+#
+# OZS3_TEST_PORT_SHARE="i/n" gives this run the i-th of n equal slices of that
+# range: tests/run.sh runs two pytest processes side by side, and a port one
+# of them found free could otherwise be picked by the other before either
+# gateway binds it.
+def _port_range() -> tuple[int, int]:
+    low, high = 10000, min(_ephemeral_start(), 65536)
+    share = os.environ.get("OZS3_TEST_PORT_SHARE")
+    if share:
+        index, count = (int(n) for n in share.split("/"))
+        if not 0 <= index < count:
+            raise ValueError(f"OZS3_TEST_PORT_SHARE={share!r}: want i/n, 0 <= i < n")
+        size = (high - low) // count
+        low, high = low + index * size, low + (index + 1) * size
+    # free_port(n) takes n consecutive ports from the base it picks.
+    return low, high - 16
+
+
+_PORT_RANGE = _port_range()
 _random = random.SystemRandom()
 
 
