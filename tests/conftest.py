@@ -38,7 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """The tests of the real Ozone cluster last, in their order (the fault
     tests last of them: tests/cluster/faults/conftest.py): when the cluster
     starts in the background, the rest run meanwhile.  With ``--part``, one of
