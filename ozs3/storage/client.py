@@ -27,12 +27,8 @@ from twisted.logger import Logger
 
 from .._deferred import async_to_deferred
 from .._executor import Executor
-from .datanode.store import (
-    LocalBlockReader,
-    LocalBlockStore,
-    NoWaitUnsupported,
-    fsync_dir,
-)
+from .datanode.block_reader import LocalBlockReader, NoWaitUnsupported
+from .datanode.store import LocalBlockStore, fsync_dir
 from .errors import NoSpace
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from twisted.internet.defer import Deferred, succeed
 
 from .._executor import Executor
-from .datanode.store import LocalBlockReader
+from .datanode.block_reader import LocalBlockReader
 from .model import BlockLocation
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from twisted.internet.defer import Deferred
 
 from .._deferred import async_to_deferred
-from .datanode.store import LocalBlockWriter
+from .datanode.block_writer import LocalBlockWriter
 from .interfaces import ObjectReader
 from .model import (
     BlockID,

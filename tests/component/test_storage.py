@@ -199,7 +199,7 @@ def test_blocks_read_back_whatever_their_metadata_length(tmp_path, size) -> None
     block's end when they fit in it (small objects: the whole file), and
     reads the metadata again when it is longer (many chunks); both read back
     byte for byte, and a corrupt metadata text is refused either way."""
-    from ozs3.storage.datanode.store import _END_READ
+    from ozs3.storage.datanode.block_format import END_READ
 
     store = make_store(str(tmp_path), block_size=4096 * KiB)
     result_of(store.create_bucket("b", "owner"))
@@ -208,7 +208,7 @@ def test_blocks_read_back_whatever_their_metadata_length(tmp_path, size) -> None
     path = store.datanode.block_path(info.blocks[0].block_id)
     flen = _footer_length(path)
     # The parameters cover both ways (16 KiB chunks: ~60 bytes of metadata each).
-    assert (flen + 16 > _END_READ) == (size == 2048 * KiB), flen
+    assert (flen + 16 > END_READ) == (size == 2048 * KiB), flen
     assert read(store, "b", "k") == data
     with open(path, "r+b") as f:  # the metadata's first byte, "{", made "["
         f.seek(os.path.getsize(path) - 16 - flen)
@@ -326,18 +326,18 @@ class _FailingBlocks:
             def write_chunk(self, data):  # type: ignore[no-untyped-def]
                 outer._writes += 1
                 if outer._writes == outer._fail_write_at:
-                    from ozs3.storage.datanode.store import _io_error
+                    from ozs3.storage.datanode.block_format import io_error
 
-                    raise _io_error(
+                    raise io_error(
                         OSError(outer._errno, os.strerror(outer._errno)), "w"
                     )
                 return writer.write_chunk(data)
 
             def put_block(self):  # type: ignore[no-untyped-def]
                 if outer._fail_sync:
-                    from ozs3.storage.datanode.store import _io_error
+                    from ozs3.storage.datanode.block_format import io_error
 
-                    raise _io_error(
+                    raise io_error(
                         OSError(outer._errno, os.strerror(outer._errno)), "s"
                     )
                 return writer.put_block()
