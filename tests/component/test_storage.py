@@ -217,6 +217,11 @@ def test_blocks_read_back_whatever_their_metadata_length(tmp_path, size) -> None
         f.write(b"[")
     with pytest.raises(ChecksumMismatch):
         read(store, "b", "k")
+    with open(path, "r+b") as f:  # and a byte that is no UTF-8 at all
+        f.seek(os.path.getsize(path) - 16 - flen)
+        f.write(b"\xff")
+    with pytest.raises(ChecksumMismatch):
+        read(store, "b", "k")
 
 
 def test_restart_reclaims_open_keys(tmp_path) -> None:

@@ -77,7 +77,8 @@ class LocalBlockReader:
         else:
             text = _pread(fd, flen, size - FOOTER.size - flen, nowait)
         try:
-            meta = json.loads(text)
+            # A str: json.loads of bytes first sniffs their encoding.
+            meta = json.loads(text.decode())
             # (offset, length, type, bytes per checksum, packed checksums):
             # kept packed, as read, since a reader may touch one window only.
             self.chunks = [

@@ -83,7 +83,8 @@ class LocalBlockStore:
         self.reserved = reserved
         self.reserved_fraction = reserved_fraction
         self.dir_syncs = _DirSyncs()
-        os.makedirs(os.path.join(root, "containers"), exist_ok=True)
+        self._containers = os.path.join(root, "containers")
+        os.makedirs(self._containers, exist_ok=True)
 
     def check_space(self, n: int) -> None:
         """Refuse (NoSpace) to write ``n`` more bytes of block data into the
@@ -98,12 +99,11 @@ class LocalBlockStore:
 
     def block_path(self, block_id: BlockID) -> str:
         # Names come only from integers: no key ever reaches the file system.
-        return os.path.join(
-            self.root,
-            "containers",
-            str(int(block_id.container_id)),
-            "chunks",
-            f"{int(block_id.local_id)}.block",
+        # One f-string, not os.path.join: every GET opens a block (~1 us
+        # against ~5 on the machine measured).
+        return (
+            f"{self._containers}/{int(block_id.container_id)}"
+            f"/chunks/{int(block_id.local_id)}.block"
         )
 
     def create_block(self, block_id: BlockID) -> LocalBlockWriter:
