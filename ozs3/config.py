@@ -16,6 +16,17 @@ from collections.abc import Callable, Mapping
 import attrs
 from lxml import etree
 
+from .config_values import (
+    ConfigError,
+    parse_bool,
+    parse_fraction,
+    parse_reserved,
+    parse_seconds,
+    parse_size,
+    positive,
+)
+from .listen_addresses import address_to_endpoint, listeners, with_bind_host
+
 ENV_PREFIX = "OZONE-SITE.XML_"
 
 # Every key ozs3 reads, with its default, in one place.  Ozone's own key names.
@@ -102,21 +113,7 @@ _LAYOUTS = ("OBJECT_STORE", "FILE_SYSTEM_OPTIMIZED", "LEGACY")
 # other Ozone keys (a real cluster's ozone-site.xml has hundreds) are ignored.
 _STRICT_PREFIXES = ("ozone.s3g.",)
 
-_UNITS = {
-    "": 1,
-    "B": 1,
-    "KB": 1 << 10,
-    "MB": 1 << 20,
-    "GB": 1 << 30,
-    "TB": 1 << 40,
-}
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]?B?)\s*$", re.IGNORECASE)
-_TIME_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _CHECKSUM_TYPES = ("CRC32C", "CRC32", "NONE")
-
-
-class ConfigError(ValueError):
-    """A configuration problem, explained in one line."""
 
 
 @attrs.frozen
@@ -148,145 +145,6 @@ class Config:
     lifecycle_interval: float = 3600.0
     lifecycle_day: float = 86400.0
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
-
-
-def parse_size(key: str, text: str) -> int:
-    """Parse Ozone storage sizes like ``256MB``, ``16KB`` or ``4096``."""
-    m = _SIZE_RE.match(text)
-    if not m:
-        raise ConfigError(f"{key}: not a size: {text!r} (use e.g. 4MB)")
-    unit = m.group(2).upper()
-    if unit and not unit.endswith("B"):
-        unit += "B"
-    return int(m.group(1)) * _UNITS[unit]
-
-
-def parse_seconds(key: str, text: str) -> float:
-    m = _TIME_RE.match(text)
-    if not m:
-        raise ConfigError(f"{key}: not a duration: {text!r} (use e.g. 60s)")
-    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
-    return float(m.group(1)) * factor
-
-
-def _positive(key: str, value: float) -> float:
-    if value <= 0:
-        raise ConfigError(f"{key}: must be more than 0")
-    return value
-
-
-def parse_bool(key: str, text: str) -> bool:
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    raise ConfigError(f"{key}: expected true or false, got {text!r}")
-
-
-def parse_reserved(key: str, text: str, data_dir: str) -> int:
-    """``hdds.datanode.dir.du.reserved``: a size, or Ozone's comma list of
-    ``dir:size`` where the entry for ``data_dir`` counts (none: 0)."""
-    entries = [e.strip() for e in text.split(",") if e.strip()]
-    if len(entries) == 1 and ":" not in entries[0]:
-        return parse_size(key, entries[0])
-    mine = os.path.abspath(data_dir)
-    for entry in entries:
-        path, sep, size = entry.rpartition(":")
-        if not sep or not path:
-            raise ConfigError(f"{key}: expected dir:size pairs, got {entry!r}")
-        reserved = parse_size(key, size)
-        if os.path.abspath(path) in (mine, os.path.join(mine, "hdds")):
-            return reserved
-    return 0
-
-
-def parse_fraction(key: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{key}: not a number: {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise ConfigError(f"{key}: must be at least 0 and below 1, got {text!r}")
-    return value
-
-
-def _escape(value: str) -> str:
-    # Twisted endpoint strings separate fields with ":"; escape it in values.
-    return value.replace("\\", "\\\\").replace(":", "\\:")
-
-
-def with_bind_host(address: str, bind_host: str) -> str:
-    """``address`` (host:port) with its host replaced by ``bind_host``, if set
-    (Ozone's ``*-bind-host`` keys)."""
-    if not bind_host.strip():
-        return address
-    _, _, port = address.strip().rpartition(":")
-    host = bind_host.strip().strip("[]")
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def address_to_endpoint(key: str, address: str, tls: str = "") -> str:
-    """Turn Ozone's ``host:port`` into a Twisted endpoint string; with
-    ``tls`` (``privateKey=...:certKey=...``) an ``ssl:`` one."""
-    host, sep, port = address.strip().rpartition(":")
-    if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
-        raise ConfigError(f"{key}: expected host:port, got {address!r}")
-    host = host.strip("[]")
-    kind = "ssl" if tls else "tcp"
-    endpoint = f"{kind}:{port}"
-    if host not in ("", "0.0.0.0"):
-        endpoint += f":interface={_escape(host)}"
-    return endpoint + (f":{tls}" if tls else "")
-
-
-# Twisted listens with a backlog of 50: a burst of new connections (200
-# clients starting at once) overflows it, and the kernel drops or resets
-# some of them.  The kernel caps it at net.core.somaxconn.
-LISTEN_BACKLOG = 1024
-
-
-def with_backlog(description: str) -> str:
-    """A tcp/ssl endpoint string with LISTEN_BACKLOG unless it sets one."""
-    kind = description.split(":", 1)[0].strip().lower()
-    if kind not in ("tcp", "ssl") or re.search(r"(^|:)backlog=", description):
-        return description
-    return f"{description}:backlog={LISTEN_BACKLOG}"
-
-
-def _listeners(get: Callable[[str], str]) -> tuple[str, ...]:
-    policy = get("ozone.http.policy").strip().upper()
-    if policy not in ("HTTP_ONLY", "HTTPS_ONLY", "HTTP_AND_HTTPS"):
-        raise ConfigError(
-            f"ozone.http.policy: {policy!r} is not HTTP_ONLY, HTTPS_ONLY or "
-            "HTTP_AND_HTTPS"
-        )
-    out = []
-    if policy != "HTTPS_ONLY":
-        out.append(
-            address_to_endpoint(
-                "ozone.s3g.http-address",
-                with_bind_host(
-                    get("ozone.s3g.http-address"), get("ozone.s3g.http-bind-host")
-                ),
-            )
-        )
-    if policy != "HTTP_ONLY":
-        cert = get("ozone.s3g.https.certificate.file")
-        key = get("ozone.s3g.https.private.key.file")
-        for name, path in (
-            ("ozone.s3g.https.certificate.file", cert),
-            ("ozone.s3g.https.private.key.file", key),
-        ):
-            if not path:
-                raise ConfigError(f"{name}: required when ozone.http.policy={policy}")
-            if not os.path.isfile(path):
-                raise ConfigError(f"{name}: no such file: {path}")
-        tls = f"privateKey={_escape(key)}:certKey={_escape(cert)}"
-        out.append(
-            address_to_endpoint(
-                "ozone.s3g.https-address", get("ozone.s3g.https-address"), tls
-            )
-        )
-    return tuple(out)
 
 
 def parse_site_xml(data: bytes) -> dict[str, str]:
@@ -379,7 +237,7 @@ def load_config(
     if not 1 <= workers <= 64:
         raise ConfigError("ozone.s3g.workers: must be between 1 and 64")
     if not listen:
-        listen = _listeners(get)
+        listen = listeners(get)
     return Config(
         workers=workers,
         listen=tuple(listen),
@@ -434,7 +292,7 @@ def load_config(
         lifecycle_interval=parse_seconds(
             "ozone.s3g.lifecycle.interval", get("ozone.s3g.lifecycle.interval")
         ),
-        lifecycle_day=_positive(
+        lifecycle_day=positive(
             "ozone.s3g.lifecycle.test.day.length",
             parse_seconds(
                 "ozone.s3g.lifecycle.test.day.length",

@@ -20,8 +20,9 @@ from twisted.web.server import Site
 
 from ._deferred import async_to_deferred
 from ._executor import ThreadPoolExecutor
-from .config import Config, with_backlog
+from .config import Config
 from .lifecycle.service import LifecycleService
+from .listen_addresses import with_backlog
 from .ops.admin_http import admin_resource
 from .ops.audit import AuditLog
 from .ops.metrics import GatewayMetrics

@@ -44,7 +44,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ._executor import SyncExecutor
-from .config import ENV_PREFIX, Config, ConfigError, with_backlog
+from .config import ENV_PREFIX, Config, ConfigError
+from .listen_addresses import with_backlog
 from .storage.client import EmbeddedObjectStore
 from .storage.datadir import DataDirLock
 from .storage.datanode.store import LocalBlockStore

@@ -8,17 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ozs3.config import (
-    DEFAULTS,
-    ENV_PREFIX,
-    ConfigError,
-    address_to_endpoint,
-    load_config,
-    parse_bool,
-    parse_seconds,
-    parse_site_xml,
-    parse_size,
-)
+from ozs3.config import DEFAULTS, ENV_PREFIX, ConfigError, load_config, parse_site_xml
+from ozs3.config_values import parse_bool, parse_seconds, parse_size
+from ozs3.listen_addresses import address_to_endpoint
 
 KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 
