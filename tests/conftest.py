@@ -45,8 +45,10 @@ def pytest_collection_modifyitems(
     tests last of them: tests/cluster/faults/conftest.py): when the cluster
     starts in the background, the rest run meanwhile.  With ``--part``, one of
     the two sets only, the other deselected."""
-    local = [i for i in items if not _needs_cluster(i)]
-    cluster = [i for i in items if _needs_cluster(i)]
+    local: list[pytest.Item] = []
+    cluster: list[pytest.Item] = []
+    for item in items:
+        (cluster if _needs_cluster(item) else local).append(item)
     part = config.getoption("part")
     if part == "all":
         items[:] = local + cluster

@@ -78,8 +78,9 @@ fi
 
 # Two pytest processes side by side: the tests that need no cluster, and the
 # cluster's.  Much of the cluster tests' time is waiting (the cluster's start,
-# Raft elections, daemons paused on purpose), so on two cores the pair takes
-# about as long as the longer part alone.  Each part picks its gateways' ports
+# Raft elections, daemons paused on purpose); the rest competes with the other
+# part for the cores, so the pair takes longer than either part alone but
+# less than the two one after the other.  Each part picks its gateways' ports
 # from its own half of the range (tests/support/gateway.py); the cluster
 # part's output follows the other's.  A part that selects no test (pytest's
 # status 5, as in `tests/run.sh tests/unit`) is no failure unless both select

@@ -150,9 +150,8 @@ class LocalBlockStore:
     def block_files(self) -> list[BlockID]:
         """Every block file on disk (for start-up audits and tests)."""
         found = []
-        base = os.path.join(self.root, "containers")
-        for cid in os.listdir(base):
-            chunks = os.path.join(base, cid, "chunks")
+        for cid in os.listdir(self._containers):
+            chunks = os.path.join(self._containers, cid, "chunks")
             if not os.path.isdir(chunks):
                 continue
             for name in os.listdir(chunks):
