@@ -197,7 +197,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from tests.support.gateway import GatewayProcess
-    from tests.support.storecheck import assert_clean, block_files
+    from tests.support.storecheck import assert_clean, stored_blocks
 
     work = tempfile.mkdtemp(prefix="ozs3-lcbench-")
     env = {
@@ -223,7 +223,7 @@ def main() -> None:
         sizes.update({f"keep/{i:06d}": rnd.randint(0, KiB)
                       for i in range(args.keys - half - args.get_keys)})  # fmt: skip
         sizes.update(dict.fromkeys(get_keys, 4 * KiB))
-        blocks_before = len(block_files(gw.data_dir))
+        blocks_before = len(stored_blocks(gw.data_dir))
         seconds = fill(gw.endpoint, signer, bucket, sizes, args.fill_threads,
                        args.fill_conns)  # fmt: skip
         filled_at = time.time()
@@ -233,8 +233,8 @@ def main() -> None:
                     "connections": args.fill_threads * args.fill_conns}  # fmt: skip
         emit(fill_rec)
         old_blocks = sum(1 for k, n in sizes.items() if k.startswith("old/") and n)
-        blocks = len(block_files(gw.data_dir)) - blocks_before
-        emit({"workload": "blocks_after_fill", "block_files": blocks,
+        blocks = len(stored_blocks(gw.data_dir)) - blocks_before
+        emit({"workload": "blocks_after_fill", "stored_blocks": blocks,
               "nonempty_keys": sum(1 for n in sizes.values() if n)})  # fmt: skip
 
         getters = Getters(gw.endpoint, signer, bucket, get_keys, args.get_threads,
@@ -293,7 +293,7 @@ def main() -> None:
         # Their blocks are freed by the block deleting service, after.
         freed = None
         while freed is None and time.time() < last + 600:
-            if len(block_files(gw.data_dir)) - blocks_before <= blocks - old_blocks:
+            if len(stored_blocks(gw.data_dir)) - blocks_before <= blocks - old_blocks:
                 freed = time.time()
             else:
                 time.sleep(0.5)

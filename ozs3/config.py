@@ -82,6 +82,10 @@ DEFAULTS: dict[str, str] = {
     # FOR TESTS ONLY: how long a lifecycle "day" lasts (S3: 24 hours), so
     # that tests can expire objects in seconds.  Never change it in use.
     "ozone.s3g.lifecycle.test.day.length": "24h",
+    # ozs3's own, the embedded store: objects (and parts) up to this size
+    # keep their bytes in the OM's database, written with the key in one
+    # transaction, instead of in a block file of their own (0: never).
+    "ozone.s3g.embedded.inline.max.size": "64KB",
     # Where the S3 and admin ports listen, overriding the addresses' hosts.
     "ozone.s3g.http-bind-host": "",
     "ozone.s3g.webadmin.http-bind-host": "",
@@ -144,7 +148,21 @@ class Config:
     cluster_rpc_timeout: float = 30.0
     lifecycle_interval: float = 3600.0
     lifecycle_day: float = 86400.0
+    inline_size: int = 64 * 1024
     raw: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+# The largest inline size allowed: an inline block's bytes are one SQLite row,
+# written to the WAL and read whole by every GET of the object.
+MAX_INLINE_SIZE = 1024 * 1024
+
+
+def _inline_size(get: Callable[[str], str], block_size: int) -> int:
+    key = "ozone.s3g.embedded.inline.max.size"
+    size = parse_size(key, get(key))
+    if size > min(MAX_INLINE_SIZE, block_size):
+        raise ConfigError(f"{key}: at most 1MB and the block size ({block_size} bytes)")
+    return size
 
 
 def parse_site_xml(data: bytes) -> dict[str, str]:
@@ -310,6 +328,7 @@ def load_config(
         ),
         om_grpc_address=om_grpc_address,
         bucket_layout=_layout(get("ozone.s3g.default.bucket.layout")),
+        inline_size=_inline_size(get, block_size),
         cluster_rpc_timeout=parse_seconds(
             "ozone.s3g.cluster.rpc.timeout", get("ozone.s3g.cluster.rpc.timeout")
         ),

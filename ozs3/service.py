@@ -113,8 +113,9 @@ class GatewayService(MultiService):
                 config.du_reserved_percent,
             )
             self.store = EmbeddedObjectStore(
-                self.om, self.datanode, self.io_executor, config.block_size, reactor
-            )
+                self.om, self.datanode, self.io_executor, config.block_size, reactor,
+                config.inline_size,
+            )  # fmt: skip
         self.gateway = S3Gateway(self.store, config, self.hash_executor, reactor)
         self.lifecycle: LifecycleService | None = None
         if self.om is not None and config.lifecycle_interval > 0:

@@ -29,7 +29,8 @@ from .._deferred import async_to_deferred
 from .._executor import Executor
 from .datanode.block_reader import LocalBlockReader, NoWaitUnsupported
 from .datanode.store import LocalBlockStore, fsync_dir
-from .errors import NoSpace
+from .errors import BlockNotFound, NoSpace
+from .inline_blocks import InlineBlockReader, is_inline
 from .interfaces import CopyWriter, KeyWriter, ObjectReader
 from .model import (
     BlockLocation,
@@ -58,6 +59,8 @@ BUCKET_SEEN_FOR = 1.0  # seconds a bucket known to exist skips the lookup
 # Reads up to this size try the page cache on the reactor thread (RWF_NOWAIT)
 # before a trip to the I/O pool: verifying 256 KiB of CRC32C takes ~20 us.
 INLINE_READ = 256 * 1024
+# Bodies up to this size are kept in the OM's database (inline_blocks.py).
+INLINE_SIZE = 64 * 1024
 
 
 class EmbeddedObjectStore(BlockReclaimer):
@@ -72,12 +75,14 @@ class EmbeddedObjectStore(BlockReclaimer):
         io: Executor,
         block_size: int,
         clock: Any = None,  # an IReactorTime
+        inline_size: int = INLINE_SIZE,
     ) -> None:
         self.om = om
         self.datanode = datanode
         self.volume = om.volume
         self.io = io
         self.block_size = block_size
+        self.inline_size = inline_size
         # Small reads try the page cache inline until the file system says
         # it cannot tell (open_reader).
         self.nowait_reads = True
@@ -268,18 +273,24 @@ class EmbeddedObjectStore(BlockReclaimer):
         # answer from ``info``, looks the key up again.  Never another
         # version's bytes under this one's headers.
         runs = slice_blocks(info.blocks, offset, length)
+        inline: dict[int, tuple[bytes, int]] = {}
+        wanted = [b.block_id.local_id for b in runs if is_inline(b.block_id)]
+        if wanted:
+            inline = await self.om.inline_blocks(wanted)
+            if len(wanted) == len(runs):  # no file to open: nothing waits
+                return self._open(runs, length, prefetch, inline=inline)
         if length <= min(prefetch, INLINE_READ) and self.nowait_reads:
             # A small read whose bytes (and footers) the page cache holds
             # takes microseconds here, on the reactor thread: less than a
             # trip to the pool (its thread wake-ups and GIL hand-offs).  One
             # that would wait for the disk goes to the pool.
             try:
-                return self._open(runs, length, prefetch, nowait=True)
+                return self._open(runs, length, prefetch, True, inline)
             except NoWaitUnsupported:
                 self.nowait_reads = False  # e.g. tmpfs: stop asking
             except BlockingIOError:
                 pass
-        return await self.io.run(self._open, runs, length, prefetch)
+        return await self.io.run(self._open, runs, length, prefetch, False, inline)
 
     def _open(
         self,
@@ -287,8 +298,9 @@ class EmbeddedObjectStore(BlockReclaimer):
         length: int,
         prefetch: int,
         nowait: bool = False,
+        inline: dict[int, tuple[bytes, int]] | None = None,
     ) -> EmbeddedObjectReader:
-        readers = self._open_blocks(runs, nowait)
+        readers = self._open_blocks(runs, nowait, inline or {})
         reader = EmbeddedObjectReader(self.io, readers, runs, 0, length)
         try:
             if prefetch:
@@ -301,11 +313,20 @@ class EmbeddedObjectStore(BlockReclaimer):
         return reader
 
     def _open_blocks(
-        self, blocks: Sequence[BlockLocation], nowait: bool = False
-    ) -> list[LocalBlockReader]:
-        readers: list[LocalBlockReader] = []
+        self,
+        blocks: Sequence[BlockLocation],
+        nowait: bool,
+        inline: dict[int, tuple[bytes, int]],
+    ) -> list[LocalBlockReader | InlineBlockReader]:
+        readers: list[LocalBlockReader | InlineBlockReader] = []
         try:
             for b in blocks:
+                if is_inline(b.block_id):
+                    found = inline.get(b.block_id.local_id)
+                    if found is None:  # released since the lookup
+                        raise BlockNotFound(str(b.block_id))
+                    readers.append(InlineBlockReader(b.block_id, *found))
+                    continue
                 readers.append(self.datanode.open_block(b.block_id, nowait))
         except BaseException:
             for r in readers:

@@ -299,8 +299,18 @@ class MetadataStore(Protocol):
         bucket_id: int | None = None,
         owner: str = "",
         precondition: Precondition | None = None,
+        inline: tuple[int, bytes, int] | None = None,
     ) -> Deferred[KeyInfo | PartInfo]:
-        """Reference freshly written blocks and make them a key (or part)."""
+        """Reference freshly written blocks and make them a key (or part);
+        ``inline``: one inline block's ``(local id, bytes, crc)``."""
+
+    def inline_blocks(
+        self, local_ids: Sequence[int]
+    ) -> Deferred[dict[int, tuple[bytes, int]]]:
+        """Inline blocks' ``(bytes, crc)`` by local id (missing: gone)."""
+
+    def free_pages(self) -> Deferred[int]:
+        """Bytes of free pages in the metadata database."""
 
     def commit_key(
         self,

@@ -9,6 +9,7 @@ from twisted.internet.defer import Deferred, succeed
 
 from .._executor import Executor
 from .datanode.block_reader import LocalBlockReader
+from .inline_blocks import InlineBlockReader
 from .model import BlockLocation
 
 
@@ -18,7 +19,7 @@ class EmbeddedObjectReader:
     def __init__(
         self,
         io: Executor,
-        readers: list[LocalBlockReader],
+        readers: list[LocalBlockReader | InlineBlockReader],
         blocks: Sequence[BlockLocation],
         offset: int,
         length: int,
@@ -52,9 +53,14 @@ class EmbeddedObjectReader:
         planned = self._plan(max_bytes)
         if planned is None:
             return succeed(b"")
-        return self._io.run(planned[0].read_exact, planned[1], planned[2])
+        reader, at, n = planned
+        if isinstance(reader, InlineBlockReader):  # in memory, verified
+            return succeed(reader.read_exact(at, n))
+        return self._io.run(reader.read_exact, at, n)
 
-    def _plan(self, max_bytes: int) -> tuple[LocalBlockReader, int, int] | None:
+    def _plan(
+        self, max_bytes: int
+    ) -> tuple[LocalBlockReader | InlineBlockReader, int, int] | None:
         """Claim the next read: (block reader, offset in it, length)."""
         want = min(max_bytes, self.remaining)
         if want <= 0:

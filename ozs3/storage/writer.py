@@ -12,6 +12,8 @@ from twisted.internet.defer import Deferred
 
 from .._deferred import async_to_deferred
 from .datanode.block_writer import LocalBlockWriter
+from .errors import NoSpace
+from .inline_blocks import inline_block_id, inline_sum
 from .interfaces import ObjectReader
 from .model import (
     BlockID,
@@ -125,6 +127,11 @@ class EmbeddedKeyWriter:
         self._idle: list[Deferred[None]] = []  # abort waiting for a write
         # A copy's: checked by its commit (a new key's is in its target).
         self._precondition = precondition
+        # A new key's first bytes, while they fit the store's inline size:
+        # if the body ends there, the commit stores them as an inline block
+        # (inline_blocks.py), and no block file is made.
+        self._held: list[bytes] | None = [] if target is not None else None
+        self._held_size = 0
 
     @property
     def source(self) -> KeyInfo:
@@ -152,8 +159,20 @@ class EmbeddedKeyWriter:
 
     @async_to_deferred
     async def write(self, data: bytes, last: bool = False) -> None:
+        held = self._held
+        if held is not None:
+            if self._held_size + len(data) <= self._store.inline_size:
+                held.append(bytes(data))
+                self._held_size += len(data)
+                self.size += len(data)
+                return
+            # Too big to be inline: the held bytes go first, to a file.
+            self._held = None
+            self.size -= self._held_size
         self._writing = True
         try:
+            if held:
+                await self._write(b"".join(held), False)
             await self._write(data, last)
         finally:
             self._writing = False
@@ -226,10 +245,20 @@ class EmbeddedKeyWriter:
             if self._target is None:
                 return await self._commit_copy(etag, checksum)
             t = self._target
+            inline = None
+            if self._held:
+                data = b"".join(self._held)
+                await self._check_inline_space(len(data))
+                lid = (await store.blocks.allocate()).local_id
+                block_id = inline_block_id(lid)
+                self._allocated.append(block_id)
+                self._done.append(BlockLocation(block_id, len(data)))
+                inline = (lid, data, inline_sum(data))
             try:
                 return await store.om.commit_new(
                     t.bucket, t.key, t.meta, t.part, self._done, self.size, etag,
                     time.time(), checksum, t.bucket_id, t.owner, t.precondition,
+                    inline,
                 )  # fmt: skip
             except BaseException as e:
                 # Committed (a refusal whose cleanup committed, or a commit
@@ -242,6 +271,18 @@ class EmbeddedKeyWriter:
         finally:
             store.blocks.settle(self._allocated)
             store.kick_reclaim()
+
+    async def _check_inline_space(self, n: int) -> None:
+        """The OM's database shares the disk: an inline body may not eat the
+        space kept for metadata writes and deletes either, unless it fits
+        in pages deleted rows freed (the file does not shrink; SQLite
+        reuses them), so that deleting small objects makes room for more."""
+        store = self._store
+        try:
+            store.datanode.check_space(n)
+        except NoSpace:
+            if await store.om.free_pages() < n:
+                raise
 
     async def _commit_copy(self, etag: str, checksum: str) -> KeyInfo | PartInfo:
         assert self.client_id is not None

@@ -42,11 +42,14 @@ def result_of(d: Deferred[Any]) -> Any:
 
 def make_store(path: str, block_size: int = 64 * KiB,
                checksum_type: str = "CRC32C", slot: int | None = None,
-               start: bool = True) -> EmbeddedObjectStore:  # fmt: skip
+               start: bool = True, inline_size: int = 0,
+               ) -> EmbeddedObjectStore:  # fmt: skip
+    """A store; with ``inline_size`` 0 (these tests are about block files)
+    every body gets a block file, see test_inline_blocks.py for the rest."""
     ex = SyncExecutor()
     om = OzoneManager(os.path.join(path, "om", "om.db"), "s3v", ex, slot=slot)
     dn = LocalBlockStore(os.path.join(path, "hdds"), 16 * KiB, 4 * KiB, checksum_type)
-    store = EmbeddedObjectStore(om, dn, ex, block_size)
+    store = EmbeddedObjectStore(om, dn, ex, block_size, inline_size=inline_size)
     if start:
         result_of(store.start(every_slot=slot is None))
     return store
@@ -94,10 +97,16 @@ def test_put_spanning_blocks_reads_back(store) -> None:
     size=st.integers(0, 150 * KiB),
     splits=st.integers(1, 9),
     rng=st.tuples(st.integers(0, 150 * KiB), st.integers(0, 150 * KiB)),
+    inline_size=st.sampled_from([0, 16 * KiB, 32 * KiB]),
 )
-def test_range_reads_match_reference(tmp_path_factory, size, splits, rng) -> None:
-    """Any range of any object equals the same slice of what was written."""
-    s = make_store(str(tmp_path_factory.mktemp("r")), block_size=32 * KiB)
+def test_range_reads_match_reference(
+    tmp_path_factory, size, splits, rng, inline_size
+) -> None:
+    """Any range of any object equals the same slice of what was written,
+    its bytes in block files or inline (see inline_blocks.py)."""
+    s = make_store(
+        str(tmp_path_factory.mktemp("r")), block_size=32 * KiB, inline_size=inline_size
+    )
     result_of(s.create_bucket("b", "o"))
     data = os.urandom(size)
     put(s, "b", "k", data, pieces=splits)

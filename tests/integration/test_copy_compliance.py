@@ -10,7 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.storecheck import block_files
+from tests.support.storecheck import stored_blocks
 
 MiB = 1024 * 1024
 
@@ -107,20 +107,20 @@ def test_copy_shares_blocks_and_survives_source_delete(gateway, s3, bucket) -> N
     """A copy adds no block files; deleting the source keeps the copy whole,
     and deleting both frees the blocks."""
     body = os.urandom(3 * MiB)
-    before = block_files(gateway.data_dir)
+    before = stored_blocks(gateway.data_dir)
     s3.put_object(Bucket=bucket, Key="share-src", Body=body)
-    with_src = block_files(gateway.data_dir)
+    with_src = stored_blocks(gateway.data_dir)
     s3.copy_object(Bucket=bucket, Key="share-dst", CopySource=f"{bucket}/share-src")
-    assert block_files(gateway.data_dir) == with_src
+    assert stored_blocks(gateway.data_dir) == with_src
     s3.delete_object(Bucket=bucket, Key="share-src")
     time.sleep(0.3)
-    assert block_files(gateway.data_dir) == with_src
+    assert stored_blocks(gateway.data_dir) == with_src
     assert s3.get_object(Bucket=bucket, Key="share-dst")["Body"].read() == body
     s3.delete_object(Bucket=bucket, Key="share-dst")
     deadline = time.monotonic() + 5
-    while block_files(gateway.data_dir) != before and time.monotonic() < deadline:
+    while stored_blocks(gateway.data_dir) != before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert block_files(gateway.data_dir) == before
+    assert stored_blocks(gateway.data_dir) == before
 
 
 def test_upload_part_copy_ranges(s3, bucket) -> None:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
-from tests.support.storecheck import assert_clean, block_files
+from tests.support.storecheck import assert_clean, stored_blocks
 
 MiB = 1024 * 1024
 
@@ -51,7 +51,7 @@ def test_sigkill_mid_upload_then_restart(tmp_path, reactor: str) -> None:
     for s in socks:
         s.close()
     # Partial blocks of the interrupted uploads are on disk now.
-    assert len(block_files(data)) > len(committed) - 1
+    assert len(stored_blocks(data)) > len(committed) - 1
 
     gw2 = GatewayProcess(data, reactor=reactor).start()
     try:

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import make_client
 from tests.support.gateway import GatewayProcess
-from tests.support.storecheck import assert_clean, block_files, flip_bits
+from tests.support.storecheck import assert_clean, flip_bits, stored_blocks
 
 MiB = 1024 * 1024
 
@@ -53,7 +53,7 @@ def test_disk_full_refuses_cleanly_and_keeps_serving(small_fs) -> None:
         s3.create_bucket(Bucket="full")
         s3.put_object(Bucket="full", Key="before", Body=b"kept")
         free_before = shutil.disk_usage(small_fs).free
-        files_before = block_files(data)
+        files_before = stored_blocks(data)
         with pytest.raises(ClientError) as e:
             s3.put_object(Bucket="full", Key="huge", Body=os.urandom(80 * MiB))
         err = e.value.response
@@ -69,17 +69,51 @@ def test_disk_full_refuses_cleanly_and_keeps_serving(small_fs) -> None:
         # thread may close a deleted file a moment after it is unlinked).
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (
-            block_files(data) != files_before
+            stored_blocks(data) != files_before
             or shutil.disk_usage(small_fs).free < free_before - 2 * MiB
         ):
             time.sleep(0.1)
-        assert block_files(data) == files_before
+        assert stored_blocks(data) == files_before
         assert shutil.disk_usage(small_fs).free >= free_before - 2 * MiB
         assert s3.get_object(Bucket="full", Key="before")["Body"].read() == b"kept"
         s3.put_object(Bucket="full", Key="after", Body=b"still serving")
         assert (
             s3.get_object(Bucket="full", Key="after")["Body"].read() == b"still serving"
         )
+    finally:
+        gw.stop()
+    assert_clean(data)
+
+
+def test_small_bodies_stop_at_the_reserve_too(small_fs) -> None:
+    """Small bodies are kept in the OM's database (inline blocks), which
+    shares the disk: they are refused at the reserve like block writes, so
+    a bucket of small objects cannot fill it; deletes still work and free
+    their space for new writes."""
+    data = os.path.join(small_fs, "data")
+    gw = GatewayProcess(data, env=RESERVE).start()
+    try:
+        s3 = make_client(gw.endpoint)
+        s3.create_bucket(Bucket="full")
+        body = os.urandom(60 * 1024)
+        stored = []
+        with pytest.raises(ClientError) as e:
+            for i in range(2000):  # ~117 MiB: more than the 48 MiB there is
+                s3.put_object(Bucket="full", Key=f"k{i}", Body=body)
+                stored.append(f"k{i}")
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert e.value.response["Error"]["Code"] in ("ServiceUnavailable", "SlowDown")
+        assert len(stored) > 100
+        free = shutil.disk_usage(small_fs).free
+        assert free >= 11 * MiB, free  # the reserve is kept
+        for key in stored[:: max(1, len(stored) // 10)]:
+            assert s3.get_object(Bucket="full", Key=key)["Body"].read() == body
+        s3.delete_objects(
+            Bucket="full",
+            Delete={"Objects": [{"Key": k} for k in stored[:50]]},
+        )
+        s3.put_object(Bucket="full", Key="after", Body=body)
+        assert s3.get_object(Bucket="full", Key="after")["Body"].read() == body
     finally:
         gw.stop()
     assert_clean(data)
@@ -94,8 +128,8 @@ def test_flipped_bit_fails_the_get(tmp_path) -> None:
         s3 = make_client(gw.endpoint)
         s3.create_bucket(Bucket="rot")
         s3.put_object(Bucket="rot", Key="victim", Body=os.urandom(200_000))
+        (victim,) = stored_blocks(data)
         s3.put_object(Bucket="rot", Key="bystander", Body=b"fine")
-        (victim,) = sorted(block_files(data))[:1]
         from ozs3.storage.datanode.store import LocalBlockStore
 
         path = LocalBlockStore(os.path.join(data, "hdds"), 4 * MiB, 16384,

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from tests.integration.conftest import REACTORS, make_client
 from tests.support.gateway import GatewayProcess
 from tests.support.rawhttp import read_response
-from tests.support.storecheck import block_files
+from tests.support.storecheck import stored_blocks
 
 MiB = 1024 * 1024
 MAX_OBJECT = 1_000_000  # ozone.s3g.max.object.size below
@@ -66,9 +66,9 @@ def _assert_s3_error(head: bytes, body: bytes, status: int, code: str) -> None:
 def _wait_for_blocks(gw: GatewayProcess, expected: set[object]) -> None:
     # Aborted and deleted blocks are reclaimed in the background (debounced).
     deadline = time.monotonic() + 30
-    while block_files(gw.data_dir) != expected and time.monotonic() < deadline:
+    while stored_blocks(gw.data_dir) != expected and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert block_files(gw.data_dir) == expected
+    assert stored_blocks(gw.data_dir) == expected
 
 
 # ------------------------------------------------------------ item 12
@@ -82,7 +82,7 @@ def test_keys_with_newlines_and_odd_hosts_are_served_and_leave_no_blocks(
     label) do not matter to a path-style request.  Once deleted, no block
     of theirs remains."""
     s3 = make_client(lgw.endpoint)
-    before = block_files(lgw.data_dir)
+    before = stored_blocks(lgw.data_dir)
     body = b"n" * (MAX_OBJECT - 10)
     keys = ["line1\nline2", "\n", "tab\there", "cr\rlf\r\n", "end\n"]
     for key in keys:
@@ -156,7 +156,7 @@ def test_chunked_put_over_the_limit_is_refused_as_it_arrives(
 ) -> None:
     """Transfer-Encoding: chunked declares no length: the limit is enforced
     on the bytes as they arrive (the body here never ends)."""
-    before = block_files(lgw.data_dir)
+    before = stored_blocks(lgw.data_dir)
     head, body = _stalled_upload(
         lgw,
         b"PUT /%s/chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -171,7 +171,7 @@ def test_chunked_put_over_the_limit_is_refused_as_it_arrives(
 def test_aws_chunked_put_without_decoded_length_is_held_to_the_limit(
     lgw: GatewayProcess, bucket: str
 ) -> None:
-    before = block_files(lgw.data_dir)
+    before = stored_blocks(lgw.data_dir)
     framed = 3 * MiB + 100 * 64  # what the whole body would have been
     head, body = _stalled_upload(
         lgw,
@@ -192,7 +192,7 @@ def test_aws_chunked_put_longer_than_declared_is_refused_at_once(
     """x-amz-decoded-content-length: 1000, then more: IncompleteBody (as S3
     answers a decoded length that does not match) before the rest arrives,
     and nothing is stored."""
-    before = block_files(lgw.data_dir)
+    before = stored_blocks(lgw.data_dir)
     head, body = _stalled_upload(
         lgw,
         b"PUT /%s/liar HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"

@@ -36,7 +36,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import REACTORS, AwsCli, make_client
 from tests.support.gateway import GatewayProcess, scrape_prom
-from tests.support.storecheck import assert_clean, block_files
+from tests.support.storecheck import assert_clean, stored_blocks
 
 DAY = 2.0  # seconds in a lifecycle day, in these tests
 INTERVAL = 0.5  # the lifecycle interval, seconds
@@ -726,7 +726,7 @@ def test_stale_uploads_are_aborted_and_their_parts_freed(
              "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
         ]},
     )  # fmt: skip
-    blocks_before = block_files(lgw.data_dir)
+    blocks_before = stored_blocks(lgw.data_dir)
     created = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big")
     stale = created["UploadId"]
     initiated = time.time()
@@ -742,14 +742,14 @@ def test_stale_uploads_are_aborted_and_their_parts_freed(
     for n in (1, 2):
         s3.upload_part(Bucket=bucket, Key="tmp/big", UploadId=stale, PartNumber=n,
                        Body=os.urandom(1 << 20))  # fmt: skip
-    stale_blocks = block_files(lgw.data_dir) - blocks_before
+    stale_blocks = stored_blocks(lgw.data_dir) - blocks_before
     assert len(stale_blocks) >= 2
     kept_created = s3.create_multipart_upload(Bucket=bucket, Key="keep/big")
     assert "AbortDate" not in kept_created and "AbortRuleId" not in kept_created
     kept = kept_created["UploadId"]
     part = s3.upload_part(Bucket=bucket, Key="keep/big", UploadId=kept, PartNumber=1,
                           Body=b"kept part")  # fmt: skip
-    kept_blocks = block_files(lgw.data_dir) - blocks_before - stale_blocks
+    kept_blocks = stored_blocks(lgw.data_dir) - blocks_before - stale_blocks
     assert kept_blocks
 
     def uploads() -> set[tuple[str, str]]:
@@ -766,14 +766,14 @@ def test_stale_uploads_are_aborted_and_their_parts_freed(
         lambda: s3.list_parts(Bucket=bucket, Key="tmp/big", UploadId=stale)
     ) == ("NoSuchUpload", 404)
     wait_until(
-        lambda: not (stale_blocks & block_files(lgw.data_dir)), 60, "parts freed"
+        lambda: not (stale_blocks & stored_blocks(lgw.data_dir)), 60, "parts freed"
     )
     # The other upload stays, well past the time the first one went.
     until = time.time() + DAY + 1
     while time.time() < until:
         assert ("keep/big", kept) in uploads()
         time.sleep(0.2)
-    assert kept_blocks <= block_files(lgw.data_dir)
+    assert kept_blocks <= stored_blocks(lgw.data_dir)
     s3.complete_multipart_upload(
         Bucket=bucket, Key="keep/big", UploadId=kept,
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},

@@ -13,7 +13,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from tests.support.storecheck import block_files, wait_quiet
+from tests.support.storecheck import stored_blocks, wait_quiet
 
 MiB = 1024 * 1024
 
@@ -150,19 +150,19 @@ def test_unlisted_and_aborted_parts_free_their_blocks(gateway, s3, bucket) -> No
     """Parts left out of Complete, and every part of an aborted upload, are
     deleted from the datanode."""
     wait_quiet(gateway.data_dir)  # earlier tests' deletions done
-    before = block_files(gateway.data_dir)
+    before = stored_blocks(gateway.data_dir)
     uid, parts = _upload(
         s3, bucket, "u", os.urandom(5 * MiB), os.urandom(10), os.urandom(10)
     )
-    assert len(block_files(gateway.data_dir)) == len(before) + 3
+    assert len(stored_blocks(gateway.data_dir)) == len(before) + 3
     s3.complete_multipart_upload(Bucket=bucket, Key="u", UploadId=uid,
                                  MultipartUpload={"Parts": parts[:2]})  # fmt: skip
-    assert _wait(lambda: len(block_files(gateway.data_dir)) == len(before) + 2)
+    assert _wait(lambda: len(stored_blocks(gateway.data_dir)) == len(before) + 2)
     uid2, _ = _upload(s3, bucket, "a", os.urandom(10), os.urandom(10))
     s3.abort_multipart_upload(Bucket=bucket, Key="a", UploadId=uid2)
-    assert _wait(lambda: len(block_files(gateway.data_dir)) == len(before) + 2)
+    assert _wait(lambda: len(stored_blocks(gateway.data_dir)) == len(before) + 2)
     s3.delete_object(Bucket=bucket, Key="u")
-    assert _wait(lambda: block_files(gateway.data_dir) == before)
+    assert _wait(lambda: stored_blocks(gateway.data_dir) == before)
 
 
 @pytest.mark.parametrize("style", ["quoted", "unquoted", "&#34;", "&quot;"])

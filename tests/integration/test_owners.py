@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from tests.integration.conftest import make_client
 from tests.integration.test_security import client, getsecret, secure_gateway
 from tests.support.gateway import GatewayProcess
-from tests.support.storecheck import block_files, flip_bits, wait_quiet
+from tests.support.storecheck import flip_bits, stored_blocks, wait_quiet
 
 MiB = 1024 * 1024
 
@@ -100,7 +100,7 @@ def test_copy_of_a_corrupted_source_fails_and_leaves_the_destination(tmp_path) -
         s3 = make_client(gw.endpoint)
         s3.create_bucket(Bucket="rot")
         s3.put_object(Bucket="rot", Key="victim", Body=os.urandom(200_000))
-        (victim,) = block_files(data)
+        (victim,) = stored_blocks(data)
         s3.put_object(Bucket="rot", Key="dest", Body=b"old bytes")
         _flip_a_byte(data, victim, 150_000)
         for dest in ("dest", "new-dest"):

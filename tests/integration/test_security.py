@@ -471,12 +471,12 @@ def test_tampered_chunk_in_1gib_signed_upload(secure, alice) -> None:
     from botocore.credentials import Credentials
 
     from ozs3.s3.sigv4 import SigningContext, chunk_signature, signing_key
-    from tests.support.storecheck import block_files
+    from tests.support.storecheck import stored_blocks
 
     secret = alice._request_signer._credentials.secret_key
     alice.create_bucket(Bucket="alice-gib")
     alice.put_object(Bucket="alice-gib", Key="gib", Body=b"the old object")
-    before = block_files(secure.data_dir)
+    before = stored_blocks(secure.data_dir)
     size, chunk = 1024 * MiB, 1024 * 1024
     n = size // chunk
     sig_len = len(";chunk-signature=") + 64
@@ -527,6 +527,6 @@ def test_tampered_chunk_in_1gib_signed_upload(secure, alice) -> None:
         == b"the old object"
     )
     deadline = time.monotonic() + 10
-    while block_files(secure.data_dir) != before and time.monotonic() < deadline:
+    while stored_blocks(secure.data_dir) != before and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert block_files(secure.data_dir) == before
+    assert stored_blocks(secure.data_dir) == before

@@ -1,6 +1,7 @@
-"""Audit a stopped (or killed) gateway's data directory: every block file on
-disk is referenced, every reference has its file, and reference counts equal
-the references the OM tables hold."""
+"""Audit a stopped (or killed) gateway's data directory: every stored block
+(a block file on disk, or an inline block's row) is referenced, every
+reference has its bytes, and reference counts equal the references the OM
+tables hold."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sqlite3
 from collections import Counter
 
 from ozs3.storage.datanode.store import LocalBlockStore
+from ozs3.storage.inline_blocks import inline_block_id
 from ozs3.storage.model import BlockID
 
 
@@ -22,9 +24,22 @@ def flip_bits(path: str, offset: int, mask: int) -> None:
         f.write(bytes([byte[0] ^ mask]))
 
 
-def block_files(data_dir: str) -> set[BlockID]:
+def stored_blocks(data_dir: str) -> set[BlockID]:
+    """The blocks whose bytes are stored: block files, and inline blocks'
+    rows in the OM database (ozs3/storage/inline_blocks.py)."""
     store = LocalBlockStore(os.path.join(data_dir, "hdds"), 4 << 20, 16384, "CRC32")
-    return set(store.block_files())
+    found = set(store.block_files())
+    path = os.path.join(data_dir, "om", "om.db")
+    if os.path.exists(path):
+        db = sqlite3.connect(path)
+        try:
+            rows = db.execute("SELECT local_id FROM inline_blocks").fetchall()
+        except sqlite3.OperationalError:  # no such table: none yet
+            rows = []
+        finally:
+            db.close()
+        found.update(inline_block_id(lid) for (lid,) in rows)
+    return found
 
 
 def audit(data_dir: str) -> dict[str, object]:
@@ -49,7 +64,7 @@ def audit(data_dir: str) -> dict[str, object]:
         open_keys = db.execute("SELECT count(*) FROM open_keys").fetchone()[0]
     finally:
         db.close()
-    on_disk = block_files(data_dir)
+    on_disk = stored_blocks(data_dir)
     return {
         "open_keys": open_keys,
         "queued_for_deletion": len(queued),

@@ -52,6 +52,7 @@ def test_load_config_defaults():
     assert c.max_object_size == 5 * GIB
     assert c.max_xml_body == 4 * MIB
     assert c.request_timeout == 60.0
+    assert c.inline_size == 64 * KIB
     assert dict(c.raw) == DEFAULTS
 
 
@@ -246,6 +247,8 @@ def test_load_config_unknown_s3g_key(source):
         ("ozone.s3g.volume.name", "-vol"),
         ("ozone.client.checksum.type", "MD5"),
         ("ozone.metadata.dirs", " , "),
+        ("ozone.s3g.embedded.inline.max.size", "2MB"),  # over 1MB
+        ("ozone.s3g.embedded.inline.max.size", "small"),
     ],
 )
 def test_load_config_bad_values(key, value):
@@ -253,6 +256,16 @@ def test_load_config_bad_values(key, value):
     msg = _error(None, {}, {key: value})
     if key not in ("ozone.scm.chunk.size", "ozone.client.bytes.per.checksum"):
         assert key in msg
+
+
+def test_inline_size_may_be_off_and_never_exceeds_the_block_size():
+    off = {"ozone.s3g.embedded.inline.max.size": "0"}
+    assert load_config(None, {}, off).inline_size == 0
+    msg = _error(
+        None, {}, {"ozone.scm.block.size": "512KB", "ozone.scm.chunk.size": "512KB",
+                   "ozone.s3g.embedded.inline.max.size": "1MB"},
+    )  # fmt: skip
+    assert "ozone.s3g.embedded.inline.max.size" in msg
 
 
 def test_load_config_superscript_port_is_config_error():

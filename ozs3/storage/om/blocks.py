@@ -26,6 +26,7 @@ class BlockTables:
     _run: Callable[..., Deferred[Any]]
     _run_volatile: Callable[..., Deferred[Any]]
     _read: Callable[..., Deferred[Any]]
+    _read_now: Callable[..., Deferred[Any]]
     _slot_filter: Callable[[bool], tuple[str, tuple[int, ...]]]
 
     # -- reservations -----------------------------------------------------
@@ -92,6 +93,44 @@ class BlockTables:
                 "DELETE FROM reservations WHERE worker=? AND lo=?",
                 [(self.slot or 0, lo) for lo in los],
             )
+
+    # -- inline blocks (inline_blocks.py) ---------------------------------
+
+    def inline_blocks(
+        self, local_ids: Sequence[int]
+    ) -> Deferred[dict[int, tuple[bytes, int]]]:
+        """Inline blocks' ``(bytes, crc)`` by local id; one that is gone
+        (its key replaced and the block released since) is missing.  A
+        primary-key read, on the calling thread."""
+        return self._read_now(self._inline_blocks, local_ids, one_statement=True)
+
+    def free_pages(self) -> Deferred[int]:
+        """Bytes of the database's free pages: space deleted rows (inline
+        blocks') left, which later rows reuse before the file grows."""
+        return self._read_now(self._free_pages, one_statement=True)
+
+    @staticmethod
+    def _free_pages(conn: sqlite3.Connection) -> int:
+        (pages,) = conn.execute("PRAGMA freelist_count").fetchone()
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+        return int(pages) * int(size)
+
+    @staticmethod
+    def _inline_blocks(
+        conn: sqlite3.Connection, local_ids: Sequence[int]
+    ) -> dict[int, tuple[bytes, int]]:
+        if len(local_ids) == 1:  # a small object's: the usual case
+            rows = conn.execute(
+                "SELECT local_id, data, crc FROM inline_blocks WHERE local_id=?",
+                (local_ids[0],),
+            )
+        else:
+            rows = conn.execute(
+                "SELECT local_id, data, crc FROM inline_blocks WHERE local_id IN "
+                f"({','.join('?' * len(local_ids))})",
+                tuple(local_ids),
+            )
+        return {lid: (data, crc) for lid, data, crc in rows}
 
     # -- block reclamation (Ozone's deleted table + block deleting service) --
 

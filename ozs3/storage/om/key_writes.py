@@ -102,6 +102,7 @@ class KeyWrites:
         bucket_id: int | None = None,
         owner: str = "",
         precondition: Precondition | None = None,
+        inline: tuple[int, bytes, int] | None = None,
     ) -> Deferred[KeyInfo | PartInfo]:
         """Make freshly written blocks a key (or a part), durably.
 
@@ -110,10 +111,12 @@ class KeyWrites:
         since created under its name) or the upload went away meanwhile,
         queued for deletion (and that error raised).  If it fails, they are
         nobody's.  ``owner``: who wrote the key.  ``precondition``: the
-        key's current version is checked in the same transaction."""
+        key's current version is checked in the same transaction.
+        ``inline``: the bytes of the one inline block among ``blocks``, as
+        ``(local id, bytes, crc)``, stored by this same transaction."""
         d = self._run(
             self._commit_new, bucket, key, meta, part, blocks, size, etag, modified,
-            checksum, bucket_id, owner, precondition,
+            checksum, bucket_id, owner, precondition, inline,
         )  # fmt: skip
         return d.addCallback(self._committed)
 
@@ -132,8 +135,9 @@ class KeyWrites:
         pinned: int | None,
         owner: str,
         precondition: Precondition | None,
+        inline: tuple[int, bytes, int] | None,
     ) -> KeyInfo | PartInfo | StorageError:
-        add_blocks(conn, blocks)
+        add_blocks(conn, blocks, inline)
         bucket_id = self._group_buckets.get(bucket)
         if bucket_id is None:
             row = conn.execute(

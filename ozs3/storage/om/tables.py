@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..errors import SourceChanged
+from ..inline_blocks import is_inline
 from ..model import BlockID, BlockLocation, ObjectMeta, PartLayout, block_spans
 
 SCHEMA = """
@@ -50,6 +51,8 @@ CREATE TABLE IF NOT EXISTS parts(
 CREATE TABLE IF NOT EXISTS blocks(
     container_id INTEGER NOT NULL, local_id INTEGER NOT NULL, refs INTEGER NOT NULL,
     PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inline_blocks(
+    local_id INTEGER PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted_blocks(
     container_id INTEGER NOT NULL, local_id INTEGER NOT NULL,
     PRIMARY KEY(container_id, local_id)) WITHOUT ROWID;
@@ -216,12 +219,20 @@ def reserve_ids(conn: sqlite3.Connection, n: int) -> tuple[int, int]:
     return hi - n + 1, hi
 
 
-def add_blocks(conn: sqlite3.Connection, blocks: Iterable[BlockLocation]) -> None:
-    """First references to freshly written blocks (made by their commit)."""
+def add_blocks(
+    conn: sqlite3.Connection,
+    blocks: Iterable[BlockLocation],
+    inline: tuple[int, bytes, int] | None = None,
+) -> None:
+    """First references to freshly written blocks (made by their commit);
+    ``inline``: the bytes of the one inline block among them, as
+    ``(local id, bytes, crc)`` (see inline_blocks.py)."""
     conn.executemany(
         "INSERT INTO blocks VALUES(?, ?, 1)",
         [(b.block_id.container_id, b.block_id.local_id) for b in blocks],
     )
+    if inline is not None:
+        conn.execute("INSERT INTO inline_blocks VALUES(?, ?, ?)", inline)
 
 
 def _ids(blocks: Iterable[BlockLocation | BlockID]) -> list[BlockID]:
@@ -242,7 +253,8 @@ def retain(conn: sqlite3.Connection, blocks: Iterable[BlockLocation]) -> None:
 def release(
     conn: sqlite3.Connection, blocks: Iterable[BlockLocation | BlockID]
 ) -> None:
-    """Drop one reference per entry; blocks nobody holds are queued for deletion."""
+    """Drop one reference per entry; blocks nobody holds are queued for
+    deletion (their files), or deleted (inline blocks: their rows)."""
     for i in _ids(blocks):
         row = conn.execute(
             "UPDATE blocks SET refs = refs - 1 WHERE container_id=? AND local_id=? "
@@ -254,6 +266,12 @@ def release(
                 "DELETE FROM blocks WHERE container_id=? AND local_id=?",
                 (i.container_id, i.local_id),
             )
+            if is_inline(i):
+                # A reader took its bytes when it opened it: none is cut short.
+                conn.execute(
+                    "DELETE FROM inline_blocks WHERE local_id=?", (i.local_id,)
+                )
+                continue
             conn.execute(
                 "INSERT OR IGNORE INTO deleted_blocks VALUES(?, ?)",
                 (i.container_id, i.local_id),
