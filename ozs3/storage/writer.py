@@ -246,7 +246,7 @@ class EmbeddedKeyWriter:
                 return await self._commit_copy(etag, checksum)
             t = self._target
             inline = None
-            if self._held:
+            if self._held and self._held_size:  # (an empty body has no block)
                 data = b"".join(self._held)
                 await self._check_inline_space(len(data))
                 lid = (await store.blocks.allocate()).local_id

@@ -59,9 +59,16 @@ def test_a_body_one_byte_over_goes_to_a_block_file(store) -> None:
     assert read(store, "b", "k") == data
 
 
-def test_an_empty_body_stores_nothing(store) -> None:
-    info = put(store, "b", "k", b"")
+@pytest.mark.parametrize("inline_size", [0, INLINE])
+def test_an_empty_body_stores_nothing(tmp_path, inline_size) -> None:
+    """Empty writes included: no block, no row, no file."""
+    store = make_store(str(tmp_path), inline_size=inline_size)
+    result_of(store.create_bucket("b", "owner"))
+    w = result_of(store.open_key("b", "k", ObjectMeta(), 0))
+    result_of(w.write(b""))
+    info = result_of(w.commit("etag"))
     assert info.blocks == () and _rows(store) == {}
+    assert store.datanode.block_files() == []
     assert read(store, "b", "k") == b""
 
 
