@@ -62,9 +62,15 @@ class BlockAllocator:
                 r.next += 1
                 r.outstanding += 1
                 return block_id_of(lid)
-            if self._refill is None:
-                self._refill = self._reserve()
             refill = self._refill
+            if refill is None:
+                refill = self._reserve()
+                # Kept for the writers that come meanwhile; one that already
+                # fired (an OM answering synchronously, as in-process tools
+                # and tests run it) must not be kept: _reserve's ``finally``
+                # has run, and a kept fired Deferred would spin this loop.
+                if not refill.called:
+                    self._refill = refill
             await refill
 
     @async_to_deferred

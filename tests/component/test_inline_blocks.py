@@ -175,3 +175,15 @@ def test_storecheck_counts_inline_blocks(store, tmp_path) -> None:
     info = put(store, "b", "k", b"abc")
     assert stored_blocks(str(tmp_path)) == {info.blocks[0].block_id}
     assert_clean(str(tmp_path))
+
+
+def test_writes_go_on_past_a_reservation_with_a_synchronous_om(tmp_path) -> None:
+    """More writes than one reservation of block IDs holds (128), with the
+    OM answering synchronously (in-process tools and tests): each gets a
+    fresh ID (a fired refill kept by the allocator made it spin forever)."""
+    store = make_store(str(tmp_path), inline_size=0)
+    result_of(store.create_bucket("b", "owner"))
+    ids = {
+        put(store, "b", f"k{i}", b"x", pieces=1).blocks[0].block_id for i in range(300)
+    }
+    assert len(ids) == 300
