@@ -6,7 +6,9 @@ Write: ``open_key`` (the OM checks the bucket, or upload, exists) ->
 process's reserved block IDs, so no OM write is needed per block) ->
 ``commit`` (each block's chunk list is made durable with fsync, then one OM
 transaction references the blocks, makes the key, or the part, visible and
-releases whatever it replaced).  A write that fails or is aborted deletes
+releases whatever it replaced); a body no larger than ``inline_size``
+makes no file: the commit stores it in the OM as an inline block
+(inline_blocks.py).  A write that fails or is aborted deletes
 its files; one a crash cut short leaves files in a reserved range that no key
 references, which the next start deletes.  Copies write nothing: ``open_copy`` pins the
 source's blocks in an open key and the commit shares them.  Reads open every

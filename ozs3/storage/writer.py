@@ -1,6 +1,8 @@
 """The embedded store's write path: block IDs from OM reservations
 (``BlockAllocator``) and the key, part or copy being written
-(``EmbeddedKeyWriter``): chunks into block files, then one OM commit."""
+(``EmbeddedKeyWriter``): chunks into block files, then one OM commit; a
+body no larger than the store's inline size is held and committed as an
+inline block instead (inline_blocks.py)."""
 
 from __future__ import annotations
 
