@@ -210,7 +210,7 @@ class LifecycleService(Service):
             due = [
                 k
                 for k in page.keys
-                if rule.matches(k.key, k.size, k.meta.tags)
+                if rule.matches(k.key, k.size, k.tags)
                 and _due(expiry_of(rule, k.modified, self.day_seconds), now)
             ]
             for i in range(0, len(due), BATCH):

@@ -159,8 +159,8 @@ def _contents(out: list[str], listing: KeyListing, url: bool, owners: bool) -> N
     who = _texts([k.owner for k in keys]) if owners else None
     stamps = iso8601_stamps([k.modified for k in keys])
     storage_classes: dict[str, str] = {}
-    for i, k in enumerate(keys):
-        replication = k.meta.replication
+    append = out.append
+    for i, (_, size, _, _, replication, _, _) in enumerate(keys):
         storage_class = storage_classes.get(replication)
         if storage_class is None:
             storage_class = storage_classes[replication] = storage_class_of(replication)
@@ -170,14 +170,14 @@ def _contents(out: list[str], listing: KeyListing, url: bool, owners: bool) -> N
             if who is not None
             else ""
         )
-        out.append(
+        append(
             f"<Contents><Key>{names[i]}</Key>"
             f"<LastModified>{stamps[i]}</LastModified>{etag}"
-            f"<Size>{k.size}</Size>{owner}"
+            f"<Size>{size}</Size>{owner}"
             f"<StorageClass>{storage_class}</StorageClass></Contents>"
         )
     for p in listing.common_prefixes:
-        out.append(
+        append(
             f"<CommonPrefixes><Prefix>{text(_enc(p, url))}</Prefix></CommonPrefixes>"
         )
 
@@ -406,7 +406,7 @@ def list_versions_xml(
         if k.etag:  # none for keys written by `ozone sh` (as Ozone's s3g)
             _sub(el, "ETag", quote_etag(k.etag))
         _sub(el, "Size", str(k.size))
-        _sub(el, "StorageClass", storage_class_of(k.meta.replication))
+        _sub(el, "StorageClass", storage_class_of(k.replication))
         _owner(el, k.owner)
     for p in listing.common_prefixes:
         _sub(_sub(root, "CommonPrefixes"), "Prefix", _enc(p, url))

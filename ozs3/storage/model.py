@@ -207,16 +207,26 @@ class ListedKey(NamedTuple):
     a lifecycle rule judges (``expire_keys`` deletes it only if it is still
     that version).  A named tuple: a page holds a thousand, and one costs
     ~0.2 µs to build where a frozen attrs ``KeyInfo`` (an
-    ``object.__setattr__`` per field) cost ~1.5 µs."""
+    ``object.__setattr__`` per field) cost ~1.5 µs.  Every field is a plain
+    value a database row can hold, so a store may make a page's keys from
+    its rows without a Python call per key (``tuple.__new__``)."""
 
     key: str
     size: int
     etag: str
     modified: float
-    # Only its replication (its StorageClass) unless the query asked
-    # ``with_meta``.
-    meta: ObjectMeta
+    # Ozone's replication config name (``ObjectMeta.replication``): the
+    # listing's StorageClass.
+    replication: str
     owner: str = ""  # may be "" unless the query asked ``with_owner``
+    # The whole metadata if the query asked ``with_meta``, else None.
+    meta: ObjectMeta | None = None
+
+    @property
+    def tags(self) -> tuple[tuple[str, str], ...]:
+        """Its tags (what lifecycle filters judge): () unless the query asked
+        ``with_meta``."""
+        return self.meta.tags if self.meta is not None else ()
 
 
 @attrs.frozen

@@ -32,7 +32,7 @@ def write(store, bucket: str, key: str, owner: str, replication: str = "") -> No
 
 def listed(store, bucket: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     page = result_of(store.list_keys(bucket, ListQuery()))
-    return [(k.key, k.owner, k.meta.replication) for k in page.keys]
+    return [(k.key, k.owner, k.replication) for k in page.keys]
 
 
 def columns(path: str) -> list[tuple[bytes, str | None, str | None]]:

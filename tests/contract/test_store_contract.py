@@ -6,6 +6,7 @@ import hashlib
 import os
 from typing import Any
 
+import attrs
 import pytest
 import pytest_twisted
 from twisted.internet.defer import gatherResults
@@ -303,6 +304,17 @@ async def test_listing_matches_s3_semantics(backend: Backend) -> None:
         for k in page.keys:
             assert k.size == len(k.key.encode())
             assert k.etag == hashlib.md5(k.key.encode()).hexdigest()
+        # The same page whatever else is asked (the embedded OM reads a page
+        # without a delimiter or metadata its own way).
+        for variant in (
+            attrs.evolve(query, with_meta=True),
+            attrs.evolve(query, with_owner=False),
+        ):
+            other = await store.list_keys(name, variant)
+            check_key_listing(other, LISTED_KEYS, variant)
+            assert [k[:5] for k in other.keys] == [k[:5] for k in page.keys], variant
+            has_meta = [k.meta is not None for k in other.keys]
+            assert has_meta == [variant.with_meta] * len(other.keys)
 
 
 @pytest_twisted.ensureDeferred

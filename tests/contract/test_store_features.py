@@ -118,9 +118,13 @@ async def test_key_tags_change_without_a_new_version(backend: Backend) -> None:
     info = await store.lookup_key(name, "w")
     assert (info.meta.tags, info.meta.replication) == ((("t", "v"),), replication)
     listed = await store.list_keys(name, ListQuery(prefix="w", with_meta=True))
-    assert listed.keys[0].meta.tags == (("t", "v"),)
+    assert listed.keys[0].tags == (("t", "v"),)
+    assert listed.keys[0].replication == replication
+    assert listed.keys[0].meta == info.meta
     plain = await store.list_keys(name, ListQuery(prefix="w"))
-    assert plain.keys[0].meta.replication == replication
+    assert plain.keys[0].replication == replication
+    # Without with_meta a key's metadata is not read; its tags read as none.
+    assert (plain.keys[0].meta, plain.keys[0].tags) == (None, ())
 
 
 @pytest_twisted.ensureDeferred

@@ -96,6 +96,15 @@ async def list_page_async(
         return done.value
 
 
+def scan_bounds(prefix: bytes, start_after: bytes) -> tuple[bytes, bool, bytes | None]:
+    """Where a page's first scan starts (``lower``, ``inclusive``) and the
+    bound it stays below (``upper``; None: none)."""
+    upper = successor(prefix) if prefix else None
+    if start_after >= prefix:
+        return start_after, False, upper
+    return prefix, True, upper
+
+
 def page_steps(
     prefix: bytes,
     delimiter: bytes,
@@ -114,11 +123,7 @@ def page_steps(
     if max_keys <= 0:
         return Page((), (), False, None)
     past: bytes | None = None
-    if start_after >= prefix:
-        lower, inclusive = start_after, False
-    else:
-        lower, inclusive = prefix, True
-    upper = successor(prefix) if prefix else None
+    lower, inclusive, upper = scan_bounds(prefix, start_after)
     want = max_keys + 1
     if not delimiter:
         return (yield from _undelimited(prefix, lower, inclusive, upper, max_keys))

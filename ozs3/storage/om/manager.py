@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -31,13 +32,12 @@ from ..model import (
     KeyListing,
     ListedKey,
     ListQuery,
-    ObjectMeta,
     Precondition,
 )
 from .blocks import BlockTables
 from .commit import GroupCommit
 from .key_writes import KeyWrites
-from .listing import list_page
+from .listing import list_page, scan_bounds
 from .multipart import MultipartTables
 from .preconditions import precondition_error
 from .secrets import get_secret
@@ -56,12 +56,24 @@ from .tables import (
     release,
 )
 
-_DEFAULT_META = ObjectMeta()
 
-
-def _replicated(replication: str) -> ObjectMeta:
-    """A listed key's metadata: only its replication (its StorageClass)."""
-    return ObjectMeta(replication=replication) if replication else _DEFAULT_META
+def _page_sql(
+    columns: str,
+    owner_args: list[Any],
+    bucket_id: int,
+    lower: bytes,
+    inclusive: bool,
+    upper: bytes | None,
+) -> tuple[str, list[Any]]:
+    """A listing scan's SQL after its key column, up to its LIMIT's
+    parameter, and the parameters before that one."""
+    op = ">=" if inclusive else ">"
+    sql = f"{columns} FROM keys WHERE bucket_id=? AND key {op} ?"
+    args = [*owner_args, bucket_id, lower]
+    if upper is not None:
+        sql += " AND key < ?"
+        args.append(upper)
+    return sql + " ORDER BY key LIMIT ?", args
 
 
 class OzoneManager(
@@ -325,26 +337,25 @@ class OzoneManager(
         bucket_id: int | None,
     ) -> KeyListing:
         bucket_id, bucket_owner, _ = self._bucket_row(conn, bucket, bucket_id)
-        meta_sql = "meta" if query.with_meta else KEY_REPLICATION_SQL
+        # A row as ListedKey's fields (the key as its UTF-8 bytes first).
+        columns = (
+            f"size, etag, modified, {KEY_REPLICATION_SQL},"
+            f" {KEY_OWNER_SQL if query.with_owner else repr('')},"
+            f" {'meta' if query.with_meta else 'NULL'}"
+        )
+        owner_args: list[Any] = [bucket_owner] if query.with_owner else []
+        if not query.delimiter and not query.with_meta and query.max_keys > 0:
+            return self._list_plain_page(conn, bucket_id, query, columns, owner_args)
 
         def scan(
             lower: bytes, inclusive: bool, upper: bytes | None, limit: int
         ) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
-            op = ">=" if inclusive else ">"
-            owner_sql = KEY_OWNER_SQL if query.with_owner else "''"
-            sql = (
-                f"SELECT key, size, etag, modified, {owner_sql}, {meta_sql}"
-                f" FROM keys WHERE bucket_id=? AND key {op} ?"
+            sql, args = _page_sql(
+                columns, owner_args, bucket_id, lower, inclusive, upper
             )
-            args: list[Any] = [bucket_owner] if query.with_owner else []
-            args += [bucket_id, lower]
-            if upper is not None:
-                sql += " AND key < ?"
-                args.append(upper)
-            sql += " ORDER BY key LIMIT ?"
-            args.append(limit)
+            rows = conn.execute(f"SELECT key, {sql}", [*args, limit])
             # Lazy: a delimiter page abandons a scan at its first common prefix.
-            return ((r[0], r) for r in conn.execute(sql, args))
+            return ((r[0], r) for r in rows)
 
         page = list_page(
             scan,
@@ -353,15 +364,51 @@ class OzoneManager(
             query.start_after.encode(),
             query.max_keys,
         )
-        meta_of = decode_meta if query.with_meta else _replicated
+        keys = tuple(
+            ListedKey(
+                k.decode(),
+                size,
+                etag,
+                modified,
+                replication,
+                owner,
+                decode_meta(meta) if meta is not None else None,
+            )
+            for k, (_, size, etag, modified, replication, owner, meta) in page.keys
+        )
         return KeyListing(
-            keys=tuple(
-                ListedKey(k.decode(), size, etag, modified, meta_of(meta), owner)
-                for k, (_, size, etag, modified, owner, meta) in page.keys
-            ),
+            keys=keys,
             common_prefixes=tuple(p.decode() for p in page.common_prefixes),
             truncated=page.truncated,
             next_marker=page.next_marker.decode() if page.next_marker else None,
+        )
+
+    @staticmethod
+    def _list_plain_page(
+        conn: sqlite3.Connection,
+        bucket_id: int,
+        query: ListQuery,
+        columns: str,
+        owner_args: list[Any],
+    ) -> KeyListing:
+        """A page without a delimiter or metadata (most pages): one scan whose
+        rows are the listed keys as they are, the key decoded by SQLite
+        (keys are stored as the bytes of ``str.encode()``: valid UTF-8)."""
+        lower, inclusive, upper = scan_bounds(
+            query.prefix.encode(), query.start_after.encode()
+        )
+        sql, args = _page_sql(columns, owner_args, bucket_id, lower, inclusive, upper)
+        max_keys = query.max_keys
+        rows = conn.execute(f"SELECT CAST(key AS TEXT), {sql}", [*args, max_keys + 1])
+        keys = list(map(tuple.__new__, repeat(ListedKey), rows))
+        truncated = len(keys) > max_keys
+        if truncated:
+            del keys[max_keys:]
+        return KeyListing(
+            keys=tuple(keys),
+            common_prefixes=(),
+            truncated=truncated,
+            next_marker=keys[-1].key if truncated else None,
         )
 
     def stats(self) -> Deferred[tuple[int, int, int]]:

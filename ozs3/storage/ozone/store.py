@@ -106,15 +106,15 @@ def key_info(k: OzoneKey) -> ClusterKeyInfo:
 
 
 def listed_key(k: KeySummary) -> ListedKey:
-    meta = ObjectMeta(
-        replication=replication_name(k.replication_type, k.replication_factor, k.ec)
-    )
-    return ListedKey(k.name, k.size, k.etag, k.modified, meta, k.owner)
+    replication = replication_name(k.replication_type, k.replication_factor, k.ec)
+    return ListedKey(k.name, k.size, k.etag, k.modified, replication, k.owner)
 
 
 def listed_key_with_meta(k: OzoneKey) -> ListedKey:
     i = key_info(k)
-    return ListedKey(i.key, i.size, i.etag, i.modified, i.meta, i.owner)
+    return ListedKey(
+        i.key, i.size, i.etag, i.modified, i.meta.replication, i.owner, i.meta
+    )
 
 
 def seek_of(request: ScanRequest, prefix: str) -> tuple[str, str | None]:
