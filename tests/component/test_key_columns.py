@@ -113,14 +113,22 @@ def test_a_listing_not_asking_for_owners_skips_them(tmp_path) -> None:  # type: 
     write(store, "b", "by-bob", "bob", "RATIS/ONE")
     write(store, "b", "by-nobody", "")
     statements: list[str] = []
+    result_of(store.list_keys("b", ListQuery()))  # opens the connections pages use
 
     def page(**kw):  # type: ignore[no-untyped-def]
         statements.clear()
-        store.om._local.conn.set_trace_callback(statements.append)
+        # A plain page is read on the calling thread's connection, others in
+        # the read pool's.
+        local = store.om._local
+        conns = [c for c in (local.conn, local.now_conn) if c is not None]
+        assert len(conns) == 2
+        for conn in conns:
+            conn.set_trace_callback(statements.append)
         try:
             return result_of(store.list_keys("b", ListQuery(**kw)))
         finally:
-            store.om._local.conn.set_trace_callback(None)
+            for conn in conns:
+                conn.set_trace_callback(None)
 
     with_owners, without = page(), page(with_owner=False)
     assert "json_extract(meta, '$.o')" not in " ".join(statements), statements

@@ -25,7 +25,7 @@ from ozs3.s3.xml import (
     xml_safe,
 )
 from ozs3.s3.xml_parse import MAX_DELETE_KEYS, parse_create_bucket, parse_delete
-from ozs3.storage.model import KeyListing, ListedKey, ObjectMeta
+from ozs3.storage.model import KeyListing, ListedKey
 
 Q = f"{{{NS}}}"
 
