@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -184,6 +185,14 @@ class LifecycleService(Service):
             raise RuntimeError("the lifecycle lease was lost")
         self._renewed = self.clock.seconds()
 
+    async def _breathe(self) -> None:
+        """One reactor turn between pages.  A store may answer a page at once
+        (the embedded OM reads a page without a delimiter on the reactor
+        thread), and a long scan with nothing due awaits nothing else until
+        the lease wants renewing: without this it would hold the reactor
+        from its first page to its last."""
+        await deferLater(self.clock, 0, lambda: None)
+
     async def _bucket(
         self, bucket: BucketInfo, config: LifecycleConfiguration, report: RunReport
     ) -> None:
@@ -229,6 +238,9 @@ class LifecycleService(Service):
             if not page.truncated or page.next_marker is None:
                 return
             marker = page.next_marker
+            await self._breathe()
+            if self._stopping:
+                return
 
     async def _abort(self, bucket: BucketInfo, rule: Rule, report: RunReport) -> None:
         now = self.now()
@@ -261,6 +273,9 @@ class LifecycleService(Service):
                 return
             key_marker = page.next_key_marker
             id_marker = page.next_upload_id_marker or ""
+            await self._breathe()
+            if self._stopping:
+                return
 
 
 def _due(when: float | None, now: float) -> bool:

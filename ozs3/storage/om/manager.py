@@ -327,10 +327,11 @@ class OzoneManager(
     def list_keys(
         self, bucket: str, query: ListQuery, bucket_id: int | None = None
     ) -> Deferred[KeyListing]:
-        if not query.delimiter and not query.with_meta:
-            # A bounded scan (at most max_keys + 1 rows, ~1.5 ms for 1,000):
-            # on the reactor thread, which holds the GIL for most of it on
-            # the pool too, without the two hand-offs.
+        if not query.delimiter and not query.with_meta and query.max_keys <= 1000:
+            # A bounded scan (at most 1,001 rows, ~1.5 ms): on the reactor
+            # thread, which holds the GIL for most of it in the pool too,
+            # without the two hand-offs.  Larger pages (a raised
+            # ozone.s3g.list.max.keys.limit) stay in the pool.
             return self._read_now(self._list_keys, bucket, query, bucket_id)
         return self._read(self._list_keys, bucket, query, bucket_id)
 
