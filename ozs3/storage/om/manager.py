@@ -76,6 +76,16 @@ def _page_sql(
     return sql + " ORDER BY key LIMIT ?", args
 
 
+def _plain(query: ListQuery) -> bool:
+    """A page that is one range scan whose rows are its keys as they are
+    (``_list_plain_page``): no delimiter, no metadata, at least one key."""
+    return not query.delimiter and not query.with_meta and query.max_keys > 0
+
+
+# The largest plain page read on the reactor thread (S3's own page size).
+REACTOR_PAGE_KEYS = 1000
+
+
 class OzoneManager(
     GroupCommit, KeyWrites, MultipartTables, SettingsTables, BlockTables
 ):
@@ -327,7 +337,7 @@ class OzoneManager(
     def list_keys(
         self, bucket: str, query: ListQuery, bucket_id: int | None = None
     ) -> Deferred[KeyListing]:
-        if not query.delimiter and not query.with_meta and query.max_keys <= 1000:
+        if _plain(query) and query.max_keys <= REACTOR_PAGE_KEYS:
             # A bounded scan (at most 1,001 rows, ~1.5 ms): on the reactor
             # thread, which holds the GIL for most of it in the pool too,
             # without the two hand-offs.  Larger pages (a raised
@@ -350,7 +360,7 @@ class OzoneManager(
             f" {'meta' if query.with_meta else 'NULL'}"
         )
         owner_args: list[Any] = [bucket_owner] if query.with_owner else []
-        if not query.delimiter and not query.with_meta and query.max_keys > 0:
+        if _plain(query):
             return self._list_plain_page(conn, bucket_id, query, columns, owner_args)
 
         def scan(
