@@ -6,6 +6,7 @@ tree (PYTHONPATH=repo root), so there is no stale installed copy to test.
 
 from __future__ import annotations
 
+import collections
 import http.client
 import os
 import random
@@ -81,12 +82,21 @@ def _bindable(port: int) -> bool:
         return True
 
 
+# Ports handed out lately: free until their gateway binds them, so a later
+# pick must not hand them out again (a gateway's admin port once came out
+# equal to its S3 port, picked just before: "Address already in use").
+_recent: collections.deque[int] = collections.deque(maxlen=256)
+
+
 def free_port(n: int = 1) -> int:
     """A free loopback port, the first of ``n`` consecutive free ones (a
-    gateway with ``--workers n`` serves admin ports base .. base+n-1)."""
+    gateway with ``--workers n`` serves admin ports base .. base+n-1), none
+    of them handed out by a recent call."""
     for _ in range(1000):
         base = _random.randrange(*_PORT_RANGE)
-        if all(_bindable(base + i) for i in range(n)):
+        ports = range(base, base + n)
+        if not any(p in _recent for p in ports) and all(map(_bindable, ports)):
+            _recent.extend(ports)
             return base
     raise RuntimeError(f"no {n} consecutive free ports in {_PORT_RANGE}")
 
