@@ -2,24 +2,36 @@
 
 ``ThreadPoolExecutor`` runs calls in a dedicated Twisted ``ThreadPool`` (not
 the reactor's shared one, which DNS resolution also uses); ``SyncExecutor``
-runs them inline, for tests that want already-fired Deferreds.
+runs them inline, for tests that want already-fired Deferreds.  Each also
+makes ``Serial`` queues: calls that must run one at a time, in order.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 T = TypeVar("T")
 
 
+class Serial(Protocol):
+    """Runs its calls one at a time, in the order given."""
+
+    def run(self, f: Callable[..., T], *args: Any) -> Deferred[T]: ...
+
+
 class Executor(Protocol):
     def run(self, f: Callable[..., T], *args: Any) -> Deferred[T]: ...
+
+    def serial(self) -> Serial: ...
 
 
 class ThreadPoolExecutor:
@@ -36,6 +48,48 @@ class ThreadPoolExecutor:
     def run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
         return deferToThreadPool(self._reactor, self.pool, f, *args)
 
+    def serial(self) -> Serial:
+        return _PoolSerial(self._reactor, self.pool)
+
+
+class _PoolSerial:
+    """One pool thread at a time drains the queue: the next call starts as
+    soon as the last one ends, not after its result has been through the
+    reactor thread and back (~0.3 ms a call, a sixth of MD5's time for a
+    MiB).  Results reach the reactor thread in order."""
+
+    def __init__(self, reactor: IReactorFromThreads, pool: ThreadPool) -> None:
+        self._reactor = reactor
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._calls: deque[tuple[Deferred[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._calls = deque()
+        self._draining = False
+
+    def run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
+        d: Deferred[T] = Deferred()
+        with self._lock:
+            self._calls.append((d, f, args))
+            if self._draining:
+                return d
+            self._draining = True
+        self._pool.callInThread(self._drain)
+        return d
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._calls:
+                    self._draining = False
+                    return
+                d, f, args = self._calls.popleft()
+            try:
+                result = f(*args)
+            except BaseException:
+                self._reactor.callFromThread(d.errback, Failure())
+            else:
+                self._reactor.callFromThread(d.callback, result)
+
 
 class SyncExecutor:
     def run(self, f: Callable[..., T], *args: Any) -> Deferred[T]:
@@ -43,3 +97,6 @@ class SyncExecutor:
             return succeed(f(*args))
         except BaseException:
             return fail()
+
+    def serial(self) -> Serial:
+        return self  # inline calls are in order already

@@ -1,9 +1,10 @@
 """One streamed request body on its way into storage: ``UploadSink``.
 
 It decodes (aws-chunked), hashes and checks chunk signatures, and feeds the
-body in ~1 MiB batches to storage and to the hashers, one batch in flight,
-pausing the transport before its next read could take the queue past a
-high-water mark: memory per upload stays bounded whatever the client sends.
+body in ~1 MiB batches to storage and to the hashers, each in batch order
+and up to three batches in flight, pausing the transport before its next
+read could take what it holds past a high-water mark: memory per upload
+stays bounded whatever the client sends.
 ``S3HTTPRequest`` (streaming.py) feeds it.
 """
 
@@ -14,7 +15,7 @@ import hmac
 from collections import deque
 from typing import TYPE_CHECKING
 
-from twisted.internet.defer import Deferred, gatherResults, succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
 
 from .._executor import Executor
@@ -23,18 +24,25 @@ from ..storage.interfaces import KeyWriter
 from ..storage.model import KeyInfo, PartInfo
 from .chunked import AwsChunkedDecoder, AwsChunkedError
 from .errors import S3Error
+from .lanes import Job, Lane
 from .sigv4 import SigningContext, chunk_signature, trailer_signature
 
 if TYPE_CHECKING:
     from .streaming import S3HTTPRequest
 
 
-HIGH_WATER = 2 << 20
+# What one upload may hold: bytes queued, batches in flight, and the
+# transport's next read (as one batch and a 2 MiB queue did before batches
+# were pipelined); reading resumes once it holds LOW_WATER or less.
+HIGH_WATER = 3 << 20
+LOW_WATER = 2 << 20
 # Until admission (authentication first) has passed, about one read's worth:
 # a request not yet known to carry valid credentials holds no more memory.
 UNADMITTED_WATER = 64 << 10
-LOW_WATER = 512 << 10
 BATCH = 1 << 20
+# Batches handed to the lanes and not yet through all of them: while one is
+# written, MD5 (the slowest lane) can already hash the next.
+IN_FLIGHT = 3
 INLINE_HASH = 64 << 10
 
 
@@ -111,6 +119,22 @@ class ChunkSignatures:
                 )
 
 
+class _BatchDone:
+    """Counts one batch's lanes home; the first failure fails the upload."""
+
+    def __init__(self, sink: UploadSink, lanes: int, size: int) -> None:
+        self._sink = sink
+        self._left = lanes
+        self._size = size
+
+    def __call__(self, result: object) -> None:
+        self._left -= 1
+        if isinstance(result, Failure):
+            self._sink._fail(result)
+        if self._left == 0:
+            self._sink._batch_done(self._size)
+
+
 class UploadSink:
     """Decodes, hashes and stores one request body with backpressure."""
 
@@ -131,7 +155,14 @@ class UploadSink:
         self._signatures: ChunkSignatures | None = None
         self._queue: deque[bytes | memoryview] = deque()
         self._queued = 0
-        self._busy = False
+        self.held = 0  # queued bytes and those of batches in flight
+        # MD5 and the other digests each in its own thread queue: the next
+        # batch hashed as soon as the last one is, with no trip through the
+        # reactor between them.  Storing in its own lane, one call at a time.
+        self._md5_lane = hash_executor.serial()
+        self._extra_lane = hash_executor.serial()
+        self._store_lane = Lane()
+        self._in_flight = 0  # batches some lane has not finished yet
         self._paused = False
         self._eof = False
         self._finished = False
@@ -197,11 +228,12 @@ class UploadSink:
             if p:
                 self._queue.append(p)
                 self._queued += len(p)
+                self.held += len(p)
         # Paused before the transport's next read (as large as its
         # bufferSize: 1 MiB for a stored body, see streaming.py) could take
-        # the queue past HIGH_WATER, whatever the read size.
+        # what it holds past HIGH_WATER, whatever the read size.
         next_read = getattr(self._request.transport, "bufferSize", 0)
-        if self._queued + next_read > HIGH_WATER or (
+        if self.held + next_read > HIGH_WATER or (
             self.writer is None and self._queued >= UNADMITTED_WATER
         ):
             self._pause()
@@ -241,12 +273,14 @@ class UploadSink:
         if not self._finished and self.error is None:
             self._fail(Failure(S3Error("IncompleteBody")), notify_request=False)
 
-    # -- the pump: one storage call in flight keeps writes ordered ------------
+    # -- the pump: batches through ordered lanes, a few in flight -----------
 
     def _pump(self) -> None:
-        if self.writer is None or self._busy or self.error is not None:
+        if self.writer is None or self.error is not None:
             return
-        if self._queue:
+        while self._queue and self._in_flight < IN_FLIGHT:
+            if self._in_flight and self._queued < BATCH and not self._eof:
+                break  # while others are in flight, wait for a whole batch
             parts: list[bytes | memoryview] = []
             n = 0
             while self._queue and n < BATCH:
@@ -256,32 +290,39 @@ class UploadSink:
             self._queued -= n
             batch = parts[0] if len(parts) == 1 else b"".join(parts)
             batch = bytes(batch) if isinstance(batch, memoryview) else batch
-            self._busy = True
             self.size += n
-            if n < INLINE_HASH:
+            last = self._eof and not self._queue
+            if n < INLINE_HASH and not self._in_flight:
                 # A small body: hashing it here costs less than a trip to a
-                # thread (and its GIL hand-offs).
+                # thread (and its GIL hand-offs).  Not while batches before
+                # it may still be in the queues: digests see bytes in order.
                 try:
                     self._md5.update(batch)
                     self._hash_extra(batch)
                 except Exception:  # a chunk signature that does not match
-                    self._busy = False
                     self._fail(Failure())
                     return
-                work = [self.writer.write(batch, self._eof and not self._queue)]
+                hashed: list[Deferred[None]] = []
             else:
-                # MD5, the other digests and storing run in parallel threads
-                # (all release the GIL): MD5, the slowest, is alone on its own.
-                work = [
-                    self._hash_executor.run(self._md5.update, batch),
-                    self.writer.write(batch, self._eof and not self._queue),
-                ]
+                # MD5, the other digests and storing run in their own
+                # threads (all release the GIL), each in batch order; MD5,
+                # the slowest, is alone in its queue.
+                hashed = [self._md5_lane.run(self._md5.update, batch)]
                 if self._extra_digests:
-                    work.append(self._hash_executor.run(self._hash_extra, batch))
-            d = gatherResults(work, consumeErrors=True)
-            d.addCallbacks(self._written, self._batch_failed)
+                    hashed.append(self._extra_lane.run(self._hash_extra, batch))
+            self._in_flight += 1
+            done = _BatchDone(self, len(hashed) + 1, n)
+            for d in hashed:
+                d.addBoth(done)
+            self._store_lane.push(self._store_job(batch, last), done)
             self._maybe_resume()
-        elif self._eof and not self._finished:
+        if (
+            self._eof
+            and not self._queue
+            and self._in_flight == 0
+            and not self._finished
+            and self.error is None
+        ):
             if self._signatures is not None:
                 try:
                     self._signatures.finish()
@@ -300,6 +341,14 @@ class UploadSink:
                 w.callback(self._result)
             self._waiters.clear()
 
+    def _store_job(self, batch: bytes, last: bool) -> Job:
+        def job() -> Deferred[None]:
+            if self.error is not None or self.writer is None:
+                return succeed(None)  # failed meanwhile: the writer is aborted
+            return self.writer.write(batch, last)
+
+        return job
+
     @property
     def _extra_digests(self) -> bool:
         return bool(self._sha256 or self._checksum or self._signatures)
@@ -312,28 +361,25 @@ class UploadSink:
         if self._signatures is not None:
             self._signatures.update(memoryview(batch))
 
-    def _written(self, _: object) -> None:
-        self._busy = False
+    def _batch_done(self, size: int) -> None:
+        self._in_flight -= 1
+        self.held -= size
         # Storage progress counts as activity for the idle timeout, which
         # would otherwise fire while we hold the transport paused.  (No
-        # channel: the request was refused, and ended, meanwhile.)
-        channel = self._request.channel
+        # channel: the request was refused, or failed, and ended meanwhile;
+        # batches still in flight then come home after it.)
+        channel = getattr(self._request, "channel", None)
         if channel is not None:
             channel.resetTimeout()
         self._maybe_resume()
         self._pump()
-
-    def _batch_failed(self, f: Failure) -> None:
-        self._busy = False
-        # gatherResults wraps the first failure in a FirstError.
-        inner = getattr(f.value, "subFailure", None)
-        self._fail(inner if isinstance(inner, Failure) else f)
 
     def _fail(self, f: Failure, notify_request: bool = True) -> None:
         if self.error is not None:
             return
         self.error = f
         self._queue.clear()
+        self.held -= self._queued
         self._queued = 0
         self._maybe_resume()
         if self.writer is not None:
@@ -382,7 +428,7 @@ class UploadSink:
             transport.pauseProducing()
 
     def _maybe_resume(self) -> None:
-        if self._paused and (self._queued <= LOW_WATER or self.error is not None):
+        if self._paused and (self.held <= LOW_WATER or self.error is not None):
             self._paused = False
             transport = self._request.transport
             if transport is not None:

@@ -35,7 +35,7 @@ PIECE = 256 << 10
 @implementer(IBodyProducer)
 class FastBody:
     """Sends ``size`` bytes as fast as the transport takes them, one
-    ``PIECE`` per reactor turn, sampling the gateway's upload queues."""
+    ``PIECE`` per reactor turn, sampling what the gateway's uploads hold."""
 
     def __init__(self, size: int, gateway: Any) -> None:
         self.length = size
@@ -43,13 +43,13 @@ class FastBody:
         self._paused: Deferred[None] | None = None
         self.sha = hashlib.sha256()
         self.md5 = hashlib.md5()
-        self.most_queued = 0
+        self.most_held = 0
 
     def _sample(self) -> None:
         for request in self._gateway.active:
             sink = getattr(request, "sink", None)
             if isinstance(sink, UploadSink):
-                self.most_queued = max(self.most_queued, sink._queued)
+                self.most_held = max(self.most_held, sink.held)
 
     async def _produce(self, consumer: Any) -> None:
         sent = 0
@@ -137,8 +137,8 @@ async def test_streamed_put_is_held_to_the_high_water_mark(
     assert response.code == 200, await treq.text_content(response)
     assert response.headers.getRawHeaders("etag") == [f'"{body.md5.hexdigest()}"']
     # The client could send far faster than the (slowed) store took it.
-    assert body.most_queued > 0
-    assert body.most_queued <= HIGH_WATER + PIECE, body.most_queued
+    assert body.most_held > 0
+    assert body.most_held <= HIGH_WATER + PIECE, body.most_held
 
     response = await treq.get(f"{s3}/inproc/big")
     assert response.code == 200
