@@ -14,6 +14,9 @@ import os
 import time
 from typing import Any
 
+# json.dumps with separators makes a new JSONEncoder per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
 
 class AuditLog:
     """Written to its own file only: echoing every request into twistd's
@@ -33,7 +36,7 @@ class AuditLog:
     def record(self, **fields: Any) -> None:
         fields = {"time": round(time.time(), 3), **fields}
         if self._fd is not None:
-            line = json.dumps(fields, separators=(",", ":")) + "\n"
+            line = _ENCODE(fields) + "\n"
             try:
                 os.write(self._fd, line.encode())
             except OSError:
