@@ -3,7 +3,8 @@
 the same run.
 
 Targets: the peer (``--rgw`` starts Debian's Ceph RGW with
-../shared/peers/ceph-rgw-start and reads its endpoint and keys; or
+../shared/peers/ceph-rgw-start and reads its endpoint and keys, and leaves
+it running for the next run: ../shared/peers/ceph-rgw-stop stops it; or
 ``--peer URL --peer-access-key K --peer-secret-key S``), and ozs3 with
 security on (every SigV4 signature checked, as RGW checks them), one
 process and ``--workers 2``, each on a fresh data directory.  Rounds
