@@ -11,7 +11,7 @@ from typing import Any
 
 from twisted.python.failure import Failure
 
-from ozs3._executor import SyncExecutor, ThreadPoolExecutor
+from ozs3._executor import SERIAL_TURN, SyncExecutor, ThreadPoolExecutor
 
 
 class HeldReactor:
@@ -87,3 +87,40 @@ def test_calls_run_one_at_a_time_in_order_without_the_reactor() -> None:
 def test_the_inline_executor_is_its_own_serial_queue() -> None:
     executor = SyncExecutor()
     assert executor.serial().run(lambda x: x + 1, 1).result == 2
+
+
+def test_serial_queues_sharing_a_pool_take_turns() -> None:
+    """One thread, two queues: a queue that always has work waiting does
+    not keep the thread; the other queue's call runs at the end of the turn
+    (SERIAL_TURN calls) that was running when it came."""
+    reactor = HeldReactor()
+    executor = ThreadPoolExecutor(reactor, 1, "test-turns")  # type: ignore[arg-type]
+    executor.start()
+    try:
+        busy, other = executor.serial(), executor.serial()
+        ran: list[str] = []
+        queued, started, gate = threading.Event(), threading.Event(), threading.Event()
+
+        def step(name: str) -> None:
+            if name == "busy0":  # the whole turn is queued before it runs
+                assert queued.wait(30)
+            if name == "busy1":  # running while the other queue's call comes
+                started.set()
+                assert gate.wait(30)
+            ran.append(name)
+
+        turn = SERIAL_TURN
+        assert turn >= 2
+        for i in range(turn + 2):
+            busy.run(step, f"busy{i}")
+        queued.set()
+        assert started.wait(30)
+        other.run(step, "other")
+        gate.set()
+        deadline = time.monotonic() + 30
+        while len(ran) < turn + 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        busy_names = [f"busy{i}" for i in range(turn + 2)]
+        assert ran == [*busy_names[:turn], "other", *busy_names[turn:]]
+    finally:
+        executor.stop()
