@@ -97,10 +97,6 @@ class _PoolSerial:
                 self._reactor.callFromThread(d.errback, Failure())
             else:
                 self._reactor.callFromThread(d.callback, result)
-        with self._lock:
-            if not self._calls:
-                self._scheduled = False
-                return
         self._pool.callInThread(self._turn)
 
 

@@ -15,7 +15,7 @@ import hmac
 from collections import deque
 from typing import TYPE_CHECKING
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, DeferredLock, maybeDeferred, succeed
 from twisted.python.failure import Failure
 
 from .._executor import Executor
@@ -24,7 +24,6 @@ from ..storage.interfaces import KeyWriter
 from ..storage.model import KeyInfo, PartInfo
 from .chunked import AwsChunkedDecoder, AwsChunkedError
 from .errors import S3Error
-from .lanes import Job, Lane
 from .sigv4 import SigningContext, chunk_signature, trailer_signature
 
 if TYPE_CHECKING:
@@ -147,7 +146,6 @@ class UploadSink:
         checksum_algorithm: str | None = None,
     ) -> None:
         self._request = request
-        self._hash_executor = hash_executor
         self._decoder = AwsChunkedDecoder() if aws_chunked else None
         self._md5 = hashlib.md5()
         self._sha256 = hashlib.sha256() if want_sha256 else None
@@ -158,10 +156,10 @@ class UploadSink:
         self.held = 0  # queued bytes and those of batches in flight
         # MD5 and the other digests each in its own thread queue: the next
         # batch hashed as soon as the last one is, with no trip through the
-        # reactor between them.  Storing in its own lane, one call at a time.
+        # reactor between them.  Storing one call at a time, in order.
         self._md5_lane = hash_executor.serial()
         self._extra_lane = hash_executor.serial()
-        self._store_lane = Lane()
+        self._store_lock = DeferredLock()
         self._in_flight = 0  # batches some lane has not finished yet
         self._paused = False
         self._eof = False
@@ -314,7 +312,7 @@ class UploadSink:
             done = _BatchDone(self, len(hashed) + 1, n)
             for d in hashed:
                 d.addBoth(done)
-            self._store_lane.push(self._store_job(batch, last), done)
+            self._store_lock.run(self._store, batch, last, done)
             self._maybe_resume()
         if (
             self._eof
@@ -341,13 +339,15 @@ class UploadSink:
                 w.callback(self._result)
             self._waiters.clear()
 
-    def _store_job(self, batch: bytes, last: bool) -> Job:
-        def job() -> Deferred[None]:
-            if self.error is not None or self.writer is None:
-                return succeed(None)  # failed meanwhile: the writer is aborted
-            return self.writer.write(batch, last)
-
-        return job
+    def _store(self, batch: bytes, last: bool, done: _BatchDone) -> Deferred[None]:
+        """One batch's write, under the store lock.  ``done`` hears of it
+        before the lock passes to the next batch's write, which then sees a
+        failure of this one and does not write."""
+        if self.error is not None or self.writer is None:
+            stored: Deferred[None] = succeed(None)  # failed: writer aborted
+        else:
+            stored = maybeDeferred(self.writer.write, batch, last)
+        return stored.addBoth(done)
 
     @property
     def _extra_digests(self) -> bool:

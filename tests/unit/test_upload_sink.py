@@ -307,3 +307,27 @@ def test_a_small_tail_waits_for_the_batches_before_it_to_be_hashed() -> None:
     assert digests.md5 == hashlib.md5(body).digest()
     assert digests.sha256 == hashlib.sha256(body).digest()
     assert writer.written == len(body)
+
+
+def test_a_failed_write_is_the_last_write() -> None:
+    """The batch after a failed write is queued for the writer already; it
+    learns of the failure before its turn and is never written."""
+    from ozs3.s3.upload_sink import BATCH
+
+    request = FakeRequest()
+    upload = UploadSink(
+        request, RecordingExecutor(), aws_chunked=False, want_sha256=False
+    )  # type: ignore[arg-type]
+    writer = HeldWriter()
+    upload.attach(writer)  # type: ignore[arg-type]
+    for _ in range(3):
+        upload.data_received(b"w" * BATCH)
+    upload.body_complete()
+    assert len(writer.pending) == 1
+    writer.pending.pop(0)[2].errback(Failure(OSError(28, "No space left on device")))
+    assert writer.pending == []
+    assert [f.check(OSError) for f in request.failures] == [OSError]
+    assert writer.aborts == 1
+    failed = upload.when_done()
+    assert isinstance(failed.result, Failure)
+    failed.addErrback(lambda _: None)
