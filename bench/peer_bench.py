@@ -12,8 +12,9 @@ alternate the targets; each round runs 4 KiB PUT (ozs3: durable before its
 200), GET (every byte compared), HEAD and DELETE at ``--concurrency``
 keep-alive connections (bench/loadgen.py, one thread), then pages a bucket of
 ``--list-keys`` keys with ListObjectsV2 (1,000 keys a page, one connection).
-Server CPU per request is read from /proc: the gateway's process tree, or
-every Ceph daemon for RGW.  Prints one JSON line per measurement, then a
+Server CPU per request is read from /proc: the gateway's process tree,
+every Ceph daemon for RGW, or ``--peer-pid``'s process tree (another tree's
+gateway, for an A/B of two commits).  Prints one JSON line per measurement, then a
 summary of medians with ours / peer ratios.
     python bench/peer_bench.py --rgw --ops 4000 --concurrency 16 --rounds 3
     python bench/peer_bench.py --rgw --list-only --rounds 5   (listing alone)
@@ -127,6 +128,11 @@ def main() -> None:
     ap.add_argument("--peer", help="the peer's endpoint (instead of --rgw)")
     ap.add_argument("--peer-access-key")
     ap.add_argument("--peer-secret-key")
+    ap.add_argument(
+        "--peer-pid",
+        type=int,
+        help="the peer's process: its CPU time (and its children's) is read",
+    )
     ap.add_argument("--ops", type=int, default=4000)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3)
@@ -154,7 +160,7 @@ def main() -> None:
     elif args.peer:
         targets.append(Target("peer", args.peer,
                               Signer(args.peer_access_key, args.peer_secret_key),
-                              lambda: []))  # fmt: skip
+                              lambda: tree_pids(args.peer_pid) if args.peer_pid else []))  # fmt: skip
     work = tempfile.mkdtemp(prefix="ozs3-peer-bench-")
     gateways = []
     configs = [(int(n), True) for n in args.workers.split(",")]
