@@ -23,6 +23,7 @@ from twisted.web import server
 from twisted.web.http_headers import Headers
 
 from .buffered import BufferedBody
+from .channel import s3_channel_protocol, send_held
 from .errors import S3Error
 from .form_sink import FormSink
 from .headers import http_date_bytes
@@ -149,6 +150,7 @@ class S3HTTPRequest(server.Request):
             and self.clientproto == b"HTTP/1.1"
             and self._body_done is None
         ):
+            send_held(self.channel)  # a response still held goes first
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         if self._body_done is not None:
             self._process()
@@ -178,6 +180,7 @@ class S3HTTPRequest(server.Request):
         # then keep reading (and discarding) for a few seconds.
         client_is_sending = not self._expect
         if client_is_sending and ITCPTransport.providedBy(self.transport):
+            send_held(self.channel)  # the refusal, before the half-close
             self.transport.resumeProducing()
             self.transport.loseWriteConnection()
             self._lingering = self.gateway.clock.callLater(
@@ -259,7 +262,11 @@ class S3HTTPRequest(server.Request):
 
 
 class S3Site(server.Site):
-    """A Site whose requests stream uploads into ``gateway``."""
+    """A Site whose requests stream uploads into ``gateway``, on channels
+    that send what a turn's responses wrote at the end of the turn
+    (channel.py)."""
+
+    protocol = s3_channel_protocol
 
     def __init__(self, gateway: S3Gateway, timeout: float) -> None:
         super().__init__(gateway.resource(), timeout=timeout)
