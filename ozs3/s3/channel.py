@@ -11,9 +11,9 @@ buffer at once.  Here the bytes a connection's responses write are held
 (up to ``HOLD_MAX``) and sent when the turn has handled all its events: the
 responses of one turn still leave together, so a busy client's next
 requests arrive together too.  (Sending each response the moment it ended
-cost ~20% more CPU per GET than Twisted's way: fewer requests per epoll
-wake-up.)  Measured on 4 KiB requests at c=16, security on: 9-15% less CPU
-per GET and per HEAD (README, Performance).
+cost 9-25% more CPU per GET than Twisted's way: fewer requests per epoll
+wake-up.)  Measured on 4 KiB requests at c=16, security on: 7-10% less CPU
+per GET, ~6% per HEAD (README, Performance).
 
 What the socket does not take goes through the transport, which sends it
 when the socket can take more; a larger write, a write of Twisted's own to
