@@ -184,3 +184,48 @@ def test_a_connection_lost_before_the_end_of_the_turn_sends_nothing() -> None:
     channel.connectionLost(Failure(ConnectionError("gone")))
     clock.advance(0)
     assert transport.value() == b""
+
+
+class ObservedRequest(AnsweringRequest):
+    """Records, when its finish is observed (as the audit log observes it),
+    what had left through ``send_now`` by then."""
+
+    def process(self) -> None:
+        self.notifyFinish().addCallback(lambda _: OBSERVED.append(list(SENT_NOW)))
+        super().process()
+
+
+OBSERVED: list[list[bytes]] = []
+SENT_NOW: list[bytes] = []
+
+
+@pytest.mark.parametrize(
+    "requests",
+    [
+        get(b"/k"),
+        get(b"/k", b"Connection: close\r\n"),
+        get(b"/k") + get(b"/k"),  # pipelined
+    ],
+    ids=["keep-alive", "close", "pipelined"],
+)
+def test_no_byte_leaves_before_the_requests_observers_ran(
+    requests: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client must not have its answer before the request's audit-log line
+    is written: a close or a pipelined request happen inside the request's
+    finish, before its observers, so they only hand over to the transport;
+    the end of the turn sends at once."""
+
+    def fake_send_now(transport: Any, data: bytes) -> int:
+        SENT_NOW.append(data)
+        transport.write(data)
+        return len(data)
+
+    OBSERVED.clear()
+    SENT_NOW.clear()
+    monkeypatch.setattr(channel_module, "send_now", fake_send_now)
+    channel, transport, clock = connect(ObservedRequest)
+    channel.dataReceived(requests)
+    clock.advance(0)
+    assert OBSERVED and all(seen == [] for seen in OBSERVED)
+    assert all(body == b"ok" for _, body in responses(transport.value()))
