@@ -40,24 +40,28 @@ from twisted.web import http
 HOLD_MAX = 64 << 10
 
 
+def unsent(transport: Any) -> int | None:
+    """Bytes written to a TCP transport and not yet taken by the kernel, if
+    the transport says (twisted.internet.abstract.FileDescriptor's buffers,
+    ``dataBuffer``, ``offset`` and ``_tempDataLen``: private, so a test pins
+    them and a Twisted upgrade that renames them fails loudly; TLS
+    transports do not say)."""
+    try:
+        pending = len(transport.dataBuffer) - transport.offset
+        return int(pending + transport._tempDataLen)
+    except (AttributeError, TypeError):
+        return None
+
+
 def send_now(transport: Any, data: bytes) -> int:
     """How much of ``data`` the socket took at once, outside the reactor:
     only on a plain TCP connection that is open and whose transport holds
     nothing unsent (so bytes stay in order).  0 when it cannot, and on any
     error: the caller then writes to the transport, whose own send meets the
-    error and closes the connection as it always does.
-
-    ``dataBuffer``, ``offset`` and ``_tempDataLen`` are tcp.Connection's
-    buffer (private, as ``producer._unsent`` reads them too); a test pins
-    them so a Twisted upgrade that renames them fails loudly."""
+    error and closes the connection as it always does."""
     if type(transport) is not tcp.Server:
         return 0
-    if (
-        not transport.connected
-        or transport.disconnecting
-        or transport._tempDataLen
-        or len(transport.dataBuffer) > transport.offset
-    ):
+    if not transport.connected or transport.disconnecting or unsent(transport):
         return 0
     try:
         sent: int = transport.socket.send(data)
@@ -135,28 +139,26 @@ class S3HTTPChannel(http.HTTPChannel):
         pieces = list(iovec)
         self._hold(pieces, sum(len(piece) for piece in pieces))
 
+    def _take_held(self) -> list[bytes] | None:
+        """What is held (None: nothing, or no transport to give it to)."""
+        held, self._held = self._held, None
+        return held if self.transport is not None else None
+
     def send_held_now(self) -> None:
         """At the end of the turn: send what is held, into the socket if it
         takes it."""
-        held = self._held
+        held = self._take_held()
         if held is None:
             return
-        self._held = None
-        transport = self.transport
-        if transport is None:
-            return
         data = b"".join(held)
-        sent = send_now(transport, data)
+        sent = send_now(self.transport, data)
         if sent < len(data):
-            transport.write(data[sent:] if sent else data)
+            self.transport.write(data[sent:] if sent else data)
 
     def send_held(self) -> None:
         """Hand what is held to the transport, ahead of what comes next."""
-        held = self._held
-        if held is None:
-            return
-        self._held = None
-        if self.transport is not None:
+        held = self._take_held()
+        if held is not None:
             self.transport.writeSequence(held)
 
     def dataReceived(self, data: bytes) -> None:

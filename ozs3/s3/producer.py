@@ -29,6 +29,7 @@ from zope.interface import implementer
 from .._libc import malloc_trim_function
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectReader
+from .channel import unsent
 from .errors import S3Error
 
 STEP = 1 << 20
@@ -72,17 +73,6 @@ def first_read_size() -> int:
     one trip to the I/O pool).  Small: it is outside the budget, for every
     GET being answered at once."""
     return min(FIRST_STEP, read_size(ReaderProducer.streaming + 1))
-
-
-def _unsent(transport: Any) -> int | None:
-    """Bytes written to a TCP transport and not yet taken by the kernel, if
-    the transport says (twisted.internet.abstract.FileDescriptor's buffers;
-    TLS transports do not)."""
-    try:
-        pending = len(transport.dataBuffer) - transport.offset
-        return int(pending + transport._tempDataLen)
-    except (AttributeError, TypeError):
-        return None
 
 
 _MALLOC_TRIM = malloc_trim_function()
@@ -249,7 +239,7 @@ class ReaderProducer:
     def _pump(self) -> None:
         """Write what has arrived, in order (unless paused); keep the reads
         in flight topped up, within the budget."""
-        self._sent(_unsent(self._transport))
+        self._sent(unsent(self._transport))
         reads = self._reads
         while not self._paused and not self._stopped and reads and reads[0].data:
             data = reads.popleft().data
@@ -355,9 +345,9 @@ class ReaderProducer:
         self._watch = None
         if self._stopped or not self._paused:
             return
-        unsent = _unsent(self._transport)
-        self._sent(unsent)
-        progress = self._resumes if unsent is None else self._written - unsent
+        pending = unsent(self._transport)
+        self._sent(pending)
+        progress = self._resumes if pending is None else self._written - pending
         now = time.monotonic()
         if progress != self._progress:
             self._progress, self._progress_at = progress, now

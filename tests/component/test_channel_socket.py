@@ -1,4 +1,4 @@
-"""channel.send_now on a real TCP connection of the test's reactor: it sends
+"""channel.send_now and channel.unsent on a real TCP connection of the test's reactor: it sends
 into an idle socket at once, and never ahead of bytes the transport still
 holds.  This pins the private parts of Twisted's tcp.Server it reads (its
 buffer and socket): an upgrade that renames them fails here, not in a
@@ -14,7 +14,7 @@ from twisted.internet import protocol, reactor, tcp
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from ozs3.s3.channel import send_now
+from ozs3.s3.channel import send_now, unsent
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:
@@ -48,7 +48,9 @@ async def test_send_now_sends_at_once_and_never_overtakes_buffered_bytes() -> No
         assert send_now(transport, b"now") == 3
         assert _recv_exactly(client, 3) == b"now"
         # Bytes waiting in the transport: nothing may go ahead of them.
+        assert unsent(transport) == 0
         transport.write(b"later")
+        assert unsent(transport) == 5
         assert send_now(transport, b"x") == 0
         await deferLater(reactor, 0.05, lambda: None)
         assert _recv_exactly(client, 5) == b"later"
