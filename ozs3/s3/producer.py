@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.server import Request
 from zope.interface import implementer
 
-from .._libc import malloc_trim_function
+from ..heap import HEAP
 from ..storage.errors import StorageError
 from ..storage.interfaces import ObjectReader
 from .channel import unsent
@@ -45,9 +45,6 @@ DEPTH = 2
 BUFFER_BUDGET = 64 << 20
 MIN_STEP = 64 << 10
 FIRST_STEP = 256 << 10
-# Freed read buffers are given back to the system once bodies that held at
-# least this much together have all ended.
-TRIM_AFTER = 8 << 20
 # Bodies streaming at once, at most (each holds up to DEPTH + 1 reads, so
 # about MAX_STREAMS x 3 x MIN_STEP = 192 MiB at worst); more: 503 SlowDown.
 MAX_STREAMS = 1024
@@ -75,30 +72,6 @@ def first_read_size() -> int:
     return min(FIRST_STEP, read_size(ReaderProducer.streaming + 1))
 
 
-_MALLOC_TRIM = malloc_trim_function()
-_trim_call: Any = None  # an IDelayedCall
-
-
-def _return_memory_later(clock: Any) -> None:
-    """Once no body has streamed for a second, give the freed read buffers
-    back to the system.  glibc keeps freed memory in its heaps (the reads
-    are allocated by several I/O threads, each with its own arena): without
-    this, a burst of GETs leaves the process at its peak size."""
-    global _trim_call
-    if _MALLOC_TRIM is None or (_trim_call is not None and _trim_call.active()):
-        return
-
-    def trim() -> None:
-        budget = ReaderProducer.budget
-        if ReaderProducer.streaming or budget.peak < TRIM_AFTER:
-            return  # busy, or too little was held to be worth a trim
-        budget.peak = 0
-        if _MALLOC_TRIM is not None:
-            _MALLOC_TRIM(0)
-
-    _trim_call = clock.callLater(1.0, trim)
-
-
 class _Read:
     """One read in flight (``size`` bytes reserved), then its bytes."""
 
@@ -117,7 +90,6 @@ class _Budget:
 
     def __init__(self) -> None:
         self.held = 0
-        self.peak = 0  # the most held since memory was last given back
         self._waiting: dict[ReaderProducer, None] = {}  # in arrival order
         self._waking = False
 
@@ -201,6 +173,7 @@ class ReaderProducer:
         if transport is not None and getattr(transport, "SEND_LIMIT", 0) < SEND_LIMIT:
             transport.SEND_LIMIT = SEND_LIMIT
         ReaderProducer.streaming += 1
+        HEAP.started()
         # Registered before anything is written: a write that fills the
         # transport's buffer pauses the channel, and a producer registered
         # after that would not be paused until the buffer had drained.
@@ -214,9 +187,7 @@ class ReaderProducer:
 
     def _hold(self, n: int) -> None:
         self._held += n
-        budget = ReaderProducer.budget
-        budget.held += n
-        budget.peak = max(budget.peak, budget.held)
+        ReaderProducer.budget.held += n
 
     def _release(self, n: int) -> None:
         if n:
@@ -323,8 +294,7 @@ class ReaderProducer:
             pass
         self._reader.close()
         ReaderProducer.streaming -= 1
-        if ReaderProducer.streaming == 0:
-            _return_memory_later(self._clock)
+        HEAP.ended(self._written, self._clock)
         self._done.callback(complete)
 
     def pauseProducing(self) -> None:

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from twisted.web import server
 from twisted.web.http_headers import Headers
 
+from ..heap import HEAP
 from .buffered import BufferedBody
 from .channel import s3_channel_protocol, send_held
 from .errors import S3Error
@@ -81,6 +82,8 @@ class S3HTTPRequest(server.Request):
         self.gateway.active.discard(self)
         if getattr(self.transport, "bufferSize", None) == UPLOAD_READ:
             self.transport.bufferSize = READ_SIZE
+        if self._heap_counted and isinstance(self.sink, UploadSink):
+            HEAP.ended(self.sink.size, self.gateway.clock)
         if isinstance(self.sink, UploadSink | FormSink) and not self._processing:
             # Ended before its handler ran (which releases the sink itself,
             # once it has committed or failed).
@@ -98,6 +101,7 @@ class S3HTTPRequest(server.Request):
     _lingering: Any = None  # an IDelayedCall
     _rejected = False
     _processing = False
+    _heap_counted = False  # a stored body: counted by HEAP until it ends
 
     def gotLength(self, length: int | None) -> None:
         method, uri, version = request_line(self.channel)
@@ -144,6 +148,9 @@ class S3HTTPRequest(server.Request):
             # HTTP parser per MiB.  The sink's high-water mark still bounds
             # what is held.  The connection's next request reads as usual.
             self.transport.bufferSize = UPLOAD_READ
+        if isinstance(self.sink, UploadSink):
+            self._heap_counted = True
+            HEAP.started()
         if (
             self._expect
             and self._expect[0].lower() == b"100-continue"
